@@ -1,0 +1,1 @@
+"""Breastscan application layer: use cases and the ports they drive."""

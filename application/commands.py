@@ -1,0 +1,173 @@
+"""Commands (imperative, frozen) and results the use cases accept and return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from application.ports import CamGrid, IssuedToken
+from domain.predictions import Assessment, Label, Prediction, Verdict
+from domain.users import Role, User
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    """Base for commands; `client` is the caller's address where it matters (audit, throttling)."""
+
+    client: str | None = None
+
+
+# --- accounts --------------------------------------------------------------------------
+
+
+class RegisterUser(Command, frozen=True, kw_only=True):
+    email: str
+    password: str
+    display_name: str = ""
+    role: Role = Role.CLINICIAN
+    actor: User | None = None  # an admin creating someone; None = self-registration
+    trusted: bool = False  # set by the CLI only: may create admins without an actor
+
+
+class Authenticate(Command, frozen=True, kw_only=True):
+    email: str
+    password: str
+
+
+class Session(msgspec.Struct, frozen=True):
+    user: User
+    token: IssuedToken
+
+
+class ResolveCurrentUser(Command, frozen=True, kw_only=True):
+    token: str
+
+
+class Logout(Command, frozen=True, kw_only=True):
+    actor: User
+
+
+class ListUsers(Command, frozen=True, kw_only=True):
+    actor: User
+    offset: int = 0
+    limit: int = 50
+
+
+class ChangeRole(Command, frozen=True, kw_only=True):
+    actor: User
+    user_id: UUID
+    role: Role
+
+
+class SetUserActive(Command, frozen=True, kw_only=True):
+    actor: User
+    user_id: UUID
+    active: bool
+
+
+class ListAuditLog(Command, frozen=True, kw_only=True):
+    actor: User
+    actor_id: UUID | None = None
+    action: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+# --- predictions -----------------------------------------------------------------------
+
+
+class Upload(msgspec.Struct, frozen=True):
+    filename: str
+    data: bytes
+
+
+class Predict(Command, frozen=True, kw_only=True):
+    """Analyse one image without storing anything."""
+
+    actor: User
+    upload: Upload
+
+
+class Analysis(msgspec.Struct, frozen=True):
+    """Result of Predict: the assessment plus what is needed to show the heatmap."""
+
+    filename: str
+    assessment: Assessment
+    cam: CamGrid
+    image_sha256: str
+    width: int
+    height: int
+
+
+class PredictAndStore(Command, frozen=True, kw_only=True):
+    """Analyse one or many images and store each result; a bad file never sinks the batch."""
+
+    actor: User
+    uploads: tuple[Upload, ...]
+
+
+class StoredOutcome(msgspec.Struct, frozen=True):
+    filename: str
+    prediction: Prediction | None = None
+    error: str | None = None  # message of the InvalidImage that refused this file
+    error_kind: str | None = None  # the domain error's class name
+
+
+class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
+    label: Label | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    reviewed: bool | None = None
+    filename_contains: str | None = None
+
+
+class ListPredictions(Command, frozen=True, kw_only=True):
+    actor: User
+    filters: PredictionFilters = PredictionFilters()
+    offset: int = 0
+    limit: int = 20
+
+
+class ExportPredictions(Command, frozen=True, kw_only=True):
+    """CSV of every prediction the filters select (owner-scoped)."""
+
+    actor: User
+    filters: PredictionFilters = PredictionFilters()
+
+
+class GetPrediction(Command, frozen=True, kw_only=True):
+    actor: User
+    prediction_id: UUID
+
+
+class GetPredictionImage(Command, frozen=True, kw_only=True):
+    """The stored image as PNG, or its heatmap overlay when `heatmap` is set."""
+
+    actor: User
+    prediction_id: UUID
+    heatmap: bool = False
+    opacity: float = 0.45
+
+
+class ReviewPrediction(Command, frozen=True, kw_only=True):
+    actor: User
+    prediction_id: UUID
+    verdict: Verdict
+    note: str = ""
+
+
+class DeletePrediction(Command, frozen=True, kw_only=True):
+    actor: User
+    prediction_id: UUID
+
+
+class GetStatistics(Command, frozen=True, kw_only=True):
+    actor: User
+    filters: PredictionFilters = PredictionFilters()
+
+
+class DescribeModel(Command, frozen=True, kw_only=True):
+    pass

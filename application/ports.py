@@ -1,0 +1,280 @@
+"""Ports: what the use cases need from the outside world, implemented by adapters.
+
+Every port is a runtime-checkable Protocol (Litestar checks injected instances against them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
+from uuid import UUID
+
+from domain.predictions import Label, Prediction
+from domain.users import Role, User
+
+T = TypeVar("T")
+
+# Class-activation map on the model's last convolutional grid, rows of non-negative floats.
+CamGrid = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+# --- persistence -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionQuery:
+    """Owner-scoped, filtered, newest-first listing. owner_id None means everyone (admins)."""
+
+    owner_id: UUID | None
+    offset: int = 0
+    limit: int = 20
+    label: Label | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None  # exclusive
+    reviewed: bool | None = None
+    filename_contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: UUID
+    at: datetime
+    actor_id: UUID | None
+    action: str  # e.g. "login.success", "prediction.created"
+    target_type: str | None = None  # "user" | "prediction"
+    target_id: str | None = None
+    detail: str = ""  # short, human readable; never passwords, tokens or image bytes
+    client: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    actor_id: UUID | None = None
+    action: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+@runtime_checkable
+class UserRepository(Protocol):
+    """Stores users; never commits."""
+
+    async def add(self, user: User) -> None: ...
+    async def get(self, user_id: UUID) -> User | None: ...
+    async def get_by_email(self, email: str) -> User | None: ...
+    async def update(self, user: User) -> None: ...
+    async def list(self, offset: int, limit: int) -> Page[User]: ...
+    async def count(self) -> int: ...
+
+
+@runtime_checkable
+class PredictionRepository(Protocol):
+    """Stores predictions and their reviews; never commits."""
+
+    async def add(self, prediction: Prediction, cam: CamGrid | None) -> None: ...
+    async def get(self, prediction_id: UUID) -> Prediction | None: ...
+    async def get_cam(self, prediction_id: UUID) -> CamGrid | None: ...
+    async def update_review(self, prediction: Prediction) -> None: ...
+    async def delete(self, prediction_id: UUID) -> None: ...
+    async def list(self, query: PredictionQuery) -> Page[Prediction]: ...
+    async def all_matching(self, query: PredictionQuery) -> list[Prediction]:
+        """Every prediction the query's filters select, ignoring offset/limit."""
+        ...
+
+    async def count_with_image(self, image_sha256: str) -> int: ...
+
+
+@runtime_checkable
+class AuditLog(Protocol):
+    """Append-only record of who did what to which record, and when."""
+
+    async def record(self, entry: AuditEntry) -> None: ...
+    async def list(self, query: AuditQuery) -> Page[AuditEntry]: ...
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One transaction: leaving the block without commit() rolls back."""
+
+    users: UserRepository
+    predictions: PredictionRepository
+    audit: AuditLog
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class HealthProbe(Protocol):
+    """Tells whether the database is reachable and migrated to head."""
+
+    async def check(self) -> Mapping[str, object]: ...
+
+
+# --- security --------------------------------------------------------------------------
+
+
+@runtime_checkable
+class PasswordHasher(Protocol):
+    """Hashes and verifies passwords off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: UUID
+    token_version: int
+    jti: str
+    expires_at: datetime
+
+
+@runtime_checkable
+class TokenService(Protocol):
+    """Issues and verifies access tokens; decode raises NotAuthenticated on any defect."""
+
+    def issue(self, user: User) -> IssuedToken: ...
+    def decode(self, token: str) -> TokenClaims: ...
+
+
+@runtime_checkable
+class LoginThrottle(Protocol):
+    """Slows down password guessing per account and per client address."""
+
+    async def check(self, email: str, client: str | None) -> None:
+        """Raise TooManyAttempts when this email or client is locked out."""
+        ...
+
+    async def record_failure(self, email: str, client: str | None) -> None: ...
+    async def record_success(self, email: str, client: str | None) -> None: ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+# --- images and inference --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedImage:
+    """An accepted upload: the model input and a metadata-free re-encoding for storage."""
+
+    model_input: bytes  # uint8 RGB, MODEL_INPUT_SIZE x MODEL_INPUT_SIZE x 3, row-major
+    stored_png: bytes  # orientation applied, metadata stripped, lossless
+    sha256: str  # of stored_png: the content address
+    width: int
+    height: int
+    source_format: str  # "PNG" | "JPEG" | ...
+
+
+@runtime_checkable
+class ImageDecoder(Protocol):
+    """Turns uploaded bytes into a DecodedImage, or raises an InvalidImage subclass."""
+
+    async def decode(self, data: bytes, filename: str) -> DecodedImage: ...
+
+
+@runtime_checkable
+class HeatmapRenderer(Protocol):
+    """Overlays a class-activation map on a stored image and returns PNG bytes."""
+
+    async def render(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    version: str
+    threshold: float
+    positive_class: str
+    input_size: int
+    providers: tuple[str, ...]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    p_malignant: float
+    cam: CamGrid
+
+
+@runtime_checkable
+class TumorClassifier(Protocol):
+    """Estimates the probability of malignancy, off the event loop."""
+
+    @property
+    def model(self) -> ModelInfo: ...
+
+    async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]: ...
+
+
+@runtime_checkable
+class ImageStore(Protocol):
+    """Content-addressed storage of re-encoded images."""
+
+    async def put(self, sha256: str, data: bytes) -> None: ...
+    async def get(self, sha256: str) -> bytes:
+        """Raise NotFound when absent."""
+        ...
+
+    async def delete(self, sha256: str) -> None: ...
+    async def exists(self, sha256: str) -> bool: ...
+
+
+__all__ = [
+    "AuditEntry",
+    "AuditLog",
+    "AuditQuery",
+    "CamGrid",
+    "Classification",
+    "Clock",
+    "DecodedImage",
+    "HealthProbe",
+    "HeatmapRenderer",
+    "ImageDecoder",
+    "ImageStore",
+    "IssuedToken",
+    "LoginThrottle",
+    "ModelInfo",
+    "Page",
+    "PasswordHasher",
+    "PredictionQuery",
+    "PredictionRepository",
+    "Role",
+    "TokenClaims",
+    "TokenService",
+    "TumorClassifier",
+    "UnitOfWork",
+    "UserRepository",
+]

@@ -1,0 +1,1 @@
+"""Breastscan domain: entities, value objects, rules and errors. Standard library only."""

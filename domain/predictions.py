@@ -1,0 +1,145 @@
+"""Predictions (stored analyses), clinician reviews and the statistics derived from them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from domain.errors import Forbidden, InvalidInput
+from domain.users import User
+
+MAX_NOTE_LENGTH = 2000
+
+
+class Label(StrEnum):
+    MALIGNANT = "malignant"
+    BENIGN = "benign"
+
+
+class Verdict(StrEnum):
+    AGREE = "agree"
+    DISAGREE = "disagree"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the model said about one image at its operating point."""
+
+    p_malignant: float
+    threshold: float
+    model_version: str
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.p_malignant <= 1.0:
+            raise InvalidInput("Probability must lie in [0, 1].")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise InvalidInput("Threshold must lie in [0, 1].")
+
+    @property
+    def label(self) -> Label:
+        return Label.MALIGNANT if self.p_malignant >= self.threshold else Label.BENIGN
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the predicted label (0.5 .. 1 for a calibrated model)."""
+        return self.p_malignant if self.label is Label.MALIGNANT else 1.0 - self.p_malignant
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    verdict: Verdict
+    note: str
+    reviewer_id: UUID
+    reviewed_at: datetime
+
+    def __post_init__(self) -> None:
+        if len(self.note) > MAX_NOTE_LENGTH:
+            raise InvalidInput(f"Note must be at most {MAX_NOTE_LENGTH} characters.")
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    id: UUID
+    owner_id: UUID
+    filename: str
+    image_sha256: str
+    p_malignant: float
+    threshold: float
+    model_version: str
+    created_at: datetime
+    review: Review | None = None
+
+    @property
+    def assessment(self) -> Assessment:
+        return Assessment(self.p_malignant, self.threshold, self.model_version)
+
+    @property
+    def label(self) -> Label:
+        return self.assessment.label
+
+    @property
+    def confidence(self) -> float:
+        return self.assessment.confidence
+
+    def ensure_visible_to(self, user: User) -> None:
+        """Owners and admins may see a prediction; callers turn this into NotFound."""
+        if not (user.is_admin or user.id == self.owner_id):
+            raise Forbidden("This analysis belongs to another user.")
+
+    def reviewed(self, review: Review) -> Prediction:
+        """Record a clinician review; the model's own output is never changed."""
+        return replace(self, review=review)
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: date
+    total: int
+    malignant: int
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    total: int
+    malignant: int
+    benign: int
+    malignant_share: float
+    mean_probability: float
+    reviewed: int
+    agreed: int
+    agreement_rate: float | None
+    per_day: tuple[DayCount, ...]
+    probability_histogram: tuple[int, ...]
+
+
+def summarise(predictions: list[Prediction], bins: int = 10) -> Statistics:
+    """Derive statistics from predictions; nothing here is stored separately."""
+    total = len(predictions)
+    malignant = sum(1 for p in predictions if p.label is Label.MALIGNANT)
+    reviewed = [p for p in predictions if p.review is not None]
+    agreed = sum(1 for p in reviewed if p.review and p.review.verdict is Verdict.AGREE)
+    per_day_total: Counter[date] = Counter(p.created_at.date() for p in predictions)
+    per_day_malignant: Counter[date] = Counter(
+        p.created_at.date() for p in predictions if p.label is Label.MALIGNANT
+    )
+    histogram = [0] * bins
+    for p in predictions:
+        histogram[min(int(p.p_malignant * bins), bins - 1)] += 1
+    return Statistics(
+        total=total,
+        malignant=malignant,
+        benign=total - malignant,
+        malignant_share=malignant / total if total else 0.0,
+        mean_probability=sum(p.p_malignant for p in predictions) / total if total else 0.0,
+        reviewed=len(reviewed),
+        agreed=agreed,
+        agreement_rate=agreed / len(reviewed) if reviewed else None,
+        per_day=tuple(
+            DayCount(day, per_day_total[day], per_day_malignant[day])
+            for day in sorted(per_day_total)
+        ),
+        probability_histogram=tuple(histogram),
+    )

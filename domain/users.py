@@ -1,0 +1,70 @@
+"""Users, roles and the password/email rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from domain.errors import InvalidInput
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Role(StrEnum):
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+
+def normalise_email(raw: str) -> str:
+    """Trim and lower-case an email, refusing anything that is not shaped like one."""
+    email = raw.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("Enter a valid email address.")
+    return email
+
+
+def check_password_policy(password: str, common_passwords: frozenset[str]) -> None:
+    """Refuse passwords that are too short, too long or on the common-password list."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput(f"Password must be at least {PASSWORD_MIN_LENGTH} characters.")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InvalidInput(f"Password must be at most {PASSWORD_MAX_LENGTH} characters.")
+    if password.lower() in common_passwords:
+        raise InvalidInput("This password is too common; choose another.")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    email: str
+    password_hash: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    token_version: int = 0
+    display_name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def with_password_hash(self, password_hash: str) -> User:
+        return replace(self, password_hash=password_hash)
+
+    def with_role(self, role: Role) -> User:
+        return replace(self, role=role, token_version=self.token_version + 1)
+
+    def deactivated(self) -> User:
+        return replace(self, is_active=False, token_version=self.token_version + 1)
+
+    def reactivated(self) -> User:
+        return replace(self, is_active=True)
+
+    def signed_out_everywhere(self) -> User:
+        """Invalidate every token issued so far."""
+        return replace(self, token_version=self.token_version + 1)
