@@ -1,0 +1,73 @@
+# Breastscan — every command the README names. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+export BREASTSCAN_SHARED_DIR ?= $(abspath $(SHARED))
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run serve api migrate test lint typecheck importlint unit \
+        integration e2e browser-deps bench stack explore preprocess train evaluate export \
+        ml-bench format clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.service: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,ml]'
+	@touch $@ $(VENV)/.service
+
+install: $(VENV)/.service ## Install the service (no TensorFlow) into .venv
+
+install-dev: $(VENV)/.dev ## Install service + dev tools + ML extra into .venv
+
+run: $(VENV)/.service ## Set up and run the product: UI at http://127.0.0.1:8000/, API at /api
+	$(BIN)/breastscan migrate
+	$(BIN)/breastscan serve
+
+api: $(VENV)/.service ## Run the API alone (several workers possible: WORKERS=4)
+	$(BIN)/breastscan migrate
+	$(BIN)/breastscan serve --api-only --workers $${WORKERS:-2}
+
+migrate: $(VENV)/.service ## Upgrade the database to the latest schema
+	$(BIN)/breastscan migrate
+
+browser-deps: ## Install Debian chromium for the real-browser tests when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing chromium + chromium-driver with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "Installing docker-compose (for validating docker-compose.yml)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+
+lint: $(VENV)/.dev ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+importlint: $(VENV)/.dev ## Check the hexagonal layer contract
+	$(BIN)/lint-imports
+
+typecheck: $(VENV)/.dev ## mypy (strict on domain and application)
+	$(BIN)/mypy
+
+test: $(VENV)/.dev browser-deps lint importlint typecheck ## Set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+unit: $(VENV)/.dev ## Unit tests only (fast)
+	$(BIN)/python -m pytest -m unit
+
+format: $(VENV)/.dev ## Apply ruff formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove caches (keeps .venv and data/)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
