@@ -5,6 +5,7 @@ Every port is a runtime-checkable Protocol (Litestar checks injected instances a
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,7 +91,7 @@ class PredictionRepository(Protocol):
     async def update_review(self, prediction: Prediction) -> None: ...
     async def delete(self, prediction_id: UUID) -> None: ...
     async def list(self, query: PredictionQuery) -> Page[Prediction]: ...
-    async def all_matching(self, query: PredictionQuery) -> list[Prediction]:
+    async def all_matching(self, query: PredictionQuery) -> builtins.list[Prediction]:
         """Every prediction the query's filters select, ignoring offset/limit."""
         ...
 
