@@ -1,0 +1,42 @@
+"""Use cases: one class per command, each with one `async __call__(cmd) -> result`."""
+
+from application.use_cases.authenticate import AuthenticateUseCase
+from application.use_cases.change_role import ChangeRoleUseCase
+from application.use_cases.delete_prediction import DeletePredictionUseCase
+from application.use_cases.describe_model import DescribeModelUseCase
+from application.use_cases.export_predictions import ExportPredictionsUseCase
+from application.use_cases.get_prediction import GetPredictionUseCase
+from application.use_cases.get_prediction_image import GetPredictionImageUseCase
+from application.use_cases.get_statistics import GetStatisticsUseCase
+from application.use_cases.list_audit_log import ListAuditLogUseCase
+from application.use_cases.list_predictions import ListPredictionsUseCase
+from application.use_cases.list_users import ListUsersUseCase
+from application.use_cases.logout import LogoutUseCase
+from application.use_cases.predict import PredictUseCase
+from application.use_cases.predict_and_store import PredictAndStoreUseCase
+from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
+from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
+from application.use_cases.review_prediction import ReviewPredictionUseCase
+from application.use_cases.set_user_active import SetUserActiveUseCase
+
+__all__ = [
+    "AuthenticateUseCase",
+    "ChangeRoleUseCase",
+    "DeletePredictionUseCase",
+    "DescribeModelUseCase",
+    "ExportPredictionsUseCase",
+    "GetPredictionImageUseCase",
+    "GetPredictionUseCase",
+    "GetStatisticsUseCase",
+    "ListAuditLogUseCase",
+    "ListPredictionsUseCase",
+    "ListUsersUseCase",
+    "LogoutUseCase",
+    "PredictAndStoreUseCase",
+    "PredictUseCase",
+    "RegisterUserUseCase",
+    "ResolveCurrentUserUseCase",
+    "ReviewPredictionUseCase",
+    "SetUserActiveUseCase",
+    "load_common_passwords",
+]

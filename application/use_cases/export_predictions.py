@@ -1,0 +1,78 @@
+"""ExportPredictions: the selected predictions as CSV for spreadsheets and audits."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from application.commands import ExportPredictions
+from application.ports import Clock, UnitOfWork
+from application.use_cases._shared import audit_entry, scoped_query
+from domain.predictions import Prediction
+
+CSV_HEADER = (
+    "id",
+    "created_at",
+    "owner_id",
+    "filename",
+    "label",
+    "p_malignant",
+    "threshold",
+    "confidence",
+    "model_version",
+    "review_verdict",
+    "review_note",
+    "reviewed_at",
+)
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def csv_safe(text: str) -> str:
+    """Neutralise text a spreadsheet would run as a formula (CSV injection) with a quote."""
+    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def _row(p: Prediction) -> tuple[str, ...]:
+    review = p.review
+    return (
+        str(p.id),
+        p.created_at.isoformat(),
+        str(p.owner_id),
+        csv_safe(p.filename),
+        p.label.value,
+        f"{p.p_malignant:.6f}",
+        f"{p.threshold:.6f}",
+        f"{p.confidence:.6f}",
+        csv_safe(p.model_version),
+        review.verdict.value if review else "",
+        csv_safe(review.note) if review else "",
+        review.reviewed_at.isoformat() if review else "",
+    )
+
+
+class ExportPredictionsUseCase:
+    """CSV of every prediction the filters select, owner-scoped like the listing."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, cmd: ExportPredictions) -> str:
+        query = scoped_query(cmd.actor, cmd.filters)
+        async with self._uow as uow:
+            predictions = await uow.predictions.all_matching(query)
+            await uow.audit.record(
+                audit_entry(
+                    self._clock,
+                    "prediction.exported",
+                    actor_id=cmd.actor.id,
+                    detail=f"rows={len(predictions)}",
+                    client=cmd.client,
+                )
+            )
+            await uow.commit()
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerows(_row(p) for p in predictions)
+        return out.getvalue()

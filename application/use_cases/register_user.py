@@ -1,0 +1,78 @@
+"""RegisterUser: create an account under the password and email rules."""
+
+from __future__ import annotations
+
+from importlib import resources
+from uuid import uuid4
+
+from application.commands import RegisterUser
+from application.ports import Clock, PasswordHasher, UnitOfWork
+from application.use_cases._shared import audit_entry
+from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.users import Role, User, check_password_policy, normalise_email
+
+MAX_DISPLAY_NAME_LENGTH = 100
+
+
+def load_common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords (lower-cased), refused by the password policy."""
+    text = resources.files("application").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+class RegisterUserUseCase:
+    """Create an account; only administrators (or the trusted CLI) may create administrators."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        clock: Clock,
+        common_passwords: frozenset[str],
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._clock = clock
+        self._common_passwords = common_passwords
+
+    async def __call__(self, cmd: RegisterUser) -> User:
+        email = normalise_email(cmd.email)
+        check_password_policy(cmd.password, self._common_passwords)
+        if cmd.password.strip().lower() == email:
+            raise InvalidInput("The password must not be the email address.")
+        display_name = " ".join(cmd.display_name.split())
+        if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+            raise InvalidInput(f"Name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.")
+        admin_actor = cmd.actor is not None and cmd.actor.is_admin and cmd.actor.is_active
+        if cmd.role is Role.ADMIN and not (cmd.trusted or admin_actor):
+            raise Forbidden("Only administrators may create administrator accounts.")
+
+        password_hash = await self._hasher.hash(cmd.password)
+        async with self._uow as uow:
+            if await uow.users.get_by_email(email) is not None:
+                raise Conflict("An account with this email already exists.")
+            user = User(
+                id=uuid4(),
+                email=email,
+                password_hash=password_hash,
+                role=cmd.role,
+                is_active=True,
+                created_at=self._clock.now(),
+                display_name=display_name,
+            )
+            await uow.users.add(user)
+            await uow.audit.record(
+                audit_entry(
+                    self._clock,
+                    "user.registered",
+                    actor_id=cmd.actor.id if cmd.actor else user.id,
+                    target_type="user",
+                    target_id=user.id,
+                    detail=f"role={user.role.value}" + (" via cli" if cmd.trusted else ""),
+                    client=cmd.client,
+                )
+            )
+            await uow.commit()
+        return user
