@@ -1,0 +1,48 @@
+"""Translation of database failures into domain errors, done once for the whole adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc as sa_exc
+
+from domain.errors import Conflict, DomainError
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached or dropped the connection; retrying later may succeed.
+
+    Entrypoints map it to 503 Service Unavailable.
+    """
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True for failures of the connection itself rather than of the statement."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        sa_exc.OperationalError
+        | sa_exc.InterfaceError
+        | sa_exc.TimeoutError  # pool exhausted
+        | OSError  # connection refused / reset before the driver wraps it
+        | TimeoutError,
+    )
+
+
+@contextmanager
+def translate_errors(
+    conflict_message: str = "The change clashes with existing data.",
+) -> Iterator[None]:
+    """Turn SQLAlchemy/driver failures into DatabaseUnavailable or Conflict."""
+    try:
+        yield
+    except sa_exc.IntegrityError as error:
+        raise Conflict(conflict_message) from error
+    except DomainError:
+        raise
+    except Exception as error:
+        if is_unavailable(error):
+            raise DatabaseUnavailable("The database is unavailable; try again shortly.") from error
+        raise

@@ -1,0 +1,344 @@
+"""Repositories over SQLAlchemy Core tables; rows are mapped to domain entities explicitly.
+
+Repositories run statements in the unit of work's session and never commit.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.errors import translate_errors
+from adapters.persistence.tables import audit_log, predictions, users
+from application.ports import AuditEntry, AuditQuery, CamGrid, Page, PredictionQuery
+from domain.errors import NotFound
+from domain.predictions import Label, Prediction, Review, Verdict
+from domain.users import Role, User
+
+SessionSource = AsyncSession | Callable[[], AsyncSession]
+DUPLICATE_EMAIL = "This email address is already registered."
+LIKE_ESCAPE = "\\"
+
+
+class _Repository:
+    def __init__(self, session: SessionSource) -> None:
+        self._session_source = session
+
+    @property
+    def _session(self) -> AsyncSession:
+        source = self._session_source
+        return source if isinstance(source, AsyncSession) else source()
+
+
+def _uuid(value: Any) -> UUID:
+    # asyncpg hands back its own UUID type; the domain compares plain uuid.UUID values
+    return value if type(value) is UUID else UUID(str(value))
+
+
+def _optional_uuid(value: Any) -> UUID | None:
+    return None if value is None else _uuid(value)
+
+
+def escape_like(fragment: str) -> str:
+    """Escape LIKE wildcards so user input only ever matches literally."""
+    return (
+        fragment.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "password_hash": user.password_hash,
+        "role": user.role.value,
+        "is_active": user.is_active,
+        "token_version": user.token_version,
+        "display_name": user.display_name,
+        "created_at": user.created_at,
+    }
+
+
+def _to_user(row: Row[Any]) -> User:
+    return User(
+        id=_uuid(row.id),
+        email=row.email,
+        password_hash=row.password_hash,
+        role=Role(row.role),
+        is_active=bool(row.is_active),
+        created_at=row.created_at,
+        token_version=row.token_version,
+        display_name=row.display_name,
+    )
+
+
+class SqlAlchemyUserRepository(_Repository):
+    """Users in the `users` table; a duplicate email raises Conflict."""
+
+    async def add(self, user: User) -> None:
+        with translate_errors(DUPLICATE_EMAIL):
+            await self._session.execute(insert(users).values(**_user_values(user)))
+
+    async def get(self, user_id: UUID) -> User | None:
+        return await self._one(select(users).where(users.c.id == user_id))
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(select(users).where(users.c.email == email))
+
+    async def update(self, user: User) -> None:
+        values = _user_values(user)
+        del values["id"], values["created_at"]
+        with translate_errors(DUPLICATE_EMAIL):
+            result = await self._session.execute(
+                update(users).where(users.c.id == user.id).values(**values)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound("No such user.")
+
+    async def list(self, offset: int, limit: int) -> Page[User]:
+        statement = select(users).order_by(users.c.email).offset(offset).limit(limit)
+        with translate_errors():
+            rows = (await self._session.execute(statement)).all()
+        return Page([_to_user(row) for row in rows], await self.count(), offset, limit)
+
+    async def count(self) -> int:
+        with translate_errors():
+            return int(await self._session.scalar(select(func.count()).select_from(users)) or 0)
+
+    async def _one(self, statement: Select[Any]) -> User | None:
+        with translate_errors():
+            row = (await self._session.execute(statement)).first()
+        return None if row is None else _to_user(row)
+
+
+# --- predictions -----------------------------------------------------------------------
+
+
+def _cam_to_json(cam: CamGrid | None) -> str | None:
+    if cam is None:
+        return None
+    return json.dumps([[float(v) for v in row] for row in cam], separators=(",", ":"))
+
+
+def _cam_from_json(text: str | None) -> CamGrid | None:
+    if text is None:
+        return None
+    return tuple(tuple(float(v) for v in row) for row in json.loads(text))
+
+
+def _review_values(review: Review | None) -> dict[str, Any]:
+    if review is None:
+        return {
+            "review_verdict": None,
+            "review_note": None,
+            "reviewer_id": None,
+            "reviewed_at": None,
+        }
+    return {
+        "review_verdict": review.verdict.value,
+        "review_note": review.note,
+        "reviewer_id": review.reviewer_id,
+        "reviewed_at": review.reviewed_at,
+    }
+
+
+def _to_prediction(row: Row[Any]) -> Prediction:
+    review = None
+    if row.review_verdict is not None:
+        review = Review(
+            verdict=Verdict(row.review_verdict),
+            note=row.review_note or "",
+            reviewer_id=_uuid(row.reviewer_id),
+            reviewed_at=row.reviewed_at,
+        )
+    return Prediction(
+        id=_uuid(row.id),
+        owner_id=_uuid(row.owner_id),
+        filename=row.filename,
+        image_sha256=row.image_sha256,
+        p_malignant=row.p_malignant,
+        threshold=row.threshold,
+        model_version=row.model_version,
+        created_at=row.created_at,
+        review=review,
+    )
+
+
+_PREDICTION_COLUMNS = [c for c in predictions.c if c.name != "cam_json"]
+
+
+def _prediction_filters(query: PredictionQuery) -> list[ColumnElement[bool]]:
+    c = predictions.c
+    conditions: list[ColumnElement[bool]] = []
+    if query.owner_id is not None:
+        conditions.append(c.owner_id == query.owner_id)
+    if query.label is Label.MALIGNANT:
+        conditions.append(c.p_malignant >= c.threshold)
+    elif query.label is Label.BENIGN:
+        conditions.append(c.p_malignant < c.threshold)
+    if query.created_from is not None:
+        conditions.append(c.created_at >= query.created_from)
+    if query.created_to is not None:
+        conditions.append(c.created_at < query.created_to)
+    if query.reviewed is True:
+        conditions.append(c.review_verdict.is_not(None))
+    elif query.reviewed is False:
+        conditions.append(c.review_verdict.is_(None))
+    if query.filename_contains:
+        pattern = f"%{escape_like(query.filename_contains)}%"
+        conditions.append(c.filename.ilike(pattern, escape=LIKE_ESCAPE))
+    return conditions
+
+
+class SqlAlchemyPredictionRepository(_Repository):
+    """Predictions, their reviews and CAMs in the `predictions` table."""
+
+    async def add(self, prediction: Prediction, cam: CamGrid | None) -> None:
+        values = {
+            "id": prediction.id,
+            "owner_id": prediction.owner_id,
+            "filename": prediction.filename,
+            "image_sha256": prediction.image_sha256,
+            "p_malignant": prediction.p_malignant,
+            "threshold": prediction.threshold,
+            "model_version": prediction.model_version,
+            "created_at": prediction.created_at,
+            "cam_json": _cam_to_json(cam),
+            **_review_values(prediction.review),
+        }
+        with translate_errors("This prediction clashes with stored data."):
+            await self._session.execute(insert(predictions).values(**values))
+
+    async def get(self, prediction_id: UUID) -> Prediction | None:
+        statement = select(*_PREDICTION_COLUMNS).where(predictions.c.id == prediction_id)
+        with translate_errors():
+            row = (await self._session.execute(statement)).first()
+        return None if row is None else _to_prediction(row)
+
+    async def get_cam(self, prediction_id: UUID) -> CamGrid | None:
+        statement = select(predictions.c.cam_json).where(predictions.c.id == prediction_id)
+        with translate_errors():
+            return _cam_from_json(await self._session.scalar(statement))
+
+    async def update_review(self, prediction: Prediction) -> None:
+        """Write the review columns only: the model's output is never changed."""
+        statement = (
+            update(predictions)
+            .where(predictions.c.id == prediction.id)
+            .values(**_review_values(prediction.review))
+        )
+        with translate_errors():
+            result = await self._session.execute(statement)
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound("No such prediction.")
+
+    async def delete(self, prediction_id: UUID) -> None:
+        with translate_errors():
+            await self._session.execute(
+                delete(predictions).where(predictions.c.id == prediction_id)
+            )
+
+    async def list(self, query: PredictionQuery) -> Page[Prediction]:
+        conditions = _prediction_filters(query)
+        page = (
+            select(*_PREDICTION_COLUMNS)
+            .where(*conditions)
+            .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+        total = select(func.count()).select_from(predictions).where(*conditions)
+        with translate_errors():
+            rows = (await self._session.execute(page)).all()
+            count = await self._session.scalar(total)
+        return Page([_to_prediction(r) for r in rows], int(count or 0), query.offset, query.limit)
+
+    async def all_matching(self, query: PredictionQuery) -> builtins.list[Prediction]:
+        """Every prediction the query's filters select, ignoring offset/limit."""
+        statement = (
+            select(*_PREDICTION_COLUMNS)
+            .where(*_prediction_filters(query))
+            .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
+        )
+        with translate_errors():
+            rows = (await self._session.execute(statement)).all()
+        return [_to_prediction(r) for r in rows]
+
+    async def count_with_image(self, image_sha256: str) -> int:
+        statement = (
+            select(func.count())
+            .select_from(predictions)
+            .where(predictions.c.image_sha256 == image_sha256)
+        )
+        with translate_errors():
+            return int(await self._session.scalar(statement) or 0)
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+def _to_entry(row: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        id=_uuid(row.id),
+        at=row.at,
+        actor_id=_optional_uuid(row.actor_id),
+        action=row.action,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        detail=row.detail,
+        client=row.client,
+    )
+
+
+class SqlAlchemyAuditLog(_Repository):
+    """Append-only `audit_log` table (the database refuses UPDATE and DELETE on it)."""
+
+    async def record(self, entry: AuditEntry) -> None:
+        values = {
+            "id": entry.id,
+            "at": entry.at,
+            "actor_id": entry.actor_id,
+            "action": entry.action,
+            "target_type": entry.target_type,
+            "target_id": entry.target_id,
+            "detail": entry.detail,
+            "client": entry.client,
+        }
+        with translate_errors("This audit entry already exists."):
+            await self._session.execute(insert(audit_log).values(**values))
+
+    async def list(self, query: AuditQuery) -> Page[AuditEntry]:
+        c = audit_log.c
+        conditions: list[ColumnElement[bool]] = []
+        if query.actor_id is not None:
+            conditions.append(c.actor_id == query.actor_id)
+        if query.action is not None:
+            conditions.append(c.action == query.action)
+        if query.at_from is not None:
+            conditions.append(c.at >= query.at_from)
+        if query.at_to is not None:
+            conditions.append(c.at < query.at_to)
+        page = (
+            select(audit_log)
+            .where(*conditions)
+            .order_by(c.at.desc(), c.id.desc())
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+        total = select(func.count()).select_from(audit_log).where(*conditions)
+        with translate_errors():
+            rows: Sequence[Row[Any]] = (await self._session.execute(page)).all()
+            count = await self._session.scalar(total)
+        return Page([_to_entry(r) for r in rows], int(count or 0), query.offset, query.limit)

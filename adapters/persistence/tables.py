@@ -1,0 +1,134 @@
+"""Tables of the persistence adapter (SQLAlchemy Core) and the UTC timestamp type.
+
+Repositories map rows to domain entities explicitly; nothing here is imported by the core.
+Migrations in `migrations/versions` create exactly this schema (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+    true,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes in, UTC datetimes out, on every backend.
+
+    PostgreSQL stores `timestamptz`. SQLite has no time zones and would silently drop the
+    offset, so values are converted to UTC and stored naive; the UTC tzinfo is re-attached
+    on the way out. Naive datetimes are refused: they are always a bug here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite hands back text for values written by CURRENT_TIMESTAMP defaults
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+NOW = text("CURRENT_TIMESTAMP")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(512), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("is_active", Boolean(), nullable=False, server_default=true()),
+    Column("token_version", Integer(), nullable=False, server_default=text("0")),
+    Column("display_name", String(200), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+    CheckConstraint("role IN ('clinician', 'admin')", name="role"),
+)
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("image_sha256", String(64), nullable=False),
+    Column("p_malignant", Double(), nullable=False),
+    Column("threshold", Double(), nullable=False),
+    Column("model_version", String(100), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+    # class-activation map on the model's grid, JSON list of rows; NULL when not kept
+    Column("cam_json", Text(), nullable=True),
+    Column("review_verdict", String(16), nullable=True),
+    Column("review_note", Text(), nullable=True),
+    Column("reviewer_id", Uuid(), ForeignKey("users.id"), nullable=True),
+    Column("reviewed_at", UtcDateTime(), nullable=True),
+    CheckConstraint("p_malignant >= 0 AND p_malignant <= 1", name="p_malignant_range"),
+    CheckConstraint("threshold >= 0 AND threshold <= 1", name="threshold_range"),
+    CheckConstraint(
+        "review_verdict IS NULL OR review_verdict IN ('agree', 'disagree')", name="verdict"
+    ),
+    CheckConstraint(
+        "(review_verdict IS NULL AND reviewer_id IS NULL AND reviewed_at IS NULL)"
+        " OR (review_verdict IS NOT NULL AND reviewer_id IS NOT NULL AND reviewed_at IS NOT NULL)",
+        name="review_complete",
+    ),
+    Index("ix_predictions_owner_id_created_at", "owner_id", "created_at"),
+    Index("ix_predictions_created_at", "created_at"),
+    Index("ix_predictions_image_sha256", "image_sha256"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("at", UtcDateTime(), nullable=False, server_default=NOW),
+    # no foreign key: the record must outlive the user it mentions
+    Column("actor_id", Uuid(), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("detail", Text(), nullable=False, server_default=""),
+    Column("client", String(64), nullable=True),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_actor_id_at", "actor_id", "at"),
+)

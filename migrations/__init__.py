@@ -1,0 +1,1 @@
+"""Alembic migrations for the Breastscan schema (see adapters/persistence/migrate.py)."""
