@@ -1,0 +1,518 @@
+"""In-memory fakes for every port in application/ports.py, faithful enough to test use cases.
+
+They hold state and behave like the real adapters (transactions that only persist on commit,
+tokens that expire, lock-outs that lift); tests assert on that state, not on calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from application.ports import (
+    AuditEntry,
+    AuditLog,
+    AuditQuery,
+    CamGrid,
+    Classification,
+    DecodedImage,
+    IssuedToken,
+    ModelInfo,
+    Page,
+    PredictionQuery,
+    PredictionRepository,
+    TokenClaims,
+    UserRepository,
+)
+from domain.errors import (
+    Conflict,
+    ImageTooLarge,
+    InvalidImage,
+    ModelUnavailable,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+    UnsupportedImageFormat,
+)
+from domain.predictions import Prediction
+from domain.users import User
+
+# --- time --------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("FakeClock needs timezone-aware datetimes")
+        self._now = moment.astimezone(UTC)
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> None:
+        self._now += delta if delta is not None else timedelta(**kwargs)
+
+
+# --- persistence -------------------------------------------------------------------------
+
+
+@dataclass
+class FakeDatabase:
+    """What the fake repositories store: plain dicts, copied per transaction."""
+
+    users: dict[UUID, User] = field(default_factory=dict)
+    predictions: dict[UUID, Prediction] = field(default_factory=dict)
+    cams: dict[UUID, CamGrid | None] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def copy(self) -> FakeDatabase:
+        # Entities are frozen, so copying the containers isolates a transaction.
+        return FakeDatabase(
+            dict(self.users), dict(self.predictions), dict(self.cams), list(self.audit)
+        )
+
+
+class FakeUserRepository:
+    """UserRepository over a FakeDatabase; emails are unique like the real table's index."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    async def add(self, user: User) -> None:
+        if user.id in self._db.users:
+            raise Conflict("A user with this id already exists.")
+        if any(u.email == user.email for u in self._db.users.values()):
+            raise Conflict("An account with this email already exists.")
+        self._db.users[user.id] = user
+
+    async def get(self, user_id: UUID) -> User | None:
+        return self._db.users.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self._db.users.values() if u.email == email), None)
+
+    async def update(self, user: User) -> None:
+        if user.id not in self._db.users:
+            raise NotFound("No such user.")
+        if any(u.email == user.email and u.id != user.id for u in self._db.users.values()):
+            raise Conflict("An account with this email already exists.")
+        self._db.users[user.id] = user
+
+    async def list(self, offset: int, limit: int) -> Page[User]:
+        users = sorted(self._db.users.values(), key=lambda u: (u.created_at, u.email))
+        return Page(users[offset : offset + limit], len(users), offset, limit)
+
+    async def count(self) -> int:
+        return len(self._db.users)
+
+
+def _matches(p: Prediction, q: PredictionQuery) -> bool:
+    return (
+        (q.owner_id is None or p.owner_id == q.owner_id)
+        and (q.label is None or p.label is q.label)
+        and (q.created_from is None or p.created_at >= q.created_from)
+        and (q.created_to is None or p.created_at < q.created_to)
+        and (q.reviewed is None or (p.review is not None) == q.reviewed)
+        and (not q.filename_contains or q.filename_contains.lower() in p.filename.lower())
+    )
+
+
+class FakePredictionRepository:
+    """PredictionRepository over a FakeDatabase; newest first, like the real one."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    async def add(self, prediction: Prediction, cam: CamGrid | None) -> None:
+        if prediction.id in self._db.predictions:
+            raise Conflict("A prediction with this id already exists.")
+        if prediction.owner_id not in self._db.users:
+            raise NotFound("The owner of this prediction does not exist.")
+        self._db.predictions[prediction.id] = prediction
+        self._db.cams[prediction.id] = cam
+
+    async def get(self, prediction_id: UUID) -> Prediction | None:
+        return self._db.predictions.get(prediction_id)
+
+    async def get_cam(self, prediction_id: UUID) -> CamGrid | None:
+        return self._db.cams.get(prediction_id)
+
+    async def update_review(self, prediction: Prediction) -> None:
+        stored = self._db.predictions.get(prediction.id)
+        if stored is None:
+            raise NotFound("No such analysis.")
+        # Only the review changes; the model's output is never overwritten.
+        self._db.predictions[prediction.id] = replace(stored, review=prediction.review)
+
+    async def delete(self, prediction_id: UUID) -> None:
+        self._db.predictions.pop(prediction_id, None)
+        self._db.cams.pop(prediction_id, None)
+
+    async def list(self, query: PredictionQuery) -> Page[Prediction]:
+        selected = await self.all_matching(query)
+        return Page(
+            selected[query.offset : query.offset + query.limit],
+            len(selected),
+            query.offset,
+            query.limit,
+        )
+
+    async def all_matching(self, query: PredictionQuery) -> builtins.list[Prediction]:
+        selected = [p for p in self._db.predictions.values() if _matches(p, query)]
+        return sorted(selected, key=lambda p: (p.created_at, str(p.id)), reverse=True)
+
+    async def count_with_image(self, image_sha256: str) -> int:
+        return sum(1 for p in self._db.predictions.values() if p.image_sha256 == image_sha256)
+
+
+class FakeAuditLog:
+    """Append-only AuditLog over a FakeDatabase; newest first."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self._db = db
+
+    async def record(self, entry: AuditEntry) -> None:
+        self._db.audit.append(entry)
+
+    async def list(self, query: AuditQuery) -> Page[AuditEntry]:
+        selected = [
+            e
+            for e in self._db.audit
+            if (query.actor_id is None or e.actor_id == query.actor_id)
+            and (query.action is None or e.action == query.action)
+            and (query.at_from is None or e.at >= query.at_from)
+            and (query.at_to is None or e.at < query.at_to)
+        ]
+        # Stable newest-first: later records win ties on the timestamp.
+        ordered = [e for _, e in sorted(enumerate(selected), key=lambda t: (t[1].at, t[0]))][::-1]
+        return Page(
+            ordered[query.offset : query.offset + query.limit],
+            len(ordered),
+            query.offset,
+            query.limit,
+        )
+
+
+class FakeUnitOfWork:
+    """UnitOfWork over a shared FakeDatabase: changes land only on commit(), else roll back.
+
+    Each `async with` starts a fresh transaction on a private copy of the database, so one
+    instance can be entered again (sequentially) like the real one.
+    """
+
+    def __init__(self, db: FakeDatabase | None = None) -> None:
+        self.db = db if db is not None else FakeDatabase()
+        self.commits = 0
+        self._tx: FakeDatabase | None = None
+        self._bind(self.db)
+
+    def _bind(self, state: FakeDatabase) -> None:
+        self.users: UserRepository = FakeUserRepository(state)
+        self.predictions: PredictionRepository = FakePredictionRepository(state)
+        self.audit: AuditLog = FakeAuditLog(state)
+
+    async def __aenter__(self) -> Self:
+        if self._tx is not None:
+            raise RuntimeError("This unit of work is already in a transaction.")
+        self._tx = self.db.copy()
+        self._bind(self._tx)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+        self._tx = None
+        self._bind(self.db)
+
+    async def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("commit() outside a transaction.")
+        committed = self._tx.copy()
+        self.db.users, self.db.predictions = committed.users, committed.predictions
+        self.db.cams, self.db.audit = committed.cams, committed.audit
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        if self._tx is not None:
+            fresh = self.db.copy()
+            self._tx.users, self._tx.predictions = fresh.users, fresh.predictions
+            self._tx.cams, self._tx.audit = fresh.cams, fresh.audit
+
+
+class FakeHealthProbe:
+    """HealthProbe answering from a flag; raises like a real probe when the database is down."""
+
+    def __init__(self, healthy: bool = True, revision: str = "head") -> None:
+        self.healthy = healthy
+        self.revision = revision
+
+    async def check(self) -> Mapping[str, object]:
+        if not self.healthy:
+            raise ConnectionError("database unreachable")
+        return {"database": "ok", "revision": self.revision, "at_head": True}
+
+
+# --- security ----------------------------------------------------------------------------
+
+
+class FakePasswordHasher:
+    """Salted, iterated SHA-256: one-way and cheap. `rounds` plays the cost parameter."""
+
+    def __init__(self, rounds: int = 2) -> None:
+        self.rounds = rounds
+        self.verifications = 0
+
+    def _digest(self, salt: str, password: str, rounds: int) -> str:
+        digest = f"{salt}:{password}".encode()
+        for _ in range(rounds):
+            digest = hashlib.sha256(digest).digest()
+        return digest.hex()
+
+    async def hash(self, password: str) -> str:
+        salt = secrets.token_hex(8)
+        return f"$fake$r={self.rounds}${salt}${self._digest(salt, password, self.rounds)}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
+        parsed = self._parse(password_hash)
+        if parsed is None:
+            return False
+        rounds, salt, digest = parsed
+        return hmac.compare_digest(digest, self._digest(salt, password, rounds))
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        parsed = self._parse(password_hash)
+        return parsed is None or parsed[0] != self.rounds
+
+    @staticmethod
+    def _parse(password_hash: str) -> tuple[int, str, str] | None:
+        parts = password_hash.split("$")
+        if len(parts) != 5 or parts[1] != "fake" or not parts[2].startswith("r="):
+            return None
+        try:
+            rounds = int(parts[2][2:])
+        except ValueError:
+            return None
+        return (rounds, parts[3], parts[4]) if rounds > 0 else None
+
+
+class FakeTokenService:
+    """HMAC-signed tokens carrying user id, token version, jti and expiry, checked on a clock."""
+
+    def __init__(
+        self, clock: FakeClock, ttl: timedelta = timedelta(minutes=30), key: bytes | None = None
+    ) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._key = key or secrets.token_bytes(32)
+
+    def _sign(self, body: str) -> str:
+        mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def issue(self, user: User) -> IssuedToken:
+        expires_at = self._clock.now() + self._ttl
+        body = f"{user.id}.{user.token_version}.{secrets.token_hex(8)}.{expires_at.timestamp()}"
+        return IssuedToken(token=f"{body}.{self._sign(body)}", expires_at=expires_at)
+
+    def decode(self, token: str) -> TokenClaims:
+        body, _, signature = token.rpartition(".")
+        if not body or not hmac.compare_digest(signature, self._sign(body)):
+            raise NotAuthenticated("Invalid token.")
+        try:
+            user_id, version, jti, expiry = body.split(".", 3)
+            claims = TokenClaims(
+                user_id=UUID(user_id),
+                token_version=int(version),
+                jti=jti,
+                expires_at=datetime.fromtimestamp(float(expiry), UTC),
+            )
+        except ValueError:
+            raise NotAuthenticated("Invalid token.") from None
+        if self._clock.now() >= claims.expires_at:
+            raise NotAuthenticated("The token has expired.")
+        return claims
+
+
+class FakeLoginThrottle:
+    """Locks an email or a client address for `lockout` after `max_failures` failures.
+
+    Failures older than `window` are forgotten; a success clears the account's count.
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        max_failures: int = 5,
+        lockout: timedelta = timedelta(minutes=15),
+        window: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self._clock = clock
+        self._max_failures = max_failures
+        self._lockout = lockout
+        self._window = window
+        self._failures: dict[str, list[datetime]] = {}
+        self._locked_until: dict[str, datetime] = {}
+
+    @staticmethod
+    def _keys(email: str, client: str | None) -> list[str]:
+        return [f"email:{email.strip().lower()}"] + ([f"client:{client}"] if client else [])
+
+    async def check(self, email: str, client: str | None) -> None:
+        now = self._clock.now()
+        for key in self._keys(email, client):
+            until = self._locked_until.get(key)
+            if until is not None and now < until:
+                retry_after = max(1, math.ceil((until - now).total_seconds()))
+                raise TooManyAttempts(
+                    f"Too many failed sign-ins; try again in {retry_after} seconds.",
+                    retry_after=retry_after,
+                )
+
+    async def record_failure(self, email: str, client: str | None) -> None:
+        now = self._clock.now()
+        for key in self._keys(email, client):
+            recent = [t for t in self._failures.get(key, []) if now - t < self._window]
+            recent.append(now)
+            self._failures[key] = recent
+            if len(recent) >= self._max_failures:
+                self._locked_until[key] = now + self._lockout
+                self._failures[key] = []
+
+    async def record_success(self, email: str, client: str | None) -> None:
+        key = self._keys(email, None)[0]
+        self._failures.pop(key, None)
+        self._locked_until.pop(key, None)
+
+
+# --- images and inference ----------------------------------------------------------------
+
+FAKE_IMAGE_MARKER = b"FAKEIMG"
+MODEL_INPUT_SIZE = 128
+
+
+def fake_image(seed: str = "a", level: int = 128, width: int = 256, height: int = 256) -> bytes:
+    """Bytes the FakeImageDecoder accepts; `level` (0-255) drives the fake model's output."""
+    return FAKE_IMAGE_MARKER + f" {width} {height} {level}\n{seed}".encode()
+
+
+class FakeImageDecoder:
+    """Accepts `fake_image()` bytes; refuses others like the real decoder refuses non-images."""
+
+    def __init__(self, max_bytes: int = 10 * 1024 * 1024, max_pixels: int = 4096 * 4096) -> None:
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+
+    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+        if len(data) > self.max_bytes:
+            raise ImageTooLarge(f"{filename}: the file exceeds {self.max_bytes} bytes.")
+        if not data.startswith(FAKE_IMAGE_MARKER):
+            raise UnsupportedImageFormat(f"{filename}: not a PNG or JPEG image.")
+        header, _, _seed = data[len(FAKE_IMAGE_MARKER) :].partition(b"\n")
+        try:
+            width, height, level = (int(v) for v in header.split())
+        except ValueError:
+            raise InvalidImage(f"{filename}: the image is truncated or corrupt.") from None
+        if width <= 0 or height <= 0 or not 0 <= level <= 255:
+            raise InvalidImage(f"{filename}: the image is truncated or corrupt.")
+        if width * height > self.max_pixels:
+            raise ImageTooLarge(f"{filename}: {width}x{height} pixels is too many.")
+        stored_png = b"\x89PNG\r\n\x1a\n" + data[len(FAKE_IMAGE_MARKER) :]
+        return DecodedImage(
+            model_input=bytes([level]) * (MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3),
+            stored_png=stored_png,
+            sha256=hashlib.sha256(stored_png).hexdigest(),
+            width=width,
+            height=height,
+            source_format="PNG",
+        )
+
+
+class FakeTumorClassifier:
+    """P(malignant) = mean pixel intensity / 255: deterministic from the image bytes."""
+
+    def __init__(self, version: str = "fake-1", threshold: float = 0.5, cam_size: int = 4) -> None:
+        self.available = True
+        self._cam_size = cam_size
+        self._model = ModelInfo(
+            version=version,
+            threshold=threshold,
+            positive_class="malignant",
+            input_size=MODEL_INPUT_SIZE,
+            providers=("FakeExecutionProvider",),
+            metadata={"model_version": version, "threshold": str(threshold), "val_auc": "0.9"},
+        )
+
+    @property
+    def model(self) -> ModelInfo:
+        return self._model
+
+    async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]:
+        if not self.available:
+            raise ModelUnavailable("The model is not loaded.")
+        results = []
+        for image in images:
+            expected = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3
+            if len(image.model_input) != expected:
+                raise ValueError(f"model input must be {expected} bytes")
+            p = sum(image.model_input) / (255 * len(image.model_input))
+            cam = tuple(
+                tuple(p * (r + c) / (2 * (self._cam_size - 1)) for c in range(self._cam_size))
+                for r in range(self._cam_size)
+            )
+            results.append(Classification(p_malignant=p, cam=cam))
+        return results
+
+
+class FakeHeatmapRenderer:
+    """Returns PNG-signed bytes naming the image, the CAM grid and the opacity it was given."""
+
+    async def render(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
+        if not cam or not cam[0]:
+            raise ValueError("empty class-activation map")
+        if not 0.0 <= opacity <= 1.0:
+            raise ValueError("opacity must lie in [0, 1]")
+        digest = hashlib.sha256(stored_png).hexdigest()
+        grid = f"{len(cam)}x{len(cam[0])}"
+        return b"\x89PNG\r\n\x1a\n" + f"overlay {digest} {grid} {opacity:.2f}".encode()
+
+
+class FakeImageStore:
+    """Content-addressed ImageStore in a dict."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    async def put(self, sha256: str, data: bytes) -> None:
+        self.blobs[sha256] = data
+
+    async def get(self, sha256: str) -> bytes:
+        try:
+            return self.blobs[sha256]
+        except KeyError:
+            raise NotFound("The stored image is missing.") from None
+
+    async def delete(self, sha256: str) -> None:
+        self.blobs.pop(sha256, None)
+
+    async def exists(self, sha256: str) -> bool:
+        return sha256 in self.blobs
