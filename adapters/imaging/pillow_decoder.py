@@ -1,0 +1,201 @@
+"""Upload decoding with Pillow: strict formats and limits, orientation, a clean PNG to store."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zlib
+from collections.abc import Collection
+
+import anyio
+import anyio.to_thread
+import numpy as np
+from PIL import Image, ImageOps
+
+from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
+from application.ports import DecodedImage
+from domain.errors import ImageTooLarge, InvalidImage, UnsupportedImageFormat
+
+MAGIC_NUMBERS: dict[str, tuple[bytes, ...]] = {
+    "PNG": (b"\x89PNG\r\n\x1a\n",),
+    "JPEG": (b"\xff\xd8\xff",),
+    "BMP": (b"BM",),
+    "TIFF": (b"II*\x00", b"MM\x00*"),
+}
+DEFAULT_FORMATS = ("PNG", "JPEG")
+MIB = 1024 * 1024
+# What Pillow raises for damaged files besides its own errors (OSError, SyntaxError).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
+
+
+class PillowImageDecoder:
+    """ImageDecoder port: accepts PNG/JPEG (optionally BMP/TIFF) within byte and pixel limits.
+
+    The format is decided by magic bytes, never by the file name or declared type; the pixel
+    count is checked from the header before any pixel is decoded, so decompression bombs cost
+    nothing. The stored PNG has EXIF orientation applied, no metadata, its longest side capped
+    at ``max_stored_side``, and is exactly what the model input is computed from, so a stored
+    analysis can be reproduced from the stored image. Decoding runs in worker threads, at most
+    ``max_concurrency`` at once.
+    """
+
+    def __init__(
+        self,
+        max_bytes: int = 10 * MIB,
+        max_pixels: int = 4096 * 4096,
+        formats: Collection[str] = DEFAULT_FORMATS,
+        max_stored_side: int = 1024,
+        max_concurrency: int = 2,
+        png_compress_level: int = 1,
+    ) -> None:
+        unknown = set(formats) - set(MAGIC_NUMBERS)
+        if unknown or not formats:
+            raise ValueError(
+                f"Supported formats are {sorted(MAGIC_NUMBERS)}; got {sorted(formats)}"
+            )
+        if max_stored_side < MODEL_INPUT_SIZE:
+            raise ValueError(f"max_stored_side must be at least {MODEL_INPUT_SIZE}")
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self.formats = tuple(formats)
+        self.max_stored_side = max_stored_side
+        self._png_compress_level = png_compress_level
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+
+    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+        return await anyio.to_thread.run_sync(
+            self.decode_sync, data, filename, limiter=self._limiter
+        )
+
+    def decode_sync(self, data: bytes, filename: str) -> DecodedImage:
+        """The whole decode in the calling thread (for the CLI, benchmarks and tests)."""
+        name = _display_name(filename)
+        if len(data) > self.max_bytes:
+            raise ImageTooLarge(
+                f"{name} is {len(data) / MIB:.1f} MB; the limit is {self.max_bytes / MIB:.0f} MB."
+            )
+        if not data:
+            raise UnsupportedImageFormat(f"{name} is empty.")
+        source_format = self._sniff(data, name)
+        try:
+            with Image.open(io.BytesIO(data), formats=[source_format]) as image:
+                width, height = self._check_size(image, name)
+                if source_format == "JPEG":
+                    # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the image is far larger
+                    # than what is kept: much faster, and both sides stay >= max_stored_side.
+                    image.draft(None, (self.max_stored_side, self.max_stored_side))
+                image.load()
+                oriented = _apply_orientation(image)
+        except Image.DecompressionBombError:
+            raise ImageTooLarge(f"{name} has too many pixels to be decoded safely.") from None
+        except _DECODE_ERRORS as error:
+            raise InvalidImage(
+                f"{name} is damaged or truncated and cannot be decoded ({_reason(error)})."
+            ) from None
+        if oriented.size[0] != oriented.size[1] and oriented.size != image.size:
+            width, height = height, width
+        stored = _for_storage(_normalise_mode(oriented), self.max_stored_side)
+        model_input = np.ascontiguousarray(preprocess(stored), dtype=np.uint8).tobytes()
+        stored_png = _encode_png(stored, self._png_compress_level)
+        return DecodedImage(
+            model_input=model_input,
+            stored_png=stored_png,
+            sha256=hashlib.sha256(stored_png).hexdigest(),
+            width=width,
+            height=height,
+            source_format=source_format,
+        )
+
+    def _sniff(self, data: bytes, name: str) -> str:
+        for source_format in self.formats:
+            if data.startswith(MAGIC_NUMBERS[source_format]):
+                return source_format
+        accepted = " or ".join(self.formats)
+        raise UnsupportedImageFormat(f"{name} is not a {accepted} image.")
+
+    def _check_size(self, image: Image.Image, name: str) -> tuple[int, int]:
+        width, height = image.size
+        if width < 1 or height < 1:
+            raise InvalidImage(f"{name} has no pixels.")
+        if width * height > self.max_pixels:
+            raise ImageTooLarge(
+                f"{name} is {width}x{height} pixels; the limit is {self.max_pixels:,} pixels."
+            )
+        return width, height
+
+
+def _apply_orientation(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except _DECODE_ERRORS:  # unreadable EXIF: keep the pixels as stored
+        return image.copy()
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    """8-bit grayscale ("L") or RGB; transparency is composited over black."""
+    mode = image.mode
+    if mode in ("L", "RGB"):
+        return image
+    if mode == "1":
+        return image.convert("L")
+    if mode.startswith("I") or mode == "F":
+        return _to_8_bit(image)
+    if mode == "P":
+        has_alpha = "transparency" in image.info
+        return _normalise_mode(image.convert("RGBA" if has_alpha else "RGB"))
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        rgba = image.convert("RGBA")
+        black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        flattened = Image.alpha_composite(black, rgba).convert("RGB")
+        return flattened.convert("L") if mode in ("LA", "La") else flattened
+    return image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, ...
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """16-bit (and 32-bit integer / float) grayscale to 8 bits over the full 16-bit range."""
+    pixels = np.asarray(image)
+    if pixels.dtype.kind == "f":
+        pixels = np.nan_to_num(pixels.astype(np.float64))
+        low, high = float(pixels.min()), float(pixels.max())
+        scaled = (pixels - low) * (255.0 / (high - low)) if high > low else pixels * 0
+        return Image.fromarray(scaled.round().astype(np.uint8), mode="L")
+    wide = pixels.astype(np.int64)
+    if wide.max(initial=0) <= 255 and image.mode == "I":
+        return Image.fromarray(np.clip(wide, 0, 255).astype(np.uint8), mode="L")
+    return Image.fromarray((np.clip(wide, 0, 65535) >> 8).astype(np.uint8), mode="L")
+
+
+def _for_storage(image: Image.Image, max_side: int) -> Image.Image:
+    width, height = image.size
+    if max(width, height) > max_side:
+        scale = max_side / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if image.mode == "RGB":
+        pixels = np.asarray(image).astype(np.int16)
+        spread = np.maximum(
+            np.abs(pixels[..., 0] - pixels[..., 1]), np.abs(pixels[..., 1] - pixels[..., 2])
+        )
+        if int(spread.max(initial=0)) <= 2:  # grayscale saved as colour (often JPEG noise)
+            image = image.convert("L")
+    return image
+
+
+def _encode_png(image: Image.Image, compress_level: int) -> bytes:
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())  # drops every metadata key
+    buffer = io.BytesIO()
+    clean.save(buffer, format="PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def _display_name(filename: str) -> str:
+    base = os.path.basename(filename.replace("\\", "/")) if filename else ""
+    printable = "".join(ch for ch in base if ch.isprintable())[:100]
+    return f"'{printable}'" if printable else "The upload"
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text[:120]
