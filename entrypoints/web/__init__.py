@@ -1,0 +1,1 @@
+"""Clinician web UI (NiceGUI): a thin entrypoint over the same use cases as the HTTP API."""

@@ -1,0 +1,134 @@
+"""The one page frame: header (navigation, user, role, language, sign-out) and the notice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import ui
+from starlette.responses import RedirectResponse
+
+from application.commands import Logout, ResolveCurrentUser
+from domain.errors import NotAuthenticated
+from domain.users import User
+from entrypoints.web.deps import Web
+from entrypoints.web.errors import reported
+from entrypoints.web.i18n import LANGUAGES
+from entrypoints.web.state import (
+    client_address,
+    forget_token,
+    language,
+    set_language,
+    t,
+    token,
+)
+
+NAVIGATION = (
+    ("analyze", "/"),
+    ("history", "/history"),
+    ("dashboard", "/dashboard"),
+    ("model", "/model"),
+)
+
+
+async def signed_in_user(web: Web) -> User | None:
+    """The user behind the stored token, or None (a stale token is dropped with a notice)."""
+    stored = token()
+    if stored is None:
+        return None
+    try:
+        user: User = await web.use_cases.resolve_current_user()(
+            ResolveCurrentUser(token=stored, client=client_address())
+        )
+    except NotAuthenticated:
+        forget_token(notice="expired")
+        return None
+    return user
+
+
+async def actor(web: Web) -> User:
+    """Re-check the session before every action, so revocation takes effect at once."""
+    stored = token()
+    if stored is None:
+        raise NotAuthenticated("Signed out.")
+    user: User = await web.use_cases.resolve_current_user()(
+        ResolveCurrentUser(token=stored, client=client_address())
+    )
+    return user
+
+
+def to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _language_switch() -> None:
+    def switch(code: str) -> None:
+        set_language(code)
+        ui.navigate.reload()
+
+    ui.toggle(
+        {code: code.upper() for code in LANGUAGES},
+        value=language(),
+        on_change=lambda e: switch(e.value),
+    ).props(
+        f'dense flat toggle-color=white text-color=white aria-label="{t("header.language")}"'
+    ).mark("language")
+
+
+def decision_aid_notice() -> None:
+    with (
+        ui.row()
+        .classes("w-full items-center gap-2 px-4 py-1 bg-amber-2 text-black")
+        .props('role="note"')
+    ):
+        ui.icon("info", size="sm").props('aria-hidden="true"')
+        ui.label(t("app.notice")).classes("text-sm font-medium").mark("notice")
+
+
+@contextmanager
+def public_frame() -> Iterator[None]:
+    """Frame for pages seen before signing in."""
+    ui.page_title(t("app.title"))
+    with ui.header(elevated=True).classes("p-0 column bg-primary"):
+        with ui.row().classes("w-full items-center px-4 py-2"):
+            ui.label(t("app.title")).classes("text-h6")
+            ui.space()
+            _language_switch()
+        decision_aid_notice()
+    with ui.column().classes("w-full max-w-md mx-auto p-4 gap-4"):
+        yield
+
+
+@contextmanager
+def frame(web: Web, user: User, active: str) -> Iterator[None]:
+    """Frame for signed-in pages; `active` names the highlighted navigation entry."""
+
+    async def sign_out() -> None:
+        with reported():
+            await web.use_cases.logout()(Logout(actor=await actor(web), client=client_address()))
+        forget_token(notice="signed_out")
+        ui.navigate.to("/login")
+
+    ui.page_title(f"{t('nav.' + active)} · {t('app.title')}")
+    with ui.header(elevated=True).classes("p-0 column bg-primary"):
+        with ui.row().classes("w-full items-center px-4 py-1 gap-1 no-wrap"):
+            ui.label(t("app.title")).classes("text-h6 q-mr-md")
+            entries = [*NAVIGATION, *((("admin", "/admin"),) if user.is_admin else ())]
+            for key, path in entries:
+                button = ui.button(t("nav." + key), on_click=lambda p=path: ui.navigate.to(p))
+                button.props("flat no-caps text-color=white").mark(f"nav-{key}")
+                if key == active:
+                    button.classes("bg-white/20").props('aria-current="page"')
+            ui.space()
+            with ui.column().classes("gap-0 items-end"):
+                ui.label(user.display_name or user.email).classes("text-sm").mark("user-name")
+                ui.label(t("role." + user.role.value)).classes("text-xs opacity-80").mark(
+                    "user-role"
+                )
+            _language_switch()
+            ui.button(t("header.sign_out"), icon="logout", on_click=sign_out).props(
+                "flat no-caps text-color=white"
+            ).mark("sign-out")
+        decision_aid_notice()
+    with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
+        yield

@@ -1,0 +1,67 @@
+"""Per-browser state kept server-side in `app.storage.user`: token, language, notices.
+
+The access token never reaches the page source or a URL; the browser holds only NiceGUI's
+signed session cookie.
+"""
+
+from __future__ import annotations
+
+from nicegui import app, ui
+
+from entrypoints.web.i18n import CATALOGUES, pick_language, translate, translate_domain_message
+
+TOKEN = "token"  # noqa: S105 (a storage key, not a secret)
+LANGUAGE = "language"
+NOTICE = "notice"
+
+
+def language() -> str:
+    """The reader's language: chosen in the header, else the browser's, else English."""
+    storage = app.storage.user
+    chosen = storage.get(LANGUAGE)
+    if chosen in CATALOGUES:
+        return str(chosen)
+    request = ui.context.client.request
+    detected = pick_language(request.headers.get("accept-language") if request else None)
+    storage[LANGUAGE] = detected
+    return detected
+
+
+def set_language(code: str) -> None:
+    if code in CATALOGUES:
+        app.storage.user[LANGUAGE] = code
+
+
+def t(key: str, **values: object) -> str:
+    """Translate `key` into the reader's language."""
+    return translate(language(), key, **values)
+
+
+def domain_text(message: str) -> str:
+    return translate_domain_message(language(), message)
+
+
+def token() -> str | None:
+    value = app.storage.user.get(TOKEN)
+    return str(value) if value else None
+
+
+def store_token(value: str) -> None:
+    app.storage.user[TOKEN] = value
+
+
+def forget_token(notice: str | None = None) -> None:
+    app.storage.user.pop(TOKEN, None)
+    if notice:
+        app.storage.user[NOTICE] = notice
+
+
+def take_notice() -> str | None:
+    """The one-shot notice for the sign-in page ("expired", "signed_out", "registered")."""
+    value = app.storage.user.pop(NOTICE, None)
+    return str(value) if value else None
+
+
+def client_address() -> str | None:
+    request = ui.context.client.request
+    return request.client.host if request is not None and request.client else None

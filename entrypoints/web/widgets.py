@@ -1,0 +1,131 @@
+"""Pieces shared by pages: the result panel (probability, threshold, words, heatmap)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from nicegui import ui
+
+from application.commands import GetPredictionImage
+from domain.predictions import Label, Prediction
+from entrypoints.web.deps import Web
+from entrypoints.web.errors import reported
+from entrypoints.web.state import t
+
+DEFAULT_OPACITY = 0.45
+
+
+def png_data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.1f} %"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def human_size(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def label_words(label: Label) -> str:
+    return t("result.malignant") if label is Label.MALIGNANT else t("result.benign")
+
+
+def verdict_line(prediction: Prediction) -> None:
+    """The result at the threshold in words, with an icon: never colour alone."""
+    malignant = prediction.label is Label.MALIGNANT
+    with ui.row().classes("items-center gap-2 no-wrap"):
+        ui.icon("warning" if malignant else "check_circle", size="md").classes(
+            "text-negative" if malignant else "text-positive"
+        ).props('aria-hidden="true"')
+        ui.label(label_words(prediction.label)).classes("text-subtitle1 font-bold").mark(
+            "label-words"
+        )
+
+
+def probability_bar(prediction: Prediction) -> None:
+    """A horizontal bar of P(malignant) with the decision threshold marked on it."""
+    p, threshold = prediction.p_malignant, prediction.threshold
+    ui.label(f"{t('result.probability')}: {percent(p)}").classes("text-body1").mark("probability")
+    with (
+        ui.element("div")
+        .classes("relative w-full h-4 rounded bg-grey-3")
+        .props(
+            f'role="meter" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{p * 100:.1f}" '
+            f'aria-label="{t("result.probability")}"'
+        )
+    ):
+        colour = "bg-negative" if prediction.label is Label.MALIGNANT else "bg-positive"
+        ui.element("div").classes(f"absolute left-0 top-0 h-4 rounded {colour}").style(
+            f"width: {p * 100:.1f}%"
+        )
+        ui.element("div").classes("absolute h-6 bg-black").style(
+            f"left: calc({threshold * 100:.1f}% - 1px); top: -4px; width: 3px"
+        ).props(f'title="{t("result.threshold")}"')
+    ui.label(
+        t("result.bar_caption", p=percent(p), t=percent(threshold))
+        + f" · {t('result.threshold')}: {threshold:.3f}"
+    ).classes("text-caption").mark("threshold")
+
+
+def result_panel(web: Web, actor_fn, prediction: Prediction, original_png: bytes) -> None:
+    """Probability, words, model version, and the original side by side with its heatmap."""
+    verdict_line(prediction)
+    probability_bar(prediction)
+    ui.label(f"{t('result.model_version')}: {prediction.model_version}").classes(
+        "text-caption"
+    ).mark("model-version")
+
+    async def render_overlay() -> None:
+        with reported():
+            png = await web.use_cases.get_prediction_image()(
+                GetPredictionImage(
+                    actor=await actor_fn(),
+                    prediction_id=prediction.id,
+                    heatmap=True,
+                    opacity=float(opacity.value),
+                )
+            )
+            overlay.set_source(png_data_url(png))
+            overlay_box.set_visibility(True)
+
+    async def toggle(show: bool) -> None:
+        opacity.set_enabled(show)
+        if show:
+            await render_overlay()
+        else:
+            overlay_box.set_visibility(False)
+
+    with ui.row().classes("items-center gap-4 w-full"):
+        ui.switch(t("result.heatmap"), on_change=lambda e: toggle(e.value)).mark("heatmap-toggle")
+        with ui.row().classes("items-center gap-2 grow"):
+            ui.label(t("result.opacity")).classes("text-caption")
+            opacity = (
+                ui.slider(min=0.1, max=1.0, step=0.05, value=DEFAULT_OPACITY)
+                .classes("w-40")
+                .props(f'label aria-label="{t("result.opacity")}"')
+                .mark("opacity")
+            )
+            opacity.set_enabled(False)
+            opacity.on("change", render_overlay)
+    with ui.row().classes("w-full gap-4 no-wrap"):
+        with ui.column().classes("w-1/2 gap-1"):
+            ui.label(t("result.original")).classes("text-caption")
+            ui.image(png_data_url(original_png)).classes("w-full rounded").props(
+                f'alt="{t("result.original")}: {prediction.filename}" fit=contain'
+            ).mark("original")
+        overlay_box = ui.column().classes("w-1/2 gap-1")
+        with overlay_box:
+            ui.label(t("result.overlay")).classes("text-caption")
+            overlay = (
+                ui.image()
+                .classes("w-full rounded")
+                .props(f'alt="{t("result.overlay")}" fit=contain')
+                .mark("overlay")
+            )
+        overlay_box.set_visibility(False)

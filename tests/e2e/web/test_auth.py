@@ -1,0 +1,82 @@
+"""Sign in, create account, wrong password, throttling, sign out, expired session."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+from nicegui.testing import User
+
+from domain.users import Role
+from tests.e2e.web.conftest import PASSWORD, FakeCore, sign_in
+
+
+async def settled(user: User) -> None:
+    """Wait until the previous sign-in attempt has finished (it clears the password)."""
+    for _ in range(50):
+        if not user.find(kind=ui.input, marker="password").elements.pop().value:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("sign-in attempt did not finish")
+
+
+async def test_pages_need_a_session(user: User) -> None:
+    await user.open("/history")
+    await user.should_see(marker="sign-in")
+    await user.should_see("Decision aid — not a diagnosis")
+
+
+async def test_create_account_then_sign_in_and_out(user: User, core: FakeCore) -> None:
+    await user.open("/register")
+    user.find(marker="display-name").type("Dr Ada")
+    user.find(marker="email").type("ada@example.org")
+    user.find(marker="password").type(PASSWORD)
+    user.find(marker="create-account").click()
+    await user.should_see("Account created. You can now sign in.")
+    assert any(u.email == "ada@example.org" for u in core.db.users.values())
+
+    await sign_in(user, "ada@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await user.should_see("Dr Ada")
+    await user.should_see("Clinician")
+    await user.should_see("Decision aid — not a diagnosis")
+
+    user.find(marker="sign-out").click()
+    await user.should_see("You are signed out.")
+    await user.open("/")
+    await user.should_see(marker="sign-in")
+
+
+async def test_weak_password_is_refused_with_the_reason(user: User, core: FakeCore) -> None:
+    await user.open("/register")
+    user.find(marker="email").type("bob@example.org")
+    user.find(marker="password").type("short")
+    user.find(marker="create-account").click()
+    await user.should_see("Password must be at least 8 characters.")
+    assert not core.db.users
+
+
+async def test_wrong_password_then_throttled_with_retry_time(user: User, core: FakeCore) -> None:
+    await core.account("cy@example.org")
+    await user.open("/login")
+    user.find(marker="email").type("cy@example.org")
+    user.find(marker="password").type("not the password")
+    user.find(marker="sign-in").click()
+    await user.should_see("Wrong email or password.")
+    for _ in range(3):
+        await settled(user)
+        user.find(marker="password").type("still wrong")
+        user.find(marker="sign-in").click()
+    await user.should_see("Too many failed sign-ins. Try again in 900 seconds.")
+
+
+async def test_expired_session_sends_back_to_sign_in_with_a_notice(
+    user: User, core: FakeCore
+) -> None:
+    await core.account("dee@example.org", Role.CLINICIAN)
+    await sign_in(user, "dee@example.org")
+    await user.should_see("Analyze ultrasound images")
+    core.clock.advance(minutes=31)
+    await user.open("/history")
+    await user.should_see("You were signed out because your session expired.")
+    await user.should_see(marker="sign-in")
