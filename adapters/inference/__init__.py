@@ -1,0 +1,1 @@
+"""ONNX Runtime implementation of the TumorClassifier port."""

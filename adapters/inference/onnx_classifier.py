@@ -1,0 +1,218 @@
+"""OnnxTumorClassifier: the trained model (models/breast-cnn.onnx) behind the TumorClassifier port.
+
+One ONNX Runtime session is created at construction and shared; inference runs in worker threads
+behind a small per-event-loop semaphore so the loop never blocks and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
+from application.ports import CamGrid, Classification, DecodedImage, ModelInfo
+from domain.errors import InvalidImage, ModelUnavailable
+
+logger = logging.getLogger(__name__)
+
+INPUT_NAME = "image"
+PROB_OUTPUT = "p_malignant"
+CAM_OUTPUT = "cam"
+REQUIRED_METADATA = ("model_version", "threshold", "positive_class")
+
+
+def _is_dynamic(dim: object) -> bool:
+    return dim is None or isinstance(dim, str)
+
+
+def _choose_providers(requested: Sequence[str]) -> list[str]:
+    available = set(ort.get_available_providers())
+    chosen = [p for p in requested if p in available]
+    missing = [p for p in requested if p not in available]
+    if missing:
+        logger.warning(
+            "ONNX Runtime providers %s are not available here (available: %s); using %s",
+            missing,
+            sorted(available),
+            [*chosen, "CPUExecutionProvider"],
+        )
+    if "CPUExecutionProvider" not in chosen:
+        chosen.append("CPUExecutionProvider")
+    return chosen
+
+
+class OnnxTumorClassifier:
+    """TumorClassifier backed by an ONNX Runtime session that honours the model contract."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        providers: Sequence[str] = ("CPUExecutionProvider",),
+        intra_op_threads: int | None = None,
+        max_concurrency: int = 1,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelUnavailable(f"Model file not found: {path}")
+        options = ort.SessionOptions()
+        options.inter_op_num_threads = 1
+        if intra_op_threads is not None:
+            options.intra_op_num_threads = intra_op_threads
+        try:
+            self._session = ort.InferenceSession(
+                str(path), sess_options=options, providers=_choose_providers(providers)
+            )
+        except Exception as exc:  # onnxruntime raises several unrelated exception types
+            raise ModelUnavailable(f"Model file {path} could not be loaded: {exc}") from exc
+        self._path = path
+        self._max_concurrency = max_concurrency
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._check_io()
+        self._metadata = dict(self._session.get_modelmeta().custom_metadata_map)
+        self._info = self._read_info()
+
+    # --- contract ---------------------------------------------------------------------
+
+    def _check_io(self) -> None:
+        inputs = self._session.get_inputs()
+        if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
+            raise ModelUnavailable(
+                f"{self._path}: expected one input named {INPUT_NAME!r}, "
+                f"got {[i.name for i in inputs]}"
+            )
+        image = inputs[0]
+        expected = [MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3]
+        if (
+            image.type != "tensor(uint8)"
+            or len(image.shape) != 4
+            or list(image.shape[1:]) != expected
+        ):
+            raise ModelUnavailable(
+                f"{self._path}: input {INPUT_NAME!r} must be uint8 [batch,"
+                f"{MODEL_INPUT_SIZE},{MODEL_INPUT_SIZE},3], got {image.type} {image.shape}"
+            )
+        if not _is_dynamic(image.shape[0]):
+            raise ModelUnavailable(
+                f"{self._path}: the batch axis of {INPUT_NAME!r} must be dynamic"
+            )
+        outputs = {o.name: o for o in self._session.get_outputs()}
+        for name in (PROB_OUTPUT, CAM_OUTPUT):
+            if name not in outputs:
+                raise ModelUnavailable(
+                    f"{self._path}: missing output {name!r} (has {list(outputs)})"
+                )
+            if outputs[name].type != "tensor(float)":
+                raise ModelUnavailable(
+                    f"{self._path}: output {name!r} must be float32, got {outputs[name].type}"
+                )
+        prob_shape = outputs[PROB_OUTPUT].shape
+        if not (len(prob_shape) == 1 or (len(prob_shape) == 2 and prob_shape[1] == 1)):
+            raise ModelUnavailable(
+                f"{self._path}: {PROB_OUTPUT!r} must be [batch] or [batch,1], got {prob_shape}"
+            )
+        if len(outputs[CAM_OUTPUT].shape) != 3:
+            raise ModelUnavailable(
+                f"{self._path}: {CAM_OUTPUT!r} must be [batch,h,w], got {outputs[CAM_OUTPUT].shape}"
+            )
+
+    def _read_info(self) -> ModelInfo:
+        missing = [key for key in REQUIRED_METADATA if key not in self._metadata]
+        if missing:
+            raise ModelUnavailable(f"{self._path}: metadata_props lacks {missing}")
+        try:
+            threshold = float(self._metadata["threshold"])
+        except ValueError as exc:
+            raise ModelUnavailable(f"{self._path}: threshold is not a number") from exc
+        if not 0.0 <= threshold <= 1.0:
+            raise ModelUnavailable(f"{self._path}: threshold {threshold} is outside [0, 1]")
+        return ModelInfo(
+            version=self._metadata["model_version"],
+            threshold=threshold,
+            positive_class=self._metadata["positive_class"],
+            input_size=MODEL_INPUT_SIZE,
+            providers=tuple(self._session.get_providers()),
+            metadata=dict(self._metadata),
+        )
+
+    # --- port ------------------------------------------------------------------------
+
+    @property
+    def model(self) -> ModelInfo:
+        return self._info
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """Execution providers the session actually uses, in priority order."""
+        return self._info.providers
+
+    @property
+    def metadata(self) -> Mapping[str, str]:
+        return self._info.metadata
+
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Synchronous inference: uint8 [N,128,128,3] -> (p_malignant [N], cam [N,h,w])."""
+        if (
+            batch.dtype != np.uint8
+            or batch.ndim != 4
+            or batch.shape[1:]
+            != (
+                MODEL_INPUT_SIZE,
+                MODEL_INPUT_SIZE,
+                3,
+            )
+        ):
+            raise ValueError(
+                f"batch must be uint8 [N,{MODEL_INPUT_SIZE},{MODEL_INPUT_SIZE},3], "
+                f"got {batch.dtype} {batch.shape}"
+            )
+        try:
+            prob, cam = self._session.run([PROB_OUTPUT, CAM_OUTPUT], {INPUT_NAME: batch})
+        except Exception as exc:
+            raise ModelUnavailable(f"Inference failed: {exc}") from exc
+        return np.asarray(prob, np.float32).reshape(-1), np.asarray(cam, np.float32)
+
+    async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]:
+        if not images:
+            return []
+        batch = np.stack([self._to_array(image) for image in images])
+        async with self._limiter():
+            prob, cam = await asyncio.to_thread(self.run, batch)
+        return [
+            Classification(p_malignant=float(np.clip(p, 0.0, 1.0)), cam=_to_grid(c))
+            for p, c in zip(prob, cam, strict=True)
+        ]
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _limiter(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            limiter = self._limiters[loop] = asyncio.Semaphore(self._max_concurrency)
+        return limiter
+
+    @staticmethod
+    def _to_array(image: DecodedImage) -> np.ndarray:
+        expected = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3
+        if len(image.model_input) != expected:
+            raise InvalidImage(
+                f"Decoded image has {len(image.model_input)} bytes, the model expects {expected}."
+            )
+        return np.frombuffer(image.model_input, dtype=np.uint8).reshape(
+            MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3
+        )
+
+
+def _to_grid(cam: np.ndarray) -> CamGrid:
+    clean = np.nan_to_num(np.maximum(cam, 0.0), nan=0.0, posinf=0.0)
+    return tuple(tuple(float(v) for v in row) for row in clean.tolist())

@@ -1,0 +1,197 @@
+"""OnnxTumorClassifier against real ONNX Runtime sessions on tiny contract-conforming models."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper  # noqa: E402
+
+from adapters.imaging.preprocessing import MODEL_INPUT_SIZE  # noqa: E402
+from adapters.inference.onnx_classifier import OnnxTumorClassifier  # noqa: E402
+from application.ports import DecodedImage, ModelInfo, TumorClassifier  # noqa: E402
+from domain.errors import InvalidImage, ModelUnavailable  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+S = MODEL_INPUT_SIZE
+GRID = 16
+METADATA = {
+    "model_version": "tiny-1",
+    "threshold": "0.4",
+    "positive_class": "malignant",
+    "validation_metrics": '{"auc": 0.5}',
+}
+
+
+def tiny_model(
+    path: Path,
+    metadata: dict[str, str] | None = None,
+    input_type: int = TensorProto.UINT8,
+    outputs: tuple[str, ...] = ("p_malignant", "cam"),
+    batch: int | str = "batch",
+) -> Path:
+    """p = mean pixel / 255 ([N]); cam = 8x8-block means of the first channel ([N,16,16])."""
+    nodes = [
+        helper.make_node("Cast", ["image"], ["x"], to=TensorProto.FLOAT),
+        helper.make_node("Div", ["x", "c255"], ["xs"]),
+        helper.make_node("ReduceMean", ["xs"], ["gray"], axes=[3], keepdims=0),
+        helper.make_node("Reshape", ["gray", "blocks"], ["tiles"]),
+        helper.make_node(
+            "ReduceMean",
+            ["tiles"],
+            [outputs[1] if len(outputs) > 1 else "unused"],
+            axes=[2, 4],
+            keepdims=0,
+        ),
+        helper.make_node("ReduceMean", ["gray"], [outputs[0]], axes=[1, 2], keepdims=0),
+    ]
+    inits = [
+        helper.make_tensor("c255", TensorProto.FLOAT, [], [255.0]),
+        helper.make_tensor(
+            "blocks", TensorProto.INT64, [5], [-1, GRID, S // GRID, GRID, S // GRID]
+        ),
+    ]
+    graph_outputs = [helper.make_tensor_value_info(outputs[0], TensorProto.FLOAT, ["batch"])]
+    if len(outputs) > 1:
+        graph_outputs.append(
+            helper.make_tensor_value_info(outputs[1], TensorProto.FLOAT, ["batch", GRID, GRID])
+        )
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("image", input_type, [batch, S, S, 3])],
+        graph_outputs,
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for key, value in (METADATA if metadata is None else metadata).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def decoded(level: int) -> DecodedImage:
+    png = f"png-{level}".encode()
+    return DecodedImage(
+        model_input=bytes([level]) * (S * S * 3),
+        stored_png=png,
+        sha256=hashlib.sha256(png).hexdigest(),
+        width=S,
+        height=S,
+        source_format="PNG",
+    )
+
+
+@pytest.fixture
+def model_path(tmp_path: Path) -> Path:
+    return tiny_model(tmp_path / "tiny.onnx")
+
+
+@pytest.fixture
+def classifier(model_path: Path) -> OnnxTumorClassifier:
+    return OnnxTumorClassifier(model_path, intra_op_threads=1, max_concurrency=2)
+
+
+def test_implements_the_port(classifier: OnnxTumorClassifier) -> None:
+    assert isinstance(classifier, TumorClassifier)
+
+
+def test_reads_model_info_from_metadata(classifier: OnnxTumorClassifier) -> None:
+    info = classifier.model
+    assert isinstance(info, ModelInfo)
+    assert (info.version, info.threshold, info.positive_class) == ("tiny-1", 0.4, "malignant")
+    assert info.input_size == S
+    assert info.metadata["validation_metrics"] == '{"auc": 0.5}'
+    assert info.providers == ("CPUExecutionProvider",) == classifier.providers
+
+
+def test_run_returns_probabilities_and_cams(classifier: OnnxTumorClassifier) -> None:
+    batch = np.stack([np.full((S, S, 3), v, np.uint8) for v in (0, 51, 255)])
+    p, cam = classifier.run(batch)
+    assert p.dtype == np.float32
+    assert p.shape == (3,)
+    np.testing.assert_allclose(p, [0.0, 0.2, 1.0], atol=1e-5)
+    assert cam.shape == (3, GRID, GRID)
+    assert cam.dtype == np.float32
+
+
+def test_run_rejects_a_wrong_batch(classifier: OnnxTumorClassifier) -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        classifier.run(np.zeros((1, S, S, 3), np.float32))
+    with pytest.raises(ValueError, match="uint8"):
+        classifier.run(np.zeros((1, 64, 64, 3), np.uint8))
+
+
+async def test_classify_runs_off_the_loop_and_keeps_order(classifier: OnnxTumorClassifier) -> None:
+    results = await classifier.classify([decoded(0), decoded(255), decoded(51)])
+    assert [round(r.p_malignant, 4) for r in results] == [0.0, 1.0, 0.2]
+    assert len(results[1].cam) == GRID
+    assert len(results[1].cam[0]) == GRID
+    assert all(v >= 0.0 for row in results[1].cam for v in row)
+    assert await classifier.classify([]) == []
+
+
+async def test_concurrent_calls_are_bounded_and_all_answered(
+    classifier: OnnxTumorClassifier,
+) -> None:
+    results = await asyncio.gather(*(classifier.classify([decoded(i)]) for i in range(12)))
+    assert [round(r[0].p_malignant * 255) for r in results] == list(range(12))
+
+
+async def test_classify_rejects_a_wrong_sized_input(classifier: OnnxTumorClassifier) -> None:
+    bad = DecodedImage(b"\x00" * 10, b"x", "0" * 64, 1, 1, "PNG")
+    with pytest.raises(InvalidImage):
+        await classifier.classify([bad])
+
+
+def test_missing_file_is_model_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="not found"):
+        OnnxTumorClassifier(tmp_path / "absent.onnx")
+
+
+def test_garbage_file_is_model_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.onnx"
+    path.write_bytes(b"not an onnx model")
+    with pytest.raises(ModelUnavailable, match="could not be loaded"):
+        OnnxTumorClassifier(path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"input_type": TensorProto.FLOAT}, "uint8"),
+        ({"outputs": ("p_malignant",)}, "missing output 'cam'"),
+        ({"outputs": ("prob", "cam")}, "missing output 'p_malignant'"),
+        ({"batch": 1}, "dynamic"),
+        ({"metadata": {"model_version": "x", "positive_class": "malignant"}}, "threshold"),
+        ({"metadata": {**METADATA, "threshold": "1.5"}}, "outside"),
+        ({"metadata": {**METADATA, "threshold": "high"}}, "not a number"),
+    ],
+)
+def test_contract_violations_are_refused(
+    tmp_path: Path, kwargs: dict[str, object], message: str
+) -> None:
+    path = tiny_model(tmp_path / "bad.onnx", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ModelUnavailable, match=message):
+        OnnxTumorClassifier(path)
+
+
+def test_unavailable_provider_falls_back_to_cpu_with_a_warning(
+    model_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        classifier = OnnxTumorClassifier(
+            model_path, providers=("NoSuchExecutionProvider", "CPUExecutionProvider")
+        )
+    assert classifier.providers == ("CPUExecutionProvider",)
+    assert "NoSuchExecutionProvider" in caplog.text
