@@ -1,0 +1,1 @@
+"""Breastscan research and training pipeline (TensorFlow/Keras). Never imported by the service."""

@@ -1,0 +1,118 @@
+"""Dataset loading (through the shared preprocessing), hashing, duplicate grouping and folds."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Preprocessed images (uint8 [N,128,128,3]) and binary targets (1 = malignant)."""
+
+    images: np.ndarray
+    malignant: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.malignant.shape[0])
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def preprocess_array(image: np.ndarray) -> np.ndarray:
+    """Run the service's preprocessing on one raw array (H,W) or (H,W,C) uint8."""
+    return preprocess(Image.fromarray(np.asarray(image)))
+
+
+def load_npz_splits(path: str | Path, malignant_label: int = 0) -> dict[str, Split]:
+    """Every split present in a MedMNIST-style npz, passed through the shared preprocessing."""
+    splits: dict[str, Split] = {}
+    with np.load(path) as data:
+        for name in SPLITS:
+            if f"{name}_images" not in data:
+                continue
+            raw = data[f"{name}_images"]
+            labels = data[f"{name}_labels"].reshape(-1)
+            images = (
+                np.stack([preprocess_array(img) for img in raw])
+                if len(raw)
+                else (np.zeros((0, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3), np.uint8))
+            )
+            splits[name] = Split(images, (labels == malignant_label).astype(np.int64))
+    return splits
+
+
+def dhash(image: np.ndarray, size: int = 8) -> int:
+    """64-bit difference hash of a (grayscale or 3-channel) uint8 image."""
+    gray = image[..., 0] if image.ndim == 3 else image
+    small = np.asarray(
+        Image.fromarray(gray).resize((size + 1, size), Image.Resampling.BILINEAR), dtype=np.int16
+    )
+    bits = (small[:, 1:] > small[:, :-1]).reshape(-1)
+    return int(sum(1 << i for i, bit in enumerate(bits) if bit))
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def duplicate_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int, int]]:
+    """All (i, j, distance) pairs with i < j whose hashes are within max_distance bits."""
+    arr = np.array(hashes, dtype=np.uint64)
+    pairs: list[tuple[int, int, int]] = []
+    for i in range(len(arr) - 1):
+        xor = np.bitwise_xor(arr[i + 1 :], arr[i])
+        dist = np.array([int(v).bit_count() for v in xor])
+        for offset in np.nonzero(dist <= max_distance)[0]:
+            pairs.append((i, i + 1 + int(offset), int(dist[offset])))
+    return pairs
+
+
+def duplicate_groups(hashes: list[int], max_distance: int) -> np.ndarray:
+    """Group id per image; near-duplicates (union-find over close pairs) share a group."""
+    parent = list(range(len(hashes)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, _ in duplicate_pairs(hashes, max_distance):
+        parent[find(i)] = find(j)
+    return np.array([find(i) for i in range(len(hashes))])
+
+
+def stratified_group_folds(
+    targets: np.ndarray, groups: np.ndarray, folds: int, seed: int
+) -> np.ndarray:
+    """Fold index per sample: classes balanced across folds, duplicate groups never split."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.full(len(targets), -1, dtype=np.int64)
+    counts = np.zeros((folds, 2), dtype=np.int64)
+    unique_groups = np.unique(groups)
+    # Bigger groups first, then random order; each goes to the fold with fewest of its class.
+    order = rng.permutation(len(unique_groups))
+    sizes = np.array([(groups == g).sum() for g in unique_groups])
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    for g in unique_groups[order]:
+        members = np.nonzero(groups == g)[0]
+        cls = round(targets[members].mean())
+        fold = int(np.argmin(counts[:, cls] + 1e-3 * counts.sum(axis=1)))
+        fold_of[members] = fold
+        counts[fold, cls] += len(members)
+    return fold_of
