@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.persistence.errors import DatabaseUnavailable
 from adapters.persistence.migrate import head_revision, read_revision
-
-logger = logging.getLogger(__name__)
 
 
 class SqlAlchemyHealthProbe:
-    """Reports {"ok", "database", "migrations", "revision", "head", "backend"}; never raises.
+    """Raises DatabaseUnavailable when the database does not answer in time; else reports.
 
-    "ok" is True only when the database answers within the timeout and its Alembic
-    revision is this code's head. "database" is "ok" | "unreachable"; "migrations" is
-    "head" | "behind" (older or unknown revision) | "missing" (never migrated).
+    The report: {"ok": bool, "database": "ok", "migrations": "head" | "behind" | "missing",
+    "at_head": bool, "revision": str | None, "head": str, "backend": "sqlite" | "postgresql"}.
+    "ok" (== "at_head") is True only when the Alembic revision is this code's head;
+    "behind" covers any other known or unknown revision, "missing" a never-migrated database.
     """
 
     def __init__(self, engine: AsyncEngine, timeout_s: float = 3.0) -> None:
@@ -28,29 +27,21 @@ class SqlAlchemyHealthProbe:
         self._head = head_revision()
 
     async def check(self) -> Mapping[str, object]:
-        report: dict[str, object] = {
-            "ok": False,
-            "backend": self._engine.dialect.name,
-            "database": "unreachable",
-            "migrations": "unknown",
-            "revision": None,
-            "head": self._head,
-        }
         try:
             async with asyncio.timeout(self._timeout_s), self._engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
                 revision = await connection.run_sync(read_revision)
-        except Exception as error:  # any failure to answer means "not ready"
-            logger.warning("database health check failed: %s", error)
-            report["error"] = type(error).__name__
-            return report
-        report["database"] = "ok"
-        report["revision"] = revision
-        if revision is None:
-            report["migrations"] = "missing"
-        elif revision == self._head:
-            report["migrations"] = "head"
-            report["ok"] = True
-        else:
-            report["migrations"] = "behind"
-        return report
+        except Exception as error:  # whatever stops it answering means "not ready"
+            raise DatabaseUnavailable(
+                f"The database is unavailable ({type(error).__name__})."
+            ) from error
+        at_head = revision == self._head
+        return {
+            "ok": at_head,
+            "database": "ok",
+            "migrations": "head" if at_head else ("missing" if revision is None else "behind"),
+            "at_head": at_head,
+            "revision": revision,
+            "head": self._head,
+            "backend": self._engine.dialect.name,
+        }

@@ -108,7 +108,9 @@ class SqlAlchemyUserRepository(_Repository):
             raise NotFound("No such user.")
 
     async def list(self, offset: int, limit: int) -> Page[User]:
-        statement = select(users).order_by(users.c.email).offset(offset).limit(limit)
+        statement = (
+            select(users).order_by(users.c.created_at, users.c.email).offset(offset).limit(limit)
+        )
         with translate_errors():
             rows = (await self._session.execute(statement)).all()
         return Page([_to_user(row) for row in rows], await self.count(), offset, limit)
