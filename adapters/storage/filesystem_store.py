@@ -1,0 +1,75 @@
+"""Content-addressed image files on local disk (or any mounted volume)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+from domain.errors import InvalidInput, NotFound
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+R = TypeVar("R")
+
+
+class FilesystemImageStore:
+    """ImageStore port: ``root/ab/cd/<sha256>.png``, written atomically, never overwritten.
+
+    The address is the SHA-256 of the bytes, checked on put; anything that is not 64 lower-case
+    hex digits is refused, so no key can reach outside ``root``. File IO runs in worker threads.
+    """
+
+    def __init__(self, root: Path, max_concurrency: int = 8) -> None:
+        self.root = Path(root)
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
+
+    async def put(self, sha256: str, data: bytes) -> None:
+        path = self.path_for(sha256)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise InvalidInput("The image bytes do not match their content address.")
+        await self._run(_write_once, path, data)
+
+    async def get(self, sha256: str) -> bytes:
+        path = self.path_for(sha256)
+        try:
+            return await self._run(path.read_bytes)
+        except FileNotFoundError:
+            raise NotFound("The stored image is missing.") from None
+
+    async def delete(self, sha256: str) -> None:
+        # Directories stay (at most 65,536): removing them could race a concurrent put.
+        await self._run(self.path_for(sha256).unlink, True)
+
+    async def exists(self, sha256: str) -> bool:
+        return await self._run(self.path_for(sha256).is_file)
+
+    def path_for(self, sha256: str) -> Path:
+        """Where the image with this digest lives; refuses anything but a SHA-256 hex digest."""
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+            raise InvalidInput("An image address must be 64 lower-case hexadecimal digits.")
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.png"
+
+    async def _run(self, function: Callable[..., R], *args: object) -> R:
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    if path.is_file():
+        return  # same address, same bytes: nothing to do
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
