@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -87,11 +88,22 @@ class FakeDatabase:
         )
 
 
-class FakeUserRepository:
-    """UserRepository over a FakeDatabase; emails are unique like the real table's index."""
+StateSource = FakeDatabase | Callable[[], FakeDatabase]
 
-    def __init__(self, db: FakeDatabase) -> None:
-        self._db = db
+
+class _FakeRepository:
+    """Reads the database it is given, or the current transaction's copy of it."""
+
+    def __init__(self, state: StateSource) -> None:
+        self._state = state
+
+    @property
+    def _db(self) -> FakeDatabase:
+        return self._state if isinstance(self._state, FakeDatabase) else self._state()
+
+
+class FakeUserRepository(_FakeRepository):
+    """UserRepository over a FakeDatabase; emails are unique like the real table's index."""
 
     async def add(self, user: User) -> None:
         if user.id in self._db.users:
@@ -132,11 +144,8 @@ def _matches(p: Prediction, q: PredictionQuery) -> bool:
     )
 
 
-class FakePredictionRepository:
+class FakePredictionRepository(_FakeRepository):
     """PredictionRepository over a FakeDatabase; newest first, like the real one."""
-
-    def __init__(self, db: FakeDatabase) -> None:
-        self._db = db
 
     async def add(self, prediction: Prediction, cam: CamGrid | None) -> None:
         if prediction.id in self._db.predictions:
@@ -180,11 +189,8 @@ class FakePredictionRepository:
         return sum(1 for p in self._db.predictions.values() if p.image_sha256 == image_sha256)
 
 
-class FakeAuditLog:
+class FakeAuditLog(_FakeRepository):
     """Append-only AuditLog over a FakeDatabase; newest first."""
-
-    def __init__(self, db: FakeDatabase) -> None:
-        self._db = db
 
     async def record(self, entry: AuditEntry) -> None:
         self._db.audit.append(entry)
@@ -211,26 +217,30 @@ class FakeAuditLog:
 class FakeUnitOfWork:
     """UnitOfWork over a shared FakeDatabase: changes land only on commit(), else roll back.
 
-    Each `async with` starts a fresh transaction on a private copy of the database, so one
-    instance can be entered again (sequentially) like the real one.
+    Like the SQLAlchemy one, each `async with` is a fresh transaction (here: a private copy of
+    the database), kept per task in a ContextVar, so one instance serves concurrent callers
+    and can be entered again; repositories used outside a block raise.
     """
 
     def __init__(self, db: FakeDatabase | None = None) -> None:
         self.db = db if db is not None else FakeDatabase()
         self.commits = 0
-        self._tx: FakeDatabase | None = None
-        self._bind(self.db)
+        self._current: ContextVar[list[FakeDatabase]] = ContextVar(f"fake-uow-{id(self)}")
+        self.users: UserRepository = FakeUserRepository(self._transaction)
+        self.predictions: PredictionRepository = FakePredictionRepository(self._transaction)
+        self.audit: AuditLog = FakeAuditLog(self._transaction)
 
-    def _bind(self, state: FakeDatabase) -> None:
-        self.users: UserRepository = FakeUserRepository(state)
-        self.predictions: PredictionRepository = FakePredictionRepository(state)
-        self.audit: AuditLog = FakeAuditLog(state)
+    def _stack(self) -> list[FakeDatabase]:
+        return self._current.get([])
+
+    def _transaction(self) -> FakeDatabase:
+        stack = self._stack()
+        if not stack:
+            raise RuntimeError("Use the unit of work inside `async with uow:`.")
+        return stack[-1]
 
     async def __aenter__(self) -> Self:
-        if self._tx is not None:
-            raise RuntimeError("This unit of work is already in a transaction.")
-        self._tx = self.db.copy()
-        self._bind(self._tx)
+        self._current.set([*self._stack(), self.db.copy()])
         return self
 
     async def __aexit__(
@@ -239,23 +249,21 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.rollback()
-        self._tx = None
-        self._bind(self.db)
+        stack = self._stack()
+        if not stack:
+            raise RuntimeError("unit of work exited without being entered")
+        self._current.set(stack[:-1])  # the uncommitted copy is simply dropped
 
     async def commit(self) -> None:
-        if self._tx is None:
-            raise RuntimeError("commit() outside a transaction.")
-        committed = self._tx.copy()
+        committed = self._transaction().copy()
         self.db.users, self.db.predictions = committed.users, committed.predictions
         self.db.cams, self.db.audit = committed.cams, committed.audit
         self.commits += 1
 
     async def rollback(self) -> None:
-        if self._tx is not None:
-            fresh = self.db.copy()
-            self._tx.users, self._tx.predictions = fresh.users, fresh.predictions
-            self._tx.cams, self._tx.audit = fresh.cams, fresh.audit
+        transaction, fresh = self._transaction(), self.db.copy()
+        transaction.users, transaction.predictions = fresh.users, fresh.predictions
+        transaction.cams, transaction.audit = fresh.cams, fresh.audit
 
 
 class FakeHealthProbe:
@@ -315,6 +323,9 @@ class FakePasswordHasher:
         return (rounds, parts[3], parts[4]) if rounds > 0 else None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class FakeTokenService:
     """HMAC-signed tokens carrying user id, token version, jti and expiry, checked on a clock."""
 
@@ -331,7 +342,8 @@ class FakeTokenService:
 
     def issue(self, user: User) -> IssuedToken:
         expires_at = self._clock.now() + self._ttl
-        body = f"{user.id}.{user.token_version}.{secrets.token_hex(8)}.{expires_at.timestamp()}"
+        expiry_us = (expires_at - _EPOCH) // timedelta(microseconds=1)
+        body = f"{user.id}.{user.token_version}.{secrets.token_hex(8)}.{expiry_us}"
         return IssuedToken(token=f"{body}.{self._sign(body)}", expires_at=expires_at)
 
     def decode(self, token: str) -> TokenClaims:
@@ -344,7 +356,7 @@ class FakeTokenService:
                 user_id=UUID(user_id),
                 token_version=int(version),
                 jti=jti,
-                expires_at=datetime.fromtimestamp(float(expiry), UTC),
+                expires_at=_EPOCH + timedelta(microseconds=int(expiry)),
             )
         except ValueError:
             raise NotAuthenticated("Invalid token.") from None
@@ -354,39 +366,42 @@ class FakeTokenService:
 
 
 class FakeLoginThrottle:
-    """Locks an email or a client address for `lockout` after `max_failures` failures.
-
-    Failures older than `window` are forgotten; a success clears the account's count.
+    """Locks an email after `max_failures` and a client address after `client_max_failures`
+    failures within `window`, for `lockout`; a success clears the account's count.
     """
 
     def __init__(
         self,
         clock: FakeClock,
         max_failures: int = 5,
+        client_max_failures: int = 20,
         lockout: timedelta = timedelta(minutes=15),
         window: timedelta = timedelta(minutes=15),
     ) -> None:
         self._clock = clock
-        self._max_failures = max_failures
+        self._limits = {"email": max_failures, "client": client_max_failures}
         self._lockout = lockout
         self._window = window
-        self._failures: dict[str, list[datetime]] = {}
-        self._locked_until: dict[str, datetime] = {}
+        self._failures: dict[tuple[str, str], list[datetime]] = {}
+        self._locked_until: dict[tuple[str, str], datetime] = {}
 
     @staticmethod
-    def _keys(email: str, client: str | None) -> list[str]:
-        return [f"email:{email.strip().lower()}"] + ([f"client:{client}"] if client else [])
+    def _keys(email: str, client: str | None) -> list[tuple[str, str]]:
+        return [("email", email.strip().lower())] + ([("client", client)] if client else [])
 
     async def check(self, email: str, client: str | None) -> None:
         now = self._clock.now()
-        for key in self._keys(email, client):
-            until = self._locked_until.get(key)
-            if until is not None and now < until:
-                retry_after = max(1, math.ceil((until - now).total_seconds()))
-                raise TooManyAttempts(
-                    f"Too many failed sign-ins; try again in {retry_after} seconds.",
-                    retry_after=retry_after,
-                )
+        waits = [
+            until - now
+            for key in self._keys(email, client)
+            if (until := self._locked_until.get(key)) is not None and now < until
+        ]
+        if waits:
+            retry_after = max(1, math.ceil(max(waits).total_seconds()))
+            raise TooManyAttempts(
+                f"Too many failed sign-ins; try again in {retry_after} seconds.",
+                retry_after=retry_after,
+            )
 
     async def record_failure(self, email: str, client: str | None) -> None:
         now = self._clock.now()
@@ -394,7 +409,7 @@ class FakeLoginThrottle:
             recent = [t for t in self._failures.get(key, []) if now - t < self._window]
             recent.append(now)
             self._failures[key] = recent
-            if len(recent) >= self._max_failures:
+            if len(recent) >= self._limits[key[0]]:
                 self._locked_until[key] = now + self._lockout
                 self._failures[key] = []
 
@@ -407,12 +422,13 @@ class FakeLoginThrottle:
 # --- images and inference ----------------------------------------------------------------
 
 FAKE_IMAGE_MARKER = b"FAKEIMG"
+FAKE_IMAGE_END = b"\nFAKEEND"
 MODEL_INPUT_SIZE = 128
 
 
 def fake_image(seed: str = "a", level: int = 128, width: int = 256, height: int = 256) -> bytes:
     """Bytes the FakeImageDecoder accepts; `level` (0-255) drives the fake model's output."""
-    return FAKE_IMAGE_MARKER + f" {width} {height} {level}\n{seed}".encode()
+    return FAKE_IMAGE_MARKER + f" {width} {height} {level}\n{seed}".encode() + FAKE_IMAGE_END
 
 
 class FakeImageDecoder:
@@ -427,6 +443,8 @@ class FakeImageDecoder:
             raise ImageTooLarge(f"{filename}: the file exceeds {self.max_bytes} bytes.")
         if not data.startswith(FAKE_IMAGE_MARKER):
             raise UnsupportedImageFormat(f"{filename}: not a PNG or JPEG image.")
+        if not data.endswith(FAKE_IMAGE_END):
+            raise InvalidImage(f"{filename}: the image is truncated or corrupt.")
         header, _, _seed = data[len(FAKE_IMAGE_MARKER) :].partition(b"\n")
         try:
             width, height, level = (int(v) for v in header.split())

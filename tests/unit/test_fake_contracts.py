@@ -1,0 +1,86 @@
+"""The port contract suites, run against the in-memory fakes the unit tests rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contracts.audit_log_contract import AuditLogContract
+from tests.contracts.clock_contract import ClockContract
+from tests.contracts.image_decoder_contract import ImageDecoderContract
+from tests.contracts.login_throttle_contract import LoginThrottleContract
+from tests.contracts.password_hasher_contract import PasswordHasherContract
+from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
+from tests.contracts.token_service_contract import TokenServiceContract
+from tests.contracts.unit_of_work_contract import UnitOfWorkContract
+from tests.contracts.user_repository_contract import UowFactory, UserRepositoryContract
+from tests.fakes import (
+    FakeClock,
+    FakeDatabase,
+    FakeImageDecoder,
+    FakeLoginThrottle,
+    FakePasswordHasher,
+    FakeTokenService,
+    FakeUnitOfWork,
+    fake_image,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def uow_factory() -> UowFactory:
+    db = FakeDatabase()
+    return lambda: FakeUnitOfWork(db)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+class TestFakeUserRepository(UserRepositoryContract):
+    pass
+
+
+class TestFakePredictionRepository(PredictionRepositoryContract):
+    pass
+
+
+class TestFakeAuditLog(AuditLogContract):
+    pass
+
+
+class TestFakeUnitOfWork(UnitOfWorkContract):
+    pass
+
+
+class TestFakeClock(ClockContract):
+    pass
+
+
+class TestFakePasswordHasher(PasswordHasherContract):
+    @pytest.fixture
+    def password_hasher(self) -> FakePasswordHasher:
+        return FakePasswordHasher()
+
+
+class TestFakeTokenService(TokenServiceContract):
+    @pytest.fixture
+    def token_service(self, clock: FakeClock) -> FakeTokenService:
+        return FakeTokenService(clock)
+
+
+class TestFakeLoginThrottle(LoginThrottleContract):
+    @pytest.fixture
+    def login_throttle(self, clock: FakeClock) -> FakeLoginThrottle:
+        return FakeLoginThrottle(clock)
+
+
+class TestFakeImageDecoder(ImageDecoderContract):
+    @pytest.fixture
+    def image_decoder(self) -> FakeImageDecoder:
+        return FakeImageDecoder()
+
+    @pytest.fixture
+    def valid_image(self) -> bytes:
+        return fake_image("contract", width=256, height=192)
