@@ -27,7 +27,8 @@ from application.commands import (
 )
 from application.ports import Classification, DecodedImage
 from application.use_cases import PredictAndStoreUseCase
-from application.use_cases.export_predictions import CSV_HEADER
+from application.use_cases._shared import clean_filename
+from application.use_cases.export_predictions import CSV_HEADER, csv_safe
 from domain.errors import InvalidImage, InvalidInput, ModelUnavailable, NotFound
 from domain.predictions import Label, Verdict
 from domain.users import Role, User
@@ -439,3 +440,35 @@ async def test_describe_model_reports_version_threshold_and_metadata(app: App) -
     info = await app.describe_model(DescribeModel())
     assert (info.version, info.threshold, info.positive_class) == ("fake-1", 0.5, "malignant")
     assert info.metadata["val_auc"] == "0.9"
+
+
+# --- small helpers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\dr\\scan 01.PNG", "scan 01.PNG"),
+        ("tab\there\x00.png", "tabhere.png"),
+        ("", "upload"),
+        ("/", "upload"),
+        ("\u202egnp.exe", "gnp.exe"),  # right-to-left override is a format character
+    ],
+)
+def test_clean_filename(raw: str, expected: str) -> None:
+    assert clean_filename(raw) == expected
+
+
+def test_clean_filename_bounds_length_and_keeps_the_extension() -> None:
+    name = clean_filename("a" * 400 + ".jpeg")
+    assert len(name) == 255
+    assert name.endswith("a.jpeg")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("=1+1", "'=1+1"), ("\t=x", "'\t=x"), ("|calc", "'|calc"), ("scan.png", "scan.png")],
+)
+def test_csv_safe(text: str, expected: str) -> None:
+    assert csv_safe(text) == expected
