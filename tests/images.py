@@ -21,14 +21,14 @@ def gradient(width: int, height: int) -> np.ndarray:
 
 
 def image(width: int = 256, height: int = 192, mode: str = "L") -> Image.Image:
-    gray = Image.fromarray(gradient(width, height), mode="L")
+    gray = Image.fromarray(gradient(width, height))
     if mode == "L":
         return gray
     if mode == "I;16":
         return Image.fromarray(gradient(width, height).astype(np.uint16) * 257)
     if mode == "RGB":
         red = np.asarray(gray)
-        return Image.fromarray(np.stack([red, 255 - red, red // 2], axis=2), mode="RGB")
+        return Image.fromarray(np.stack([red, 255 - red, red // 2], axis=2))
     return image(width, height, "RGB").convert(mode)
 
 

@@ -160,11 +160,11 @@ def _to_8_bit(image: Image.Image) -> Image.Image:
         pixels = np.nan_to_num(pixels.astype(np.float64))
         low, high = float(pixels.min()), float(pixels.max())
         scaled = (pixels - low) * (255.0 / (high - low)) if high > low else pixels * 0
-        return Image.fromarray(scaled.round().astype(np.uint8), mode="L")
+        return Image.fromarray(scaled.round().astype(np.uint8))
     wide = pixels.astype(np.int64)
     if wide.max(initial=0) <= 255 and image.mode == "I":
-        return Image.fromarray(np.clip(wide, 0, 255).astype(np.uint8), mode="L")
-    return Image.fromarray((np.clip(wide, 0, 65535) >> 8).astype(np.uint8), mode="L")
+        return Image.fromarray(np.clip(wide, 0, 255).astype(np.uint8))
+    return Image.fromarray((np.clip(wide, 0, 65535) >> 8).astype(np.uint8))
 
 
 def _for_storage(image: Image.Image, max_side: int) -> Image.Image:
