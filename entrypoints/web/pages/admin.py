@@ -23,16 +23,16 @@ AUDIT_PAGE = 50
 
 @dataclass
 class AuditForm:
-    user: str = ""
-    action: str = ""
-    date_from: str = ""
-    date_to: str = ""
+    user: str | None = ""
+    action: str | None = ""
+    date_from: str | None = ""
+    date_to: str | None = ""
 
     def command(self, admin: User) -> ListAuditLog:
         return ListAuditLog(
             actor=admin,
             actor_id=UUID(self.user) if self.user else None,
-            action=self.action.strip() or None,
+            action=(self.action or "").strip() or None,
             at_from=day_start(parse_day(self.date_from)),
             at_to=day_start(parse_day(self.date_to), days_later=1),
             limit=AUDIT_PAGE,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import events, ui
+from nicegui.elements.upload_files import FileUpload
 from starlette.responses import RedirectResponse
 
 from application.commands import GetPredictionImage, PredictAndStore, StoredOutcome, Upload
@@ -35,6 +38,9 @@ class FileCard:
                 )
             self.body = ui.column().classes("w-full gap-2")
 
+    def running(self) -> None:
+        self.status.set_text(t("analyze.status.running"))
+
     def refuse(self, reason: str) -> None:
         self.spinner.set_visibility(False)
         self.status.set_text(t("analyze.status.failed"))
@@ -63,10 +69,18 @@ def register(web: Web) -> None:
             ui.label(t("analyze.title")).classes("text-h5")
             ui.label(t("analyze.hint", size=human_size(limit))).classes("text-body2")
 
+            # One analysis at a time per page: the model is CPU-bound and cards stay in order.
+            turn = asyncio.Lock()
+
             async def analyse(event: events.UploadEventArguments) -> None:
                 upload = event.file
                 with results:
                     card = FileCard(upload.name)
+                async with turn:
+                    await analyse_one(upload, card)
+
+            async def analyse_one(upload: FileUpload, card: FileCard) -> None:
+                card.running()
                 # ui.upload(max_file_size=...) is only a browser check: enforce it here too.
                 if upload.size() > limit:
                     card.refuse(t("analyze.too_large", size=human_size(limit)))

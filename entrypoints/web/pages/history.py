@@ -41,11 +41,13 @@ def day_start(day: date | None, days_later: int = 0) -> datetime | None:
 
 @dataclass
 class HistoryForm:
-    label: str = ""
-    date_from: str = ""
-    date_to: str = ""
-    reviewed: str = ""
-    search: str = ""
+    """The filter fields as typed (a cleared field may hold None)."""
+
+    label: str | None = ""
+    date_from: str | None = ""
+    date_to: str | None = ""
+    reviewed: str | None = ""
+    search: str | None = ""
 
     def filters(self) -> PredictionFilters:
         """The use-case filters; the end date is inclusive for the reader, exclusive below."""
@@ -53,8 +55,8 @@ class HistoryForm:
             label=Label(self.label) if self.label else None,
             created_from=day_start(parse_day(self.date_from)),
             created_to=day_start(parse_day(self.date_to), days_later=1),
-            reviewed={"yes": True, "no": False}.get(self.reviewed),
-            filename_contains=self.search.strip() or None,
+            reviewed={"yes": True, "no": False}.get(self.reviewed or ""),
+            filename_contains=(self.search or "").strip() or None,
         )
 
 

@@ -1,0 +1,128 @@
+"""Dashboard numbers, the model card, the admin page and its guard, the language switch."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+from nicegui.testing import User
+
+from application.commands import ReviewPrediction
+from domain.predictions import Verdict
+from domain.users import Role
+from tests.e2e.web.conftest import FakeCore, sign_in
+
+
+async def test_dashboard_numbers_match_the_stored_data(user: User, core: FakeCore) -> None:
+    me = await core.account("me@example.org")
+    other = await core.account("other@example.org")
+    malignant = [await core.stored(me, f"m{i}.png", level=230) for i in range(3)]
+    await core.stored(me, "b.png", level=20)
+    core.clock.advance(days=1)
+    await core.stored(me, "b2.png", level=40)
+    await core.stored(other, "not-mine.png", level=250)
+    review = core.review_prediction()
+    await review(ReviewPrediction(actor=me, prediction_id=malignant[0].id, verdict=Verdict.AGREE))
+    await review(
+        ReviewPrediction(actor=me, prediction_id=malignant[1].id, verdict=Verdict.DISAGREE)
+    )
+
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/dashboard")
+    await user.should_see("Dashboard")
+
+    def value(marker: str) -> str:
+        return user.find(kind=ui.label, marker=f"{marker}-value").elements.pop().text
+
+    assert value("kpi-total") == "5"
+    assert value("kpi-malignant") == "60.0 %"
+    assert value("kpi-reviewed") == "40.0 %"
+    assert value("kpi-agreement") == "50.0 %"
+
+    labels = user.find(kind=ui.echart, marker="chart-labels").elements.pop().options
+    assert [d["value"] for d in labels["series"][0]["data"]] == [3, 2]
+    per_day = user.find(kind=ui.echart, marker="chart-per-day").elements.pop().options
+    assert per_day["series"][0]["data"] == [4, 1]
+    assert per_day["series"][1]["data"] == [3, 0]
+    histogram = user.find(kind=ui.echart, marker="chart-histogram").elements.pop().options
+    assert sum(histogram["series"][0]["data"]) == 5
+    assert histogram["series"][0]["data"][9] == 3
+
+
+async def test_empty_dashboard_says_no_reviews(user: User, core: FakeCore) -> None:
+    await core.account("me@example.org")
+    await sign_in(user, "me@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/dashboard")
+    await user.should_see("no reviews yet")
+
+
+async def test_model_page_shows_the_card(user: User, core: FakeCore) -> None:
+    await core.account("me@example.org")
+    await sign_in(user, "me@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/model")
+    await user.should_see("fake-1")
+    await user.should_see("0.500")
+    await user.should_see("Intended use")
+    await user.should_see(marker="model-card")
+    card = user.find(kind=ui.markdown, marker="model-card").elements.pop()
+    assert "95% CI 0.85-0.94" in card.content
+    rows = user.find(kind=ui.table, marker="model-metadata").elements.pop().rows
+    assert {"key": "val_auc", "value": "0.9"} in rows
+
+
+async def test_admin_page_refuses_a_clinician(user: User, core: FakeCore) -> None:
+    await core.account("doc@example.org")
+    await sign_in(user, "doc@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await user.should_not_see(marker="nav-admin")
+    await user.open("/admin")
+    await user.should_see("Access refused: this page is for administrators.")
+    await user.should_not_see(marker="audit-table")
+
+
+async def test_admin_manages_users_and_reads_the_audit_log(user: User, core: FakeCore) -> None:
+    admin = await core.account("root@example.org", Role.ADMIN)
+    doc = await core.account("doc@example.org")
+    await sign_in(user, admin.email)
+    await user.should_see("Analyze ultrasound images")
+    user.find(marker="nav-admin").click()
+    await user.should_see("Administration")
+
+    with user.scope(marker="user-row doc@example.org"):
+        user.find(marker="change-role").click()
+    await user.should_see("User updated.")
+    assert core.db.users[doc.id].role is Role.ADMIN
+
+    await user.should_see(marker="user-row doc@example.org")
+    with user.scope(marker="user-row doc@example.org"):
+        user.find(marker="toggle-active").click()
+    for _ in range(50):
+        if not core.db.users[doc.id].is_active:
+            break
+        await asyncio.sleep(0.02)
+    assert not core.db.users[doc.id].is_active
+
+    user.find(marker="audit-action").type("login.success")
+    user.find(marker="audit-apply").click()
+    table = user.find(kind=ui.table, marker="audit-table").elements.pop()
+    for _ in range(50):
+        if table.rows and all(r["action"] == "login.success" for r in table.rows):
+            break
+        await asyncio.sleep(0.02)
+    assert [r["actor"] for r in table.rows] == ["root@example.org"]
+
+
+async def test_language_defaults_to_the_browser_and_switches(user: User, core: FakeCore) -> None:
+    await core.account("me@example.org")
+    user.http_client.headers["accept-language"] = "fr-FR,fr;q=0.9,en;q=0.8"
+    await user.open("/login")
+    await user.should_see("Se connecter")
+    await user.should_see("Aide à la décision — pas un diagnostic")
+
+    user.find(marker="language").elements.pop().value = "en"
+    await user.should_see("Decision aid — not a diagnosis", retries=20)
+    await user.should_see(marker="sign-in")
+    await user.should_see("Sign in")
