@@ -1,0 +1,302 @@
+"""`breastscan` command line: serve, migrate, users create, predict, model info.
+
+Every command drives the same use cases as the API; domain errors become exit codes in
+one place (EXIT_CODES) so scripts can tell a bad image from a missing model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from uuid import UUID
+
+from adapters.persistence.errors import DatabaseUnavailable
+from application.commands import DescribeModel, Predict, RegisterUser, Upload
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    ImageTooLarge,
+    InvalidCredentials,
+    InvalidImage,
+    InvalidInput,
+    ModelUnavailable,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+    UnsupportedImageFormat,
+)
+from domain.users import Role, User
+from entrypoints.container import (
+    Container,
+    StartupError,
+    build_container,
+    check_model_file,
+    shutdown,
+)
+from entrypoints.settings import Settings, SettingsError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # unexpected error
+EXIT_USAGE = 2  # argparse's own code for bad arguments
+EXIT_CONFIG = 3  # invalid BREASTSCAN_ settings or the service cannot start
+# Most specific first: the first matching class decides the code.
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ImageTooLarge, 10),
+    (UnsupportedImageFormat, 11),
+    (InvalidImage, 12),
+    (InvalidInput, 13),
+    (Conflict, 14),
+    (NotFound, 15),
+    (Forbidden, 16),
+    (InvalidCredentials, 17),
+    (NotAuthenticated, 17),
+    (TooManyAttempts, 18),
+    (ModelUnavailable, 20),
+    (DatabaseUnavailable, 21),
+    (SettingsError, EXIT_CONFIG),
+    (StartupError, EXIT_CONFIG),
+    (FileNotFoundError, 15),
+    (DomainError, EXIT_FAILURE),
+)
+
+# The local operator running `predict`: decisions are printed, never stored or audited.
+CLI_OPERATOR = User(
+    id=UUID(int=0),
+    email="operator@localhost",
+    password_hash="",
+    role=Role.CLINICIAN,
+    is_active=True,
+    created_at=datetime(2000, 1, 1, tzinfo=UTC),
+    display_name="command line",
+)
+
+
+def exit_code(error: BaseException) -> int:
+    for kind, code in EXIT_CODES:
+        if isinstance(error, kind):
+            return code
+    return EXIT_FAILURE
+
+
+def _message(error: BaseException) -> str:
+    return error.message if isinstance(error, DomainError) else str(error)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the API (and, once the web UI joins, the UI) under uvicorn."""
+    import uvicorn
+
+    check_model_file(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    print(f"Breastscan API on http://{host}:{port}/api (docs at /api/schema)", file=sys.stderr)
+    uvicorn.run(
+        "entrypoints.cli:api_asgi_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    return EXIT_OK
+
+
+def api_asgi_app() -> Any:
+    """uvicorn factory for the API-only server (each worker builds its own container)."""
+    from entrypoints.http import create_api_asgi, create_app
+
+    return create_api_asgi(create_app(build_container(Settings.from_env())))
+
+
+async def cmd_migrate(_: argparse.Namespace, container: Container) -> int:
+    from adapters.persistence.migrate import current_revision, upgrade_to_head
+
+    engine = container.engine()
+    await upgrade_to_head(engine)
+    print(f"Database migrated to head (revision {await current_revision(engine)}).")
+    return EXIT_OK
+
+
+def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
+    if args.password_stdin:
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise InvalidInput("The passwords do not match.")
+    return first
+
+
+async def cmd_users_create(args: argparse.Namespace, container: Container) -> int:
+    password = _read_password(args, sys.stdin)
+    user = await container.register_user()(
+        RegisterUser(
+            email=args.email,
+            password=password,
+            display_name=args.name or "",
+            role=Role.ADMIN if args.admin else Role.CLINICIAN,
+            trusted=True,
+            client="cli",
+        )
+    )
+    print(f"Created {user.role.value} {user.email} (id {user.id}).")
+    return EXIT_OK
+
+
+async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
+    predict = container.predict()
+    results: list[dict[str, object]] = []
+    worst = EXIT_OK
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+            analysis = await predict(
+                Predict(actor=CLI_OPERATOR, upload=Upload(filename=path.name, data=data))
+            )
+        except (DomainError, OSError) as error:
+            if isinstance(error, ModelUnavailable):
+                raise
+            code = exit_code(error)
+            worst = worst or code
+            results.append({"file": name, "error": type(error).__name__, "detail": _message(error)})
+            continue
+        a = analysis.assessment
+        results.append(
+            {
+                "file": name,
+                "probability": round(a.p_malignant, 6),
+                "label": a.label.value,
+                "confidence": round(a.confidence, 6),
+                "threshold": a.threshold,
+                "model_version": a.model_version,
+            }
+        )
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            if "error" in r:
+                print(f"{r['file']}: ERROR {r['error']}: {r['detail']}")
+            else:
+                print(
+                    f"{r['file']}: {r['label']} (P(malignant)={r['probability']:.3f}, "
+                    f"threshold {r['threshold']}, model {r['model_version']})"
+                )
+    return worst
+
+
+async def cmd_model_info(args: argparse.Namespace, container: Container) -> int:
+    info = await container.describe_model()(DescribeModel())
+    card = {
+        "version": info.version,
+        "threshold": info.threshold,
+        "positive_class": info.positive_class,
+        "input_size": info.input_size,
+        "providers": list(info.providers),
+        "metadata": dict(info.metadata),
+    }
+    if args.json:
+        print(json.dumps(card, indent=2))
+    else:
+        for key in ("version", "threshold", "positive_class", "input_size", "providers"):
+            print(f"{key}: {card[key]}")
+        for key, value in sorted(info.metadata.items()):
+            print(f"metadata.{key}: {value}")
+    return EXIT_OK
+
+
+# --- plumbing ---------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="breastscan",
+        description="Breast ultrasound triage: a decision aid, not a diagnosis. "
+        "Configuration comes from BREASTSCAN_* environment variables.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--api-only", action="store_true", help="serve the HTTP API alone")
+    serve.add_argument("--host", help="bind address (default BREASTSCAN_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default BREASTSCAN_PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (API only)")
+    serve.set_defaults(sync_handler=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database to the latest schema")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    users = sub.add_parser("users", help="manage accounts").add_subparsers(
+        dest="users_command", required=True, metavar="ACTION"
+    )
+    create = users.add_parser("create", help="create an account (prompts for the password)")
+    create.add_argument("email")
+    create.add_argument("--admin", action="store_true", help="create an administrator")
+    create.add_argument("--name", help="display name")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(handler=cmd_users_create)
+
+    predict = sub.add_parser("predict", help="analyse image files offline (nothing is stored)")
+    predict.add_argument("files", nargs="+", metavar="FILE")
+    predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.set_defaults(handler=cmd_predict)
+
+    model = sub.add_parser("model", help="the model").add_subparsers(
+        dest="model_command", required=True, metavar="ACTION"
+    )
+    info = model.add_parser("info", help="print the model card")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(handler=cmd_model_info)
+    return p
+
+
+async def _run(
+    handler: Callable[[argparse.Namespace, Container], Awaitable[int]],
+    args: argparse.Namespace,
+    container: Container,
+) -> int:
+    try:
+        return await handler(args, container)
+    finally:
+        await shutdown(container)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+        if getattr(args, "sync_handler", None):
+            return int(args.sync_handler(args, settings))
+        return asyncio.run(_run(args.handler, args, build_container(settings)))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        code = exit_code(error)
+        if code == EXIT_FAILURE and not isinstance(error, DomainError):
+            logging.getLogger("breastscan.cli").exception("unexpected error")
+        else:
+            print(f"breastscan: {_message(error)}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Composition root: the only place adapters are constructed and wired into use cases.
+
+Entrypoints ask the container for use cases by the snake_case name of their command
+(`container.predict_and_store()`, `container.list_predictions()`, ...). Nothing connects or
+loads at import time: the engine and the model are created on first use, and
+`init_resources` / `shutdown` bracket the life of a server process.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.imaging.heatmap import PillowHeatmapRenderer
+from adapters.imaging.pillow_decoder import PillowImageDecoder
+from adapters.inference.onnx_classifier import OnnxTumorClassifier
+from adapters.persistence.engine import create_engine
+from adapters.persistence.health import SqlAlchemyHealthProbe
+from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
+from adapters.security.jwt_tokens import JwtTokenService
+from adapters.security.login_throttle import InMemoryLoginThrottle
+from adapters.security.secrets import load_or_create_secret
+from adapters.storage.filesystem_store import FilesystemImageStore
+from application import use_cases as uc
+from domain.errors import ModelUnavailable
+from entrypoints.settings import Settings
+
+MODEL_HELP = (
+    "Train and export it with `make train` (see ml/README.md), or point "
+    "BREASTSCAN_MODEL_PATH at an existing .onnx file."
+)
+
+
+class StartupError(RuntimeError):
+    """The service cannot start; the message says what is missing and how to fix it."""
+
+
+def _jwt_secret(settings: Settings) -> bytes | str:
+    return settings.jwt_secret or load_or_create_secret(settings.jwt_secret_file)
+
+
+def _classifier(settings: Settings) -> OnnxTumorClassifier:
+    if not settings.model_path.is_file():
+        raise ModelUnavailable(f"Model file not found: {settings.model_path}. {MODEL_HELP}")
+    return OnnxTumorClassifier(
+        settings.model_path,
+        providers=settings.ort_providers,
+        intra_op_threads=settings.ort_threads,
+        max_concurrency=settings.inference_concurrency,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """Adapters as singletons (one engine, one ONNX session per process), then use cases."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    # --- adapters ----------------------------------------------------------------------
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Singleton(create_engine, settings.provided.resolved_database_url)
+    uow = providers.Singleton(SqlAlchemyUnitOfWork, engine)
+    health_probe = providers.Singleton(SqlAlchemyHealthProbe, engine)
+    hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        profile=providers.Factory(
+            Argon2Profile,
+            memory_kib=settings.provided.argon2_memory_kib,
+            time_cost=settings.provided.argon2_time_cost,
+            parallelism=settings.provided.argon2_parallelism,
+        ),
+        max_concurrency=settings.provided.argon2_max_concurrency,
+    )
+    tokens = providers.Singleton(
+        JwtTokenService,
+        secret=providers.Callable(_jwt_secret, settings),
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+        ttl=providers.Callable(
+            lambda minutes: timedelta(minutes=minutes), settings.provided.token_ttl_minutes
+        ),
+        clock=clock,
+    )
+    throttle = providers.Singleton(
+        InMemoryLoginThrottle,
+        clock=clock,
+        max_failures=settings.provided.login_max_failures,
+        base_lockout=providers.Callable(
+            lambda seconds: timedelta(seconds=seconds), settings.provided.login_lockout_seconds
+        ),
+    )
+    decoder = providers.Singleton(
+        PillowImageDecoder,
+        max_bytes=settings.provided.max_upload_bytes,
+        max_pixels=settings.provided.max_pixels,
+        max_concurrency=settings.provided.decode_concurrency,
+    )
+    heatmap_renderer = providers.Singleton(PillowHeatmapRenderer)
+    classifier = providers.Singleton(_classifier, settings)
+    image_store = providers.Singleton(
+        FilesystemImageStore, providers.Callable(Path, settings.provided.image_dir)
+    )
+    common_passwords = providers.Singleton(uc.load_common_passwords)
+
+    # --- use cases, one per command ---------------------------------------------------
+    register_user = providers.Singleton(
+        uc.RegisterUserUseCase, uow, hasher, clock, common_passwords
+    )
+    authenticate = providers.Singleton(uc.AuthenticateUseCase, uow, hasher, tokens, throttle, clock)
+    resolve_current_user = providers.Singleton(uc.ResolveCurrentUserUseCase, uow, tokens)
+    logout = providers.Singleton(uc.LogoutUseCase, uow, clock)
+    list_users = providers.Singleton(uc.ListUsersUseCase, uow)
+    change_role = providers.Singleton(uc.ChangeRoleUseCase, uow, clock)
+    set_user_active = providers.Singleton(uc.SetUserActiveUseCase, uow, clock)
+    list_audit_log = providers.Singleton(uc.ListAuditLogUseCase, uow)
+    predict = providers.Singleton(uc.PredictUseCase, decoder, classifier)
+    predict_and_store = providers.Singleton(
+        uc.PredictAndStoreUseCase,
+        uow,
+        decoder,
+        classifier,
+        image_store,
+        clock,
+        max_batch=settings.provided.max_files_per_request,
+    )
+    list_predictions = providers.Singleton(uc.ListPredictionsUseCase, uow)
+    export_predictions = providers.Singleton(uc.ExportPredictionsUseCase, uow, clock)
+    get_prediction = providers.Singleton(uc.GetPredictionUseCase, uow, clock)
+    get_prediction_image = providers.Singleton(
+        uc.GetPredictionImageUseCase, uow, image_store, heatmap_renderer
+    )
+    review_prediction = providers.Singleton(uc.ReviewPredictionUseCase, uow, clock)
+    delete_prediction = providers.Singleton(uc.DeletePredictionUseCase, uow, image_store, clock)
+    get_statistics = providers.Singleton(uc.GetStatisticsUseCase, uow)
+    describe_model = providers.Singleton(uc.DescribeModelUseCase, classifier)
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container for the given settings (default: read from the environment)."""
+    return Container(settings=settings or Settings.from_env())
+
+
+def check_model_file(settings: Settings) -> None:
+    """Fail fast, before any server starts, when the model file is absent."""
+    if not settings.model_path.is_file():
+        raise StartupError(f"Model file not found: {settings.model_path}\n{MODEL_HELP}")
+
+
+async def init_resources(container: Container, *, load_model: bool = True) -> None:
+    """Create the long-lived resources up front so the first request pays nothing.
+
+    With `load_model`, a missing or broken model stops start-up with a clear message;
+    without it the service starts and /api/ready reports the model as the reason.
+    """
+    container.engine()
+    if not load_model:
+        return
+    try:
+        container.classifier()
+    except ModelUnavailable as error:
+        raise StartupError(error.message) from error
+
+
+async def shutdown(container: Container) -> None:
+    """Release the database connections (the ONNX session goes with the process)."""
+    await container.engine().dispose()  # cheap when the engine never connected

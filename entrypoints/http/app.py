@@ -1,0 +1,171 @@
+"""The Litestar application factory: the HTTP API served under /api.
+
+`create_app` builds an app whose routes are relative (`/health`, `/predictions`, ...) and
+which expects to be mounted at `/api` (the ASGI `root_path`), as NiceGUI/Starlette's
+`Mount("/api", app)` does. `create_api_asgi` wraps it for the API-only server, so the public
+URLs are `/api/...` in both modes and one OpenAPI document (servers: `/api`) fits both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from domain.errors import ModelUnavailable
+from entrypoints.container import Container, init_resources, shutdown
+from entrypoints.http import docs, observability
+from entrypoints.http.auth import current_user
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.headers import security_headers
+from entrypoints.http.routes import account, admin, predictions, system
+
+PUBLIC_PREFIX = "/api"
+logger = logging.getLogger("breastscan.http")
+
+# Every use case the handlers take, by the container's provider name.
+USE_CASES = (
+    "register_user",
+    "authenticate",
+    "resolve_current_user",
+    "logout",
+    "list_users",
+    "change_role",
+    "set_user_active",
+    "list_audit_log",
+    "predict",
+    "predict_and_store",
+    "list_predictions",
+    "export_predictions",
+    "get_prediction",
+    "get_prediction_image",
+    "review_prediction",
+    "delete_prediction",
+    "get_statistics",
+    "describe_model",
+)
+
+
+def _package_version() -> str:
+    try:
+        return version("breastscan")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _provide(container: Container, name: str) -> Provide:
+    provider = getattr(container, name)
+    return Provide(lambda: provider(), sync_to_thread=False)
+
+
+def _model_status(container: Container) -> Callable[[], dict[str, object]]:
+    def status() -> dict[str, object]:
+        try:
+            info = container.classifier().model
+        except ModelUnavailable as error:
+            return {"ok": False, "error": error.message}
+        return {"ok": True, "version": info.version, "providers": list(info.providers)}
+
+    return status
+
+
+def create_app(
+    container: Container,
+    *,
+    fail_fast: bool = True,
+    extra_route_handlers: Sequence[Any] = (),
+    extra_middleware: Sequence[Any] = (),
+    debug: bool = False,
+) -> Litestar:
+    """The API app for `container`; mount it at /api (or serve it with `create_api_asgi`).
+
+    `fail_fast` (the default) makes start-up fail when the model cannot be loaded; without
+    it the app starts and /api/ready answers 503 naming the missing model.
+    """
+    settings = container.settings()
+    dependencies: dict[str, Provide] = {name: _provide(container, name) for name in USE_CASES}
+    dependencies |= {
+        "settings": Provide(lambda: settings, sync_to_thread=False),
+        "health_probe": _provide(container, "health_probe"),
+        "model_status": Provide(_model_status(container), sync_to_thread=False),
+        "user": Provide(current_user),
+    }
+
+    async def on_startup() -> None:
+        await init_resources(container, load_model=fail_fast)
+
+    async def on_shutdown() -> None:
+        await shutdown(container)
+
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+        if settings.cors_origins
+        else None
+    )
+    app = Litestar(
+        route_handlers=[
+            *account.HANDLERS,
+            *predictions.HANDLERS,
+            *admin.HANDLERS,
+            *system.HANDLERS,
+            docs.static_router(),
+            *extra_route_handlers,
+        ],
+        dependencies=dependencies,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[security_headers, *extra_middleware],
+        openapi_config=docs.openapi_config(PUBLIC_PREFIX, _package_version()),
+        request_max_body_size=settings.max_request_bytes,
+        multipart_form_part_limit=settings.max_files_per_request + 10,
+        cors_config=cors,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        logging_config=LoggingConfig(
+            log_exceptions="always",
+            disable_stack_trace={404, 401, 403, 405, 409, 413, 415, 422, 429},
+        ),
+        debug=debug,
+    )
+    observability.instrument(app, container)
+    return app
+
+
+def create_api_asgi(app: ASGIApp, prefix: str = PUBLIC_PREFIX) -> ASGIApp:
+    """Serve `app` at `prefix` on its own (API-only mode): like Starlette's Mount, the prefix
+    becomes the ASGI root_path; anything outside it is a JSON 404."""
+
+    async def mounted(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path == prefix or path.startswith(prefix + "/"):
+            scope = {**scope, "root_path": scope.get("root_path", "") + prefix}  # type: ignore[typeddict-item]
+            await app(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            body = b'{"status_code":404,"error":"not_found","detail":"The API lives under /api."}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }  # type: ignore[typeddict-item]
+            )
+            await send({"type": "http.response.body", "body": body})  # type: ignore[typeddict-item]
+
+    return mounted  # type: ignore[return-value]

@@ -1,0 +1,110 @@
+"""OpenAPI document and its Swagger UI, served entirely from this server (no CDN).
+
+Hospital networks are often closed: the UI's JavaScript and CSS are vendored under
+static/swagger-ui (swagger-ui-dist, see VERSION.txt) and the page references nothing else.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.static_files import create_static_files_router
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+BEARER_SCHEME = "BearerToken"
+DESCRIPTION = """\
+Breastscan estimates the probability that a breast ultrasound image shows a malignant
+lesion and where the network looked (a class-activation heatmap). **It is a decision aid,
+not a diagnosis.**
+
+Sign in with `POST /api/auth/login` and send the returned `access_token` as
+`Authorization: Bearer <token>`. Errors are JSON: `{"status_code", "error", "detail"}`.
+"""
+
+
+class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
+    """Swagger UI whose assets and start-up script are all served by this app."""
+
+    def __init__(self, static_url: str, spec_url: str, path: str | list[str] = "/swagger") -> None:
+        super().__init__(
+            path=path,
+            favicon=f"<link rel='icon' type='image/png' href='{static_url}/favicon-32x32.png'>",
+        )
+        self.static_url = static_url
+        self.spec_url = spec_url
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        spec_url = escape(self.spec_url)
+        title = escape(str(openapi_schema["info"]["title"]))
+        s = self.static_url
+        return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title}</title>
+  {self.favicon}
+  <link rel="stylesheet" href="{s}/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui" data-spec-url="{spec_url}"></div>
+  <script src="{s}/swagger-ui-bundle.js"></script>
+  <script src="{s}/swagger-ui-standalone-preset.js"></script>
+  <script src="{s}/init.js"></script>
+</body>
+</html>
+""".encode()
+
+
+def openapi_config(public_prefix: str, version: str) -> OpenAPIConfig:
+    """OpenAPI 3.1 at <prefix>/schema, Swagger UI there and at /swagger, bearer auth declared."""
+    return OpenAPIConfig(
+        title="Breastscan API",
+        version=version,
+        description=DESCRIPTION,
+        path="/schema",
+        servers=[Server(url=public_prefix, description="This server")],
+        render_plugins=[
+            LocalSwaggerRenderPlugin(
+                static_url=f"{public_prefix}/static/swagger-ui",
+                spec_url=f"{public_prefix}/schema/openapi.json",
+                path=["/", "/swagger"],
+            ),
+            JsonRenderPlugin(path="/openapi.json"),
+        ],
+        components=Components(
+            security_schemes={
+                BEARER_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="The access_token from POST /api/auth/login.",
+                )
+            }
+        ),
+        tags=[
+            Tag(name="auth", description="Accounts and access tokens"),
+            Tag(name="predictions", description="Analyse images, store and review results"),
+            Tag(name="statistics", description="Figures derived from stored predictions"),
+            Tag(name="model", description="The model card"),
+            Tag(name="admin", description="Users and audit log (administrators only)"),
+            Tag(name="system", description="Liveness and readiness"),
+        ],
+        use_handler_docstrings=True,
+    )
+
+
+def static_router() -> Router:
+    return create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        include_in_schema=False,
+        cache_control=None,
+    )

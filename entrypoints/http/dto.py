@@ -1,0 +1,340 @@
+"""Wire formats of the HTTP API (msgspec structs) and their mapping from domain objects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from application.commands import Analysis, Session, StoredOutcome
+from application.ports import AuditEntry, ModelInfo, Page
+from domain.predictions import Label, Prediction, Review, Statistics, Verdict
+from domain.users import Role, User
+
+Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+
+class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base: request bodies refuse unknown fields instead of silently ignoring them."""
+
+
+# --- accounts --------------------------------------------------------------------------
+
+
+class RegisterIn(Struct):
+    email: Annotated[str, msgspec.Meta(max_length=254, examples=["dr.martin@example.org"])]
+    password: Annotated[str, msgspec.Meta(max_length=256)]
+    display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class LoginIn(Struct):
+    email: Annotated[str, msgspec.Meta(max_length=320)]
+    password: Annotated[str, msgspec.Meta(max_length=256)]
+
+
+class UserOut(Struct):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            role=user.role,
+            is_active=user.is_active,
+            created_at=user.created_at,
+        )
+
+
+class TokenOut(Struct):
+    access_token: str
+    expires_at: datetime
+    expires_in: int
+    user: UserOut
+    token_type: str = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
+
+    @classmethod
+    def of(cls, session: Session, now: datetime) -> TokenOut:
+        return cls(
+            access_token=session.token.token,
+            expires_at=session.token.expires_at,
+            expires_in=max(0, int((session.token.expires_at - now).total_seconds())),
+            user=UserOut.of(session.user),
+        )
+
+
+class UserPatch(Struct):
+    """Change a user's role and/or active flag; omitted fields stay as they are."""
+
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserPageOut(Struct):
+    items: list[UserOut]
+    total: int
+    offset: int
+    limit: int
+
+    @classmethod
+    def of(cls, page: Page[User]) -> UserPageOut:
+        return cls(
+            items=[UserOut.of(u) for u in page.items],
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+        )
+
+
+class AuditEntryOut(Struct):
+    id: UUID
+    at: datetime
+    actor_id: UUID | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    detail: str
+    client: str | None
+
+
+class AuditPageOut(Struct):
+    items: list[AuditEntryOut]
+    total: int
+    offset: int
+    limit: int
+
+    @classmethod
+    def of(cls, page: Page[AuditEntry]) -> AuditPageOut:
+        items = [
+            AuditEntryOut(
+                id=e.id,
+                at=e.at,
+                actor_id=e.actor_id,
+                action=e.action,
+                target_type=e.target_type,
+                target_id=e.target_id,
+                detail=e.detail,
+                client=e.client,
+            )
+            for e in page.items
+        ]
+        return cls(items=items, total=page.total, offset=page.offset, limit=page.limit)
+
+
+# --- predictions -----------------------------------------------------------------------
+
+
+class AnalysisOut(Struct):
+    """POST /api/predict: the model's answer for one image; nothing is stored."""
+
+    filename: str
+    probability: Probability
+    label: Label
+    confidence: Probability
+    threshold: Probability
+    model_version: str
+    image_sha256: str
+    width: int
+    height: int
+    cam: list[list[float]]
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> AnalysisOut:
+        a = analysis.assessment
+        return cls(
+            filename=analysis.filename,
+            probability=a.p_malignant,
+            label=a.label,
+            confidence=a.confidence,
+            threshold=a.threshold,
+            model_version=a.model_version,
+            image_sha256=analysis.image_sha256,
+            width=analysis.width,
+            height=analysis.height,
+            cam=[list(row) for row in analysis.cam],
+        )
+
+
+class ReviewOut(Struct):
+    verdict: Verdict
+    note: str
+    reviewer_id: UUID
+    reviewed_at: datetime
+
+    @classmethod
+    def of(cls, review: Review | None) -> ReviewOut | None:
+        if review is None:
+            return None
+        return cls(
+            verdict=review.verdict,
+            note=review.note,
+            reviewer_id=review.reviewer_id,
+            reviewed_at=review.reviewed_at,
+        )
+
+
+class PredictionOut(Struct):
+    id: UUID
+    owner_id: UUID
+    filename: str
+    image_sha256: str
+    probability: Probability
+    label: Label
+    confidence: Probability
+    threshold: Probability
+    model_version: str
+    created_at: datetime
+    review: ReviewOut | None
+    image_url: str
+    heatmap_url: str
+
+    @classmethod
+    def of(cls, p: Prediction) -> PredictionOut:
+        return cls(
+            id=p.id,
+            owner_id=p.owner_id,
+            filename=p.filename,
+            image_sha256=p.image_sha256,
+            probability=p.p_malignant,
+            label=p.label,
+            confidence=p.confidence,
+            threshold=p.threshold,
+            model_version=p.model_version,
+            created_at=p.created_at,
+            review=ReviewOut.of(p.review),
+            image_url=f"/api/predictions/{p.id}/image",
+            heatmap_url=f"/api/predictions/{p.id}/heatmap",
+        )
+
+
+class PredictionPageOut(Struct):
+    items: list[PredictionOut]
+    total: int
+    offset: int
+    limit: int
+
+    @classmethod
+    def of(cls, page: Page[Prediction]) -> PredictionPageOut:
+        return cls(
+            items=[PredictionOut.of(p) for p in page.items],
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+        )
+
+
+class FileError(Struct):
+    status_code: int
+    error: str
+    detail: str
+
+
+class OutcomeOut(Struct):
+    """One uploaded file: either its stored prediction or why it was refused."""
+
+    filename: str
+    stored: bool
+    prediction: PredictionOut | None = None
+    error: FileError | None = None
+
+
+class BatchOut(Struct):
+    """POST /api/predictions. 201: all stored; 207: some stored, see each result;
+    otherwise the status of the first refusal (413/415/422) with every result listed."""
+
+    stored: int
+    failed: int
+    results: list[OutcomeOut]
+
+
+class ReviewIn(Struct):
+    verdict: Verdict
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+# --- statistics and model --------------------------------------------------------------
+
+
+class DayCountOut(Struct):
+    day: date
+    total: int
+    malignant: int
+
+
+class StatisticsOut(Struct):
+    total: int
+    malignant: int
+    benign: int
+    malignant_share: float
+    mean_probability: float
+    reviewed: int
+    agreed: int
+    agreement_rate: float | None
+    per_day: list[DayCountOut]
+    probability_histogram: list[int]
+
+    @classmethod
+    def of(cls, s: Statistics) -> StatisticsOut:
+        return cls(
+            total=s.total,
+            malignant=s.malignant,
+            benign=s.benign,
+            malignant_share=s.malignant_share,
+            mean_probability=s.mean_probability,
+            reviewed=s.reviewed,
+            agreed=s.agreed,
+            agreement_rate=s.agreement_rate,
+            per_day=[
+                DayCountOut(day=d.day, total=d.total, malignant=d.malignant) for d in s.per_day
+            ],
+            probability_histogram=list(s.probability_histogram),
+        )
+
+
+class ModelOut(Struct):
+    version: str
+    threshold: Probability
+    positive_class: str
+    input_size: int
+    providers: list[str]
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> ModelOut:
+        return cls(
+            version=info.version,
+            threshold=info.threshold,
+            positive_class=info.positive_class,
+            input_size=info.input_size,
+            providers=list(info.providers),
+            metadata=dict(info.metadata),
+        )
+
+
+class HealthOut(Struct):
+    status: str
+
+
+class ReadyOut(Struct):
+    status: str  # "ready" | "not_ready"
+    checks: dict[str, dict[str, Any]]
+    reasons: list[str]
+
+
+def outcome_of(outcome: StoredOutcome, status_of: dict[str, tuple[int, str]]) -> OutcomeOut:
+    """Map a per-file outcome; `status_of` maps the domain error's class name to status/code."""
+    if outcome.prediction is not None:
+        return OutcomeOut(
+            filename=outcome.filename, stored=True, prediction=PredictionOut.of(outcome.prediction)
+        )
+    status, code = status_of.get(outcome.error_kind or "", (422, "invalid_image"))
+    error = FileError(status_code=status, error=code, detail=outcome.error or "Refused.")
+    return OutcomeOut(filename=outcome.filename, stored=False, error=error)

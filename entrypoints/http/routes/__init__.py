@@ -1,0 +1,1 @@
+"""HTTP route handlers, grouped by resource. Each is DTO -> command -> use case -> DTO."""

@@ -1,0 +1,69 @@
+"""/api/auth: register, sign in, sign out, who am I."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from application.commands import Authenticate, Logout, RegisterUser
+from application.use_cases import AuthenticateUseCase, LogoutUseCase, RegisterUserUseCase
+from domain.errors import Forbidden
+from entrypoints.http.auth import SECURITY, CurrentUser, client_of
+from entrypoints.http.dto import LoginIn, RegisterIn, TokenOut, UserOut
+from entrypoints.settings import Settings
+
+TAGS = ["auth"]
+
+
+@post("/auth/register", status_code=HTTP_201_CREATED, tags=TAGS)
+async def register(
+    request: Request[Any, Any, Any],
+    data: JSONBody[RegisterIn],
+    register_user: NamedDependency[RegisterUserUseCase],
+    settings: NamedDependency[Settings],
+) -> UserOut:
+    """Create a clinician account (when self-registration is open)."""
+    if not settings.registration_open:
+        raise Forbidden("Self-registration is closed; ask an administrator for an account.")
+    cmd = RegisterUser(
+        email=data.email,
+        password=data.password,
+        display_name=data.display_name,
+        client=client_of(request),
+    )
+    return UserOut.of(await register_user(cmd))
+
+
+@post("/auth/login", status_code=200, tags=TAGS)
+async def login(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LoginIn],
+    authenticate: NamedDependency[AuthenticateUseCase],
+) -> TokenOut:
+    """Exchange email and password for a short-lived bearer token."""
+    session = await authenticate(
+        Authenticate(email=data.email, password=data.password, client=client_of(request))
+    )
+    return TokenOut.of(session, datetime.now(UTC))
+
+
+@post("/auth/logout", status_code=HTTP_204_NO_CONTENT, tags=TAGS, security=SECURITY)
+async def sign_out(
+    request: Request[Any, Any, Any], user: CurrentUser, logout: NamedDependency[LogoutUseCase]
+) -> None:
+    """Invalidate every token issued to the signed-in user so far."""
+    await logout(Logout(actor=user, client=client_of(request)))
+
+
+@get("/auth/me", tags=TAGS, security=SECURITY)
+async def me(user: CurrentUser) -> UserOut:
+    """The signed-in account."""
+    return UserOut.of(user)
+
+
+HANDLERS = [register, login, sign_out, me]

@@ -1,0 +1,317 @@
+"""/api/predict and /api/predictions: analyse, store, list, export, view, review, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
+
+from application.commands import (
+    DeletePrediction,
+    ExportPredictions,
+    GetPrediction,
+    GetPredictionImage,
+    GetStatistics,
+    ListPredictions,
+    Predict,
+    PredictAndStore,
+    PredictionFilters,
+    ReviewPrediction,
+    Upload,
+)
+from application.use_cases import (
+    DeletePredictionUseCase,
+    ExportPredictionsUseCase,
+    GetPredictionImageUseCase,
+    GetPredictionUseCase,
+    GetStatisticsUseCase,
+    ListPredictionsUseCase,
+    PredictAndStoreUseCase,
+    PredictUseCase,
+    ReviewPredictionUseCase,
+)
+from domain.errors import InvalidInput
+from domain.predictions import Label
+from entrypoints.http.auth import SECURITY, CurrentUser, client_of
+from entrypoints.http.dto import (
+    AnalysisOut,
+    BatchOut,
+    PredictionOut,
+    PredictionPageOut,
+    ReviewIn,
+    StatisticsOut,
+    outcome_of,
+)
+from entrypoints.http.errors import STATUS_BY_ERROR, ErrorBody
+
+TAGS = ["predictions"]
+Files = Annotated[
+    list[UploadFile],
+    Body(
+        media_type=RequestEncodingType.MULTI_PART,
+        description="PNG or JPEG images, each in a part named `file` (or `files`).",
+    ),
+]
+STATUS_BY_KIND = {kind.__name__: (status, code) for kind, status, code in STATUS_BY_ERROR}
+ERRORS = {
+    413: ResponseSpec(ErrorBody, description="Body or image over the size/pixel limits"),
+    415: ResponseSpec(ErrorBody, description="Not a PNG or JPEG (checked by content)"),
+    422: ResponseSpec(ErrorBody, description="Not a decodable image, or invalid input"),
+}
+
+
+async def _uploads(files: list[UploadFile]) -> tuple[Upload, ...]:
+    return tuple(Upload(filename=f.filename or "upload", data=await f.read()) for f in files)
+
+
+def _instant(raw: str | None, name: str, *, end: bool = False) -> datetime | None:
+    """ISO date or date-time; naive values are UTC; a bare end date includes that whole day."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"'{name}' must be an ISO date or date-time.") from None
+    if end and len(raw.strip()) == len("YYYY-MM-DD"):
+        value += timedelta(days=1)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def filters_of(
+    label: Label | None,
+    date_from: str | None,
+    date_to: str | None,
+    reviewed: bool | None,
+    q: str | None,
+) -> PredictionFilters:
+    return PredictionFilters(
+        label=label,
+        created_from=_instant(date_from, "from"),
+        created_to=_instant(date_to, "to", end=True),
+        reviewed=reviewed,
+        filename_contains=q,
+    )
+
+
+# Query parameters shared by listing, export and statistics.
+LabelQ = Annotated[Label | None, QueryParameter(description="malignant | benign")]
+FromQ = Annotated[
+    str | None, QueryParameter(name="from", description="Created at or after (ISO date/date-time)")
+]
+ToQ = Annotated[
+    str | None,
+    QueryParameter(name="to", description="Created before; a bare date includes that day"),
+]
+ReviewedQ = Annotated[bool | None, QueryParameter(description="Only reviewed (true) or unreviewed")]
+SearchQ = Annotated[
+    str | None, QueryParameter(description="Filename contains (case-insensitive)", max_length=100)
+]
+
+
+@post(
+    "/predict",
+    tags=TAGS,
+    security=SECURITY,
+    status_code=200,
+    responses=ERRORS,
+    name="predict",
+)
+async def predict_one(
+    request: Request[Any, Any, Any],
+    data: Files,
+    user: CurrentUser,
+    predict: NamedDependency[PredictUseCase],
+) -> AnalysisOut:
+    """Analyse one image and return the result with its CAM grid; nothing is stored."""
+    uploads = await _uploads(data)
+    if len(uploads) != 1:
+        raise InvalidInput("Send exactly one image in a part named 'file'.")
+    analysis = await predict(Predict(actor=user, upload=uploads[0], client=client_of(request)))
+    return AnalysisOut.of(analysis)
+
+
+@post(
+    "/predictions",
+    tags=TAGS,
+    security=SECURITY,
+    status_code=201,
+    responses={
+        207: ResponseSpec(BatchOut, description="Some files stored, some refused: see results"),
+        **ERRORS,
+    },
+)
+async def create_predictions(
+    request: Request[Any, Any, Any],
+    data: Files,
+    user: CurrentUser,
+    predict_and_store: NamedDependency[PredictAndStoreUseCase],
+) -> Response[BatchOut]:
+    """Analyse and store one or many images. 201 when all are stored; 207 when some are
+    refused (each result says why); when none is stored, the first refusal's status
+    (413/415/422) with every result listed."""
+    cmd = PredictAndStore(actor=user, uploads=await _uploads(data), client=client_of(request))
+    results = [outcome_of(o, STATUS_BY_KIND) for o in await predict_and_store(cmd)]
+    stored = sum(r.stored for r in results)
+    body = BatchOut(stored=stored, failed=len(results) - stored, results=results)
+    if stored == len(results):
+        status = 201
+    elif stored:
+        status = 207
+    else:
+        status = next(r.error.status_code for r in results if r.error is not None)
+    return Response(body, status_code=status)
+
+
+@get("/predictions", tags=TAGS, security=SECURITY)
+async def list_all(
+    user: CurrentUser,
+    list_predictions: NamedDependency[ListPredictionsUseCase],
+    label: LabelQ = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    reviewed: ReviewedQ = None,
+    q: SearchQ = None,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
+) -> PredictionPageOut:
+    """Stored predictions, newest first: your own, or everyone's for administrators."""
+    filters = filters_of(label, date_from, date_to, reviewed, q)
+    cmd = ListPredictions(actor=user, filters=filters, offset=offset, limit=limit)
+    return PredictionPageOut.of(await list_predictions(cmd))
+
+
+@get("/predictions/export.csv", tags=TAGS, security=SECURITY, media_type="text/csv")
+async def export_csv(
+    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    export_predictions: NamedDependency[ExportPredictionsUseCase],
+    label: LabelQ = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    reviewed: ReviewedQ = None,
+    q: SearchQ = None,
+) -> Response[str]:
+    """Every prediction the filters select, as CSV (UTF-8, one header row)."""
+    filters = filters_of(label, date_from, date_to, reviewed, q)
+    csv = await export_predictions(
+        ExportPredictions(actor=user, filters=filters, client=client_of(request))
+    )
+    name = f"breastscan-predictions-{date.today().isoformat()}.csv"
+    return Response(
+        csv,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@get("/predictions/{prediction_id:uuid}", tags=TAGS, security=SECURITY)
+async def get_one(
+    request: Request[Any, Any, Any],
+    prediction_id: FromPath[UUID],
+    user: CurrentUser,
+    get_prediction: NamedDependency[GetPredictionUseCase],
+) -> PredictionOut:
+    """One stored prediction (404 when absent or someone else's)."""
+    cmd = GetPrediction(actor=user, prediction_id=prediction_id, client=client_of(request))
+    return PredictionOut.of(await get_prediction(cmd))
+
+
+def _png(data: bytes) -> Response[bytes]:
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, no-store"})
+
+
+@get(
+    "/predictions/{prediction_id:uuid}/image", tags=TAGS, security=SECURITY, media_type="image/png"
+)
+async def get_image(
+    prediction_id: FromPath[UUID],
+    user: CurrentUser,
+    get_prediction_image: NamedDependency[GetPredictionImageUseCase],
+) -> Response[bytes]:
+    """The stored image (re-encoded PNG, metadata stripped)."""
+    cmd = GetPredictionImage(actor=user, prediction_id=prediction_id)
+    return _png(await get_prediction_image(cmd))
+
+
+@get(
+    "/predictions/{prediction_id:uuid}/heatmap",
+    tags=TAGS,
+    security=SECURITY,
+    media_type="image/png",
+)
+async def get_heatmap(
+    prediction_id: FromPath[UUID],
+    user: CurrentUser,
+    get_prediction_image: NamedDependency[GetPredictionImageUseCase],
+    opacity: Annotated[float, QueryParameter(ge=0.0, le=1.0, description="Overlay opacity")] = 0.45,
+) -> Response[bytes]:
+    """The stored image with the class-activation heatmap overlaid, as PNG."""
+    cmd = GetPredictionImage(actor=user, prediction_id=prediction_id, heatmap=True, opacity=opacity)
+    return _png(await get_prediction_image(cmd))
+
+
+@patch("/predictions/{prediction_id:uuid}/review", tags=TAGS, security=SECURITY)
+async def review(
+    request: Request[Any, Any, Any],
+    prediction_id: FromPath[UUID],
+    data: JSONBody[ReviewIn],
+    user: CurrentUser,
+    review_prediction: NamedDependency[ReviewPredictionUseCase],
+) -> PredictionOut:
+    """Record the clinician's agree/disagree and note; the model's result never changes."""
+    cmd = ReviewPrediction(
+        actor=user,
+        prediction_id=prediction_id,
+        verdict=data.verdict,
+        note=data.note,
+        client=client_of(request),
+    )
+    return PredictionOut.of(await review_prediction(cmd))
+
+
+@delete("/predictions/{prediction_id:uuid}", tags=TAGS, security=SECURITY, status_code=204)
+async def remove(
+    request: Request[Any, Any, Any],
+    prediction_id: FromPath[UUID],
+    user: CurrentUser,
+    delete_prediction: NamedDependency[DeletePredictionUseCase],
+) -> None:
+    """Delete a stored prediction (and its image when nothing else refers to it)."""
+    cmd = DeletePrediction(actor=user, prediction_id=prediction_id, client=client_of(request))
+    await delete_prediction(cmd)
+
+
+@get("/stats", tags=["statistics"], security=SECURITY)
+async def statistics(
+    user: CurrentUser,
+    get_statistics: NamedDependency[GetStatisticsUseCase],
+    label: LabelQ = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    reviewed: ReviewedQ = None,
+    q: SearchQ = None,
+) -> StatisticsOut:
+    """Totals, label shares, per-day counts, probability histogram and review agreement."""
+    filters = filters_of(label, date_from, date_to, reviewed, q)
+    return StatisticsOut.of(await get_statistics(GetStatistics(actor=user, filters=filters)))
+
+
+HANDLERS = [
+    predict_one,
+    create_predictions,
+    list_all,
+    export_csv,
+    get_one,
+    get_image,
+    get_heatmap,
+    review,
+    remove,
+    statistics,
+]

@@ -1,0 +1,1 @@
+"""End-to-end tests: the HTTP API and the web UI."""

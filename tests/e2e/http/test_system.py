@@ -1,0 +1,151 @@
+"""Liveness, readiness, the OpenAPI document, the local docs UI and the security headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from entrypoints.container import StartupError
+from tests.e2e.http.conftest import Api, ApiFactory
+
+pytestmark = [pytest.mark.e2e]
+
+
+async def test_health_is_alive_without_a_token(api: Api) -> None:
+    r = await api.client.get("/api/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+
+
+async def test_ready_when_database_is_migrated_and_model_loaded(api: Api) -> None:
+    r = await api.client.get("/api/ready")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ready"
+    assert body["checks"]["database"]["migrations"] == "head"
+    assert body["checks"]["model"] == {
+        "ok": True,
+        "version": "tiny-test-1",
+        "providers": ["CPUExecutionProvider"],
+    }
+
+
+async def test_ready_is_503_naming_the_missing_model(make_api: ApiFactory, tmp_path) -> None:
+    missing = tmp_path / "nowhere" / "breast-cnn.onnx"
+    async with make_api(model_path=missing, fail_fast=False) as started:
+        r = await started.client.get("/api/ready")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["database"]["ok"] is True
+    assert str(missing) in body["reasons"][0]
+    assert "make train" in body["reasons"][0]
+
+
+async def test_ready_is_503_when_the_database_is_down(make_api: ApiFactory) -> None:
+    down = "postgresql+asyncpg://postgres@127.0.0.1:9/breastscan"  # port 9: nothing listens
+    async with make_api(database_url=down, migrate=False) as started:
+        r = await started.client.get("/api/ready")
+        assert (await started.client.get("/api/health")).status_code == 200
+    assert r.status_code == 503
+    body = r.json()
+    assert body["reasons"] == ["database unreachable"]
+    assert body["checks"]["model"]["ok"] is True
+
+
+async def test_ready_is_503_when_migrations_are_missing(make_api: ApiFactory) -> None:
+    async with make_api(migrate=False) as started:
+        r = await started.client.get("/api/ready")
+    assert r.status_code == 503
+    assert "breastscan migrate" in r.json()["reasons"][0]
+
+
+async def test_a_database_outage_is_503_not_a_stack_trace(make_api: ApiFactory) -> None:
+    down = "postgresql+asyncpg://postgres@127.0.0.1:9/breastscan"
+    async with make_api(database_url=down, migrate=False) as started:
+        r = await started.client.post(
+            "/api/auth/login", json={"email": "a@example.org", "password": "whatever12"}
+        )
+    assert r.status_code == 503
+    assert r.json()["error"] == "database_unavailable"
+    assert "Traceback" not in r.text
+
+
+async def test_start_up_fails_clearly_when_the_model_is_missing(
+    make_api: ApiFactory, tmp_path
+) -> None:
+    missing = tmp_path / "breast-cnn.onnx"
+    with pytest.raises((StartupError, BaseExceptionGroup)) as caught:
+        async with make_api(model_path=missing):
+            pass
+    errors = [caught.value]
+    while isinstance(errors[-1], BaseExceptionGroup):
+        errors.append(errors[-1].exceptions[0])
+    assert isinstance(errors[-1], StartupError)
+    assert str(missing) in str(errors[-1])
+    assert "make train" in str(errors[-1])
+
+
+async def test_openapi_document_is_served_with_servers_and_bearer_scheme(api: Api) -> None:
+    r = await api.client.get("/api/schema/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["openapi"].startswith("3.1")
+    assert doc["servers"][0]["url"] == "/api"
+    assert doc["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    paths = doc["paths"]
+    for path in (
+        "/auth/register",
+        "/auth/login",
+        "/auth/logout",
+        "/auth/me",
+        "/predict",
+        "/predictions",
+        "/predictions/export.csv",
+        "/predictions/{prediction_id}",
+        "/predictions/{prediction_id}/image",
+        "/predictions/{prediction_id}/heatmap",
+        "/predictions/{prediction_id}/review",
+        "/stats",
+        "/model",
+        "/admin/users",
+        "/admin/users/{user_id}",
+        "/admin/audit",
+        "/health",
+        "/ready",
+    ):
+        assert path in paths, path
+    assert paths["/predictions"]["get"]["security"] == [{"BearerToken": []}]
+    assert "security" not in paths["/health"]["get"]
+
+
+async def test_docs_page_and_its_assets_are_all_local(api: Api) -> None:
+    r = await api.client.get("/api/schema")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "swagger-ui" in html
+    assert not re.search(r"(?:src|href)=[\"']?(?:https?:)?//", html), "external asset in docs"
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assets = re.findall(r"(?:src|href)=[\"']([^\"']+)[\"']", html)
+    assert len(assets) >= 4
+    for asset in assets:
+        assert asset.startswith("/api/static/"), asset
+        fetched = await api.client.get(asset)
+        assert fetched.status_code == 200, asset
+        assert len(fetched.content) > 0
+
+
+async def test_security_headers_and_no_caching_on_api_responses(api: Api) -> None:
+    r = await api.client.get("/api/health")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_unknown_route_is_a_json_404(api: Api) -> None:
+    r = await api.client.get("/api/nope")
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
