@@ -14,6 +14,7 @@ from domain.errors import TooManyAttempts
 @dataclass(slots=True)
 class _Record:
     failures: list[datetime] = field(default_factory=list)
+    pending: list[datetime] = field(default_factory=list)  # checked, outcome not recorded yet
     strikes: int = 0  # lockouts served so far; each doubles the next one
     locked_until: datetime | None = None
     last_failure: datetime | None = None
@@ -29,6 +30,10 @@ class InMemoryLoginThrottle:
     while guessing others' passwords. Clients get a higher threshold because many clinicians
     may share one hospital NAT address.
 
+    Attempts that passed ``check`` but whose outcome is not recorded yet count against the
+    threshold, so a burst of concurrent guesses cannot all slip through before the first
+    failure lands (an outcome never recorded stops counting after ``pending_ttl``).
+
     The use case must record failures for unknown emails too, so a lockout never tells
     whether an account exists. State lives in this process: with several API replicas each
     keeps its own counters (an attacker spreading guesses gets up to replicas x the budget);
@@ -43,6 +48,7 @@ class InMemoryLoginThrottle:
         window: timedelta = timedelta(minutes=15),
         base_lockout: timedelta = timedelta(seconds=30),
         max_lockout: timedelta = timedelta(minutes=15),
+        pending_ttl: timedelta = timedelta(seconds=30),
         max_entries: int = 100_000,
     ) -> None:
         if max_failures < 1 or client_max_failures < 1:
@@ -52,6 +58,7 @@ class InMemoryLoginThrottle:
         self._window = window
         self._base_lockout = base_lockout
         self._max_lockout = max_lockout
+        self._pending_ttl = pending_ttl
         self._max_entries = max_entries
         self._records: dict[tuple[str, str], _Record] = {}
         self._lock = threading.Lock()  # no awaits inside: safe for the loop and for threads
@@ -59,14 +66,15 @@ class InMemoryLoginThrottle:
     async def check(self, email: str, client: str | None) -> None:
         now = self._clock.now()
         with self._lock:
-            waits = [
-                record.locked_until - now
-                for key in self._keys(email, client)
-                if (record := self._records.get(key)) and record.locked_until
-                if record.locked_until > now
-            ]
-        if waits:
-            retry_after = max(1, math.ceil(max(waits).total_seconds()))
+            keys = self._keys(email, client)
+            wait = max((self._wait(key, now) for key in keys), default=timedelta(0))
+            if wait <= timedelta(0):
+                if len(self._records) >= self._max_entries:
+                    self._forget_stale(now)
+                for key in keys:
+                    self._records.setdefault(key, _Record()).pending.append(now)
+        if wait > timedelta(0):
+            retry_after = max(1, math.ceil(wait.total_seconds()))
             raise TooManyAttempts(
                 f"Too many failed sign-in attempts. Try again in {retry_after} seconds.",
                 retry_after=retry_after,
@@ -82,10 +90,27 @@ class InMemoryLoginThrottle:
 
     async def record_success(self, email: str, client: str | None) -> None:
         with self._lock:
-            self._records.pop(("email", _normalise(email)), None)
+            keys = self._keys(email, client)
+            self._records.pop(keys[0], None)
+            for key in keys[1:]:
+                if record := self._records.get(key):
+                    _settle(record)
+
+    def _wait(self, key: tuple[str, str], now: datetime) -> timedelta:
+        record = self._records.get(key)
+        if record is None:
+            return timedelta(0)
+        if record.locked_until and record.locked_until > now:
+            return record.locked_until - now
+        record.pending = [at for at in record.pending if now - at < self._pending_ttl]
+        recent = [at for at in record.failures if now - at < self._window]
+        if len(recent) + len(record.pending) >= self._limits[key[0]]:
+            return timedelta(seconds=1)  # others' guesses are in flight: decided in a moment
+        return timedelta(0)
 
     def _fail(self, key: tuple[str, str], now: datetime) -> None:
         record = self._records.setdefault(key, _Record())
+        _settle(record)
         if record.last_failure and now - record.last_failure > self._window:
             record.strikes = 0
         record.last_failure = now
@@ -103,17 +128,20 @@ class InMemoryLoginThrottle:
             for key, record in self._records.items()
             if (record.locked_until is None or record.locked_until <= now)
             and (record.last_failure is None or now - record.last_failure > self._window)
+            and all(now - at >= self._pending_ttl for at in record.pending)
         ]
         for key in stale:
             del self._records[key]
 
     @staticmethod
     def _keys(email: str, client: str | None) -> list[tuple[str, str]]:
-        keys = [("email", _normalise(email))]
+        keys = [("email", email.strip().lower())]
         if client:
             keys.append(("client", client))
         return keys
 
 
-def _normalise(email: str) -> str:
-    return email.strip().lower()
+def _settle(record: _Record) -> None:
+    """One checked attempt has its outcome."""
+    if record.pending:
+        record.pending.pop(0)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -91,3 +92,41 @@ async def test_memory_stays_bounded_under_email_spraying(clock: FakeClock) -> No
         await throttle.record_failure(f"spray{attempt}@example.org", None)
         clock.advance(timedelta(minutes=1))
     assert len(throttle._records) <= 100
+
+
+async def test_a_burst_of_concurrent_guesses_gets_only_the_budget(clock: FakeClock) -> None:
+    throttle = InMemoryLoginThrottle(clock)
+
+    async def attempt() -> bool:
+        try:
+            await throttle.check("a@example.org", "10.0.0.1")
+        except TooManyAttempts:
+            return False
+        await asyncio.sleep(0.01)  # the password check
+        await throttle.record_failure("a@example.org", "10.0.0.1")
+        return True
+
+    allowed = await asyncio.gather(*(attempt() for _ in range(50)))
+    assert sum(allowed) == 5
+    with pytest.raises(TooManyAttempts) as raised:
+        await throttle.check("a@example.org", None)
+    assert raised.value.retry_after == 30
+
+
+async def test_an_outcome_never_recorded_stops_counting(clock: FakeClock) -> None:
+    throttle = InMemoryLoginThrottle(clock, pending_ttl=timedelta(seconds=30))
+    for _ in range(5):
+        await throttle.check("a@example.org", None)  # e.g. the database failed afterwards
+    with pytest.raises(TooManyAttempts) as raised:
+        await throttle.check("a@example.org", None)
+    assert raised.value.retry_after == 1
+    clock.advance(timedelta(seconds=31))
+    await throttle.check("a@example.org", None)
+
+
+async def test_concurrent_sign_ins_that_succeed_are_not_held_back(clock: FakeClock) -> None:
+    throttle = InMemoryLoginThrottle(clock)
+    for _ in range(20):
+        await throttle.check("a@example.org", "10.0.0.1")
+        await throttle.record_success("a@example.org", "10.0.0.1")
+    await throttle.check("a@example.org", "10.0.0.1")
