@@ -1,7 +1,8 @@
 """Shared fixtures: one PostgreSQL server per test session, and SQLite database files.
 
 PostgreSQL, in order of preference:
-1. the server named by BREASTSCAN_TEST_POSTGRES_URL (any database on it; we only create ours);
+1. the server named by BREASTSCAN_TEST_POSTGRES_URL (any database on it; we only create ours;
+   when it does not answer, nothing else is tried);
 2. a server on 127.0.0.1:5432 with trust auth for user postgres (the development default);
 3. an embedded PostgreSQL started from the `pgserver` wheel in a temporary directory
    (forced with BREASTSCAN_TEST_POSTGRES_EMBEDDED=1).
@@ -15,6 +16,7 @@ import logging
 import os
 import tempfile
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +100,9 @@ def _start_embedded() -> tuple[str | None, str]:
         return None, f"pgserver not installed ({error})"
     try:
         data_dir = Path(tempfile.mkdtemp(prefix="breastscan-pg-"))
-        server = pgserver.get_server(data_dir, cleanup_mode="delete")
+        with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR unset in containers
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(data_dir, cleanup_mode="delete")
         return server.get_uri("postgres"), "embedded"
     except Exception as error:  # initdb/pg_ctl failures: report, do not crash the session
         return None, f"embedded PostgreSQL failed to start ({type(error).__name__}: {error})"
@@ -114,8 +118,9 @@ async def _find_server() -> tuple[PostgresServer | None, str]:
             # keep the server, use its maintenance database for CREATE/DROP DATABASE
             admin = make_url(dsn).set(database="postgres").render_as_string(hide_password=False)
             return PostgresServer(admin, "env"), ""
-        reasons.append(f"{POSTGRES_URL_ENV} does not answer ({problem})")
-    elif not _truthy(os.environ.get(POSTGRES_EMBEDDED_ENV)):
+        # an explicit choice is not silently replaced by another server
+        return None, f"{POSTGRES_URL_ENV} does not answer ({problem})"
+    if not _truthy(os.environ.get(POSTGRES_EMBEDDED_ENV)):
         problem = await _answers(LOCAL_POSTGRES)
         if problem is None:
             return PostgresServer(LOCAL_POSTGRES, "local"), ""
