@@ -95,13 +95,22 @@ def _message(error: BaseException) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the API (and, once the web UI joins, the UI) under uvicorn."""
+    """Run the web UI at / and the API at /api in one process, or the API alone (--api-only)."""
     import uvicorn
 
     check_model_file(settings)
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
+    if not args.api_only:
+        if workers > 1:
+            print("Several workers need --api-only: the UI is one worker.", file=sys.stderr)
+            return EXIT_USAGE
+        from entrypoints.web.server import serve
+
+        print(f"Breastscan on http://{host}:{port}/ (API at /api)", file=sys.stderr)
+        serve(settings, host=host, port=port)
+        return EXIT_OK
     print(f"Breastscan API on http://{host}:{port}/api (docs at /api/schema)", file=sys.stderr)
     uvicorn.run(
         "entrypoints.cli:api_asgi_app",

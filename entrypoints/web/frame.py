@@ -71,7 +71,8 @@ def _language_switch() -> None:
         value=language(),
         on_change=lambda e: switch(e.value),
     ).props(
-        f'dense flat toggle-color=white text-color=white aria-label="{t("header.language")}"'
+        "dense flat toggle-color=white toggle-text-color=primary text-color=white "
+        f'aria-label="{t("header.language")}"'
     ).mark("language")
 
 

@@ -55,7 +55,7 @@ EN: dict[str, str] = {
     "result.original": "Original",
     "result.overlay": "Model attention (heatmap)",
     "result.open": "Open details",
-    "result.bar_caption": "{p} — threshold {t}",
+    "result.bar_caption": "{p} — decision threshold (black mark) {t}",
     # history
     "history.title": "History",
     "history.empty": "No analyses match these filters.",
@@ -212,7 +212,7 @@ FR: dict[str, str] = {
     "result.original": "Original",
     "result.overlay": "Attention du modèle (carte de chaleur)",
     "result.open": "Voir le détail",
-    "result.bar_caption": "{p} — seuil {t}",
+    "result.bar_caption": "{p} — seuil de décision (trait noir) {t}",
     "history.title": "Historique",
     "history.empty": "Aucune analyse ne correspond à ces filtres.",
     "history.col.created": "Date",

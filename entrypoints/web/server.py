@@ -102,12 +102,16 @@ def build_server(settings: Settings, container: Any, api: ASGIApp | None) -> Non
     app.on_shutdown(lifespan.stop)
 
 
-def serve(settings: Settings, container: Any, api: ASGIApp) -> None:
+def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Run UI and API in this process (a single worker: NiceGUI keeps state per process)."""
-    build_server(settings, container, api)
+    from entrypoints.container import build_container
+    from entrypoints.http import create_app
+
+    container = build_container(settings)
+    build_server(settings, container, create_app(container))
     ui.run(
-        host=settings.host,
-        port=settings.port,
+        host=host or settings.host,
+        port=port or settings.port,
         title="Breastscan",
         storage_secret=storage_secret(settings.data_dir),
         reload=False,

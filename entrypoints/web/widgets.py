@@ -67,10 +67,9 @@ def probability_bar(prediction: Prediction) -> None:
         ui.element("div").classes("absolute h-6 bg-black").style(
             f"left: calc({threshold * 100:.1f}% - 1px); top: -4px; width: 3px"
         ).props(f'title="{t("result.threshold")}"')
-    ui.label(
-        t("result.bar_caption", p=percent(p), t=percent(threshold))
-        + f" · {t('result.threshold')}: {threshold:.3f}"
-    ).classes("text-caption").mark("threshold")
+    ui.label(t("result.bar_caption", p=percent(p), t=percent(threshold))).classes(
+        "text-caption"
+    ).mark("threshold")
 
 
 def result_panel(web: Web, actor_fn, prediction: Prediction, original_png: bytes) -> None:
@@ -113,7 +112,7 @@ def result_panel(web: Web, actor_fn, prediction: Prediction, original_png: bytes
             )
             opacity.set_enabled(False)
             opacity.on("change", render_overlay)
-    with ui.row().classes("w-full gap-4 no-wrap"):
+    with ui.row().classes("w-full max-w-4xl gap-4 no-wrap"):
         with ui.column().classes("w-1/2 gap-1"):
             ui.label(t("result.original")).classes("text-caption")
             ui.image(png_data_url(original_png)).classes("w-full rounded").props(

@@ -40,7 +40,7 @@ async def test_benign_result_is_said_in_words(user: User, core: FakeCore) -> Non
     await user.should_see("Analyze ultrasound images")
     await upload(user, ("dark.png", fake_image("d", level=20)))
     await user.should_see("No malignancy suspected at the model's operating point", retries=50)
-    await user.should_see("threshold 50.0 %")
+    await user.should_see("decision threshold (black mark) 50.0 %")
 
 
 async def test_oversized_file_is_refused_on_the_server(user: User, core: FakeCore) -> None:

@@ -1,0 +1,186 @@
+"""Real browser: `breastscan serve` (UI at /, API at /api) driven by headless Chromium.
+
+Debian's chromium is driven by the PyPI playwright package (`playwright install` cannot
+download browsers here). The server runs as a subprocess on a free loopback port with a
+fresh embedded SQLite data directory and the committed model (a tiny stand-in built with
+onnx.helper when models/breast-cnn.onnx is absent). Any browser console error fails the test.
+Screenshots go to $BREASTSCAN_SCREENSHOTS (default: the test's temporary directory).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[3]
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SAMPLE = Path(__file__).parent / "samples" / "busi-val-00-malignant.png"
+COMMITTED_MODEL = ROOT / "models" / "breast-cnn.onnx"
+EMAIL = "browser@example.org"
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def model_path(tmp: Path) -> Path:
+    if COMMITTED_MODEL.is_file():
+        return COMMITTED_MODEL
+    from tests.e2e.http.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp / "tiny.onnx")
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"server did not answer {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`breastscan serve` in a subprocess with its own data directory; yields the base URL."""
+    tmp = tmp_path_factory.mktemp("browser-server")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_"))}
+    env |= {
+        "BREASTSCAN_DATA_DIR": str(tmp / "data"),
+        "BREASTSCAN_DATABASE_URL": "",
+        "BREASTSCAN_MODEL_PATH": str(model_path(tmp)),
+        "BREASTSCAN_PORT": str(port),
+        "BREASTSCAN_HOST": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    cli = [sys.executable, "-m", "entrypoints.cli"]
+    subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*cli, "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/api/health", process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    target = Path(os.environ.get("BREASTSCAN_SCREENSHOTS", tmp_path / "screenshots"))
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt: chromium)")
+def test_clinician_journey_in_a_real_browser(
+    server: str, shots: Path, record_property: pytest.RecordProperty
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    console_errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=FLAGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        page.set_default_timeout(30_000)
+        try:
+            # create an account, then sign in
+            page.goto(server + "/register")
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Create account").click()
+            expect(page.get_by_text("Account created. You can now sign in.")).to_be_visible()
+            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.screenshot(path=shots / "01-sign-in.png")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text("Analyze ultrasound images")).to_be_visible()
+            expect(page.get_by_text("Decision aid — not a diagnosis")).to_be_visible()
+            # the JWT ("eyJ...") stays on the server: neither in the URL nor in the page
+            assert "eyJ" not in page.url
+            assert "eyJ" not in page.content()
+
+            # upload a real ultrasound image and wait for its result
+            started = time.perf_counter()
+            page.locator("input[type=file]").set_input_files(SAMPLE)
+            expect(page.get_by_text("Probability of malignancy:")).to_be_visible()
+            elapsed = time.perf_counter() - started
+            record_property("upload_to_result_seconds", round(elapsed, 3))
+            print(f"\nupload -> result in the browser: {elapsed:.2f} s")
+            words = page.get_by_text("Suspicious for malignancy — recommend follow-up").or_(
+                page.get_by_text("No malignancy suspected at the model's operating point")
+            )
+            expect(words).to_be_visible()
+            page.get_by_role("switch", name="Show heatmap").click()
+            expect(page.get_by_alt_text("Model attention (heatmap)")).to_be_visible()
+            page.screenshot(path=shots / "02-analyze.png", full_page=True)
+
+            # history, then the detail page and a review
+            page.get_by_role("button", name="History").click()
+            expect(page.get_by_text("Page 1 of 1 (1 analyses)")).to_be_visible()
+            page.screenshot(path=shots / "03-history.png", full_page=True)
+            page.get_by_role("link", name=SAMPLE.name).click()
+            expect(page.get_by_text(f"Analysis of {SAMPLE.name}")).to_be_visible()
+            page.get_by_text("I agree with the model").click()
+            page.get_by_label("Note (optional)").fill("Irregular margins; biopsy booked.")
+            page.get_by_role("button", name="Save review").click()
+            expect(page.get_by_text("Current review: Agrees")).to_be_visible()
+            page.screenshot(path=shots / "04-detail.png", full_page=True)
+
+            # dashboard and model card
+            page.get_by_role("button", name="Dashboard").click()
+            expect(page.get_by_text("Agreement with the model")).to_be_visible()
+            expect(page.locator(".nicegui-echart canvas").first).to_be_visible()
+            page.wait_for_timeout(800)  # let ECharts finish its entry animation
+            page.screenshot(path=shots / "05-dashboard.png", full_page=True)
+            page.get_by_role("button", name="Model").click()
+            expect(page.get_by_text("Model card").first).to_be_visible()
+            page.screenshot(path=shots / "06-model.png", full_page=True)
+
+            # French, then sign out
+            page.get_by_role("button", name="FR").click()
+            expect(page.get_by_text("Aide à la décision — pas un diagnostic")).to_be_visible()
+            page.get_by_role("button", name="Se déconnecter").click()
+            expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+        finally:
+            browser.close()
+    assert not console_errors, f"browser console errors: {console_errors}"
