@@ -12,6 +12,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "ml" / "config.yaml"
 DATA_DIR_ENV = "BREASTSCAN_DATA_DIR"
+SHARED_DIR_ENV = "BREASTSCAN_SHARED_DIR"
 
 
 def load_config(
@@ -39,8 +40,13 @@ def resolve(path: str | Path) -> Path:
 
 
 def dataset_path(cfg: dict[str, Any]) -> Path:
+    """The npz: BREASTSCAN_DATA_DIR/<file> if set, else the configured path with a leading
+    ../shared replaced by BREASTSCAN_SHARED_DIR if set, else the configured path."""
     configured = Path(cfg["data"]["npz"])
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override) / configured.name
+    shared = os.environ.get(SHARED_DIR_ENV)
+    if shared and configured.parts[:2] == ("..", "shared"):
+        return Path(shared).joinpath(*configured.parts[2:])
     return resolve(configured)

@@ -121,6 +121,7 @@ def train_member(
         class_weight=class_weights(y_train, tcfg.get("class_weight")),
         callbacks=callbacks,
         verbose=verbose,
+        shuffle=False,  # the dataset shuffles itself, seeded
     )
     model.save(out_dir / "model.keras")
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -145,7 +146,8 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
             [dhash(img) for img in train.images], cfg["data"]["dedup_hamming"]
         )
         fold_of = stratified_group_folds(train.malignant, groups, n_folds, seed)
-        plans = [(k, fold_of != k, fold_of == k) for k in range(n_folds)]
+        only = cfg["train"].get("only_folds")  # for quick experiments: a subset of members
+        plans = [(k, fold_of != k, fold_of == k) for k in range(n_folds) if not only or k in only]
     else:  # single model: all of train, early stopping on the validation split
         fold_of = np.zeros(len(train), dtype=np.int64)
         plans = [(0, np.ones(len(train), bool), None)]
@@ -199,7 +201,8 @@ def run(cfg: dict[str, Any]) -> dict[str, Any]:
         "config": cfg,
     }
     if n_folds >= 2:
-        summary["cv_oof_auc"] = roc_auc(train.malignant, oof)
+        done = ~np.isnan(oof)
+        summary["cv_oof_auc"] = roc_auc(train.malignant[done], oof[done])
         np.save(out / "oof.npy", oof)
         np.save(out / "folds.npy", fold_of)
     np.save(out / "val_members.npy", np.stack(member_val))
