@@ -27,6 +27,7 @@ ASGIApp = Any
 
 MODEL_CARD_NAME = "MODEL_CARD.md"
 API_PREFIX = "/api"
+UPLOAD_OVERHEAD = 1024 * 1024  # multipart framing, and room for the page's readable refusal
 
 
 class LifespanTask:
@@ -67,6 +68,59 @@ class LifespanTask:
         raise RuntimeError(f"API lifespan ended unexpectedly: {error!r}")
 
 
+class UploadSizeLimit:
+    """Refuse oversized bodies on NiceGUI's upload routes before they are spooled to disk.
+
+    `ui.upload(max_file_size=...)` is only checked in the browser; the Analyze page also
+    checks each file's size, with a readable message, once it has arrived. This guard stops
+    a client that ignores both from streaming gigabytes at the server.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (
+            path.startswith("/_nicegui/client/") and "/upload/" in path
+        ):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message: Message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise ValueError("upload body over the limit")
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except ValueError:
+            if seen <= self.max_bytes:
+                raise
+            await self._refuse(send)
+
+    @staticmethod
+    async def _refuse(send: Any) -> None:
+        body = b"Upload too large"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"16")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def storage_secret(data_dir: Path) -> str:
     """The key signing NiceGUI's session cookie: generated once, kept in the data directory."""
     path = data_dir / "ui-session-secret"
@@ -94,6 +148,7 @@ def build_server(settings: Settings, container: Any, api: ASGIApp | None) -> Non
     Storage.path = (settings.data_dir / "ui-storage").resolve()
     app.storage = Storage()  # re-created so its files live in the data directory
     register_ui(cast(WebUseCases, container), web_options(settings))
+    app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD)
     if api is None:
         return
     app.mount(API_PREFIX, api)

@@ -11,6 +11,7 @@ from application.commands import GetPredictionImage
 from domain.predictions import Label, Prediction
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
+from entrypoints.web.frame import actor
 from entrypoints.web.state import t
 
 DEFAULT_OPACITY = 0.45
@@ -72,7 +73,7 @@ def probability_bar(prediction: Prediction) -> None:
     ).mark("threshold")
 
 
-def result_panel(web: Web, actor_fn, prediction: Prediction, original_png: bytes) -> None:
+def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
     """Probability, words, model version, and the original side by side with its heatmap."""
     verdict_line(prediction)
     probability_bar(prediction)
@@ -84,7 +85,7 @@ def result_panel(web: Web, actor_fn, prediction: Prediction, original_png: bytes
         with reported():
             png = await web.use_cases.get_prediction_image()(
                 GetPredictionImage(
-                    actor=await actor_fn(),
+                    actor=await actor(web),
                     prediction_id=prediction.id,
                     heatmap=True,
                     opacity=float(opacity.value),

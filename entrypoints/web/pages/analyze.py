@@ -52,7 +52,7 @@ class FileCard:
         self.spinner.set_visibility(False)
         self.status.set_text(t("analyze.status.done"))
         with self.body:
-            result_panel(web, lambda: actor(web), prediction, original_png)
+            result_panel(web, prediction, original_png)
             ui.link(t("result.open"), f"/analysis/{prediction.id}").mark("open-detail")
 
 

@@ -57,7 +57,7 @@ def register(web: Web) -> None:
             ui.label(t("detail.title", filename=prediction.filename)).classes("text-h5")
             with ui.row().classes("w-full gap-6 no-wrap items-start"):
                 with ui.column().classes("w-2/3 gap-2"):
-                    result_panel(web, lambda: actor(web), prediction, original)
+                    result_panel(web, prediction, original)
                 with ui.column().classes("w-1/3 gap-2"):
                     with ui.card().classes("w-full").props("flat bordered"):
                         for name, value in facts(prediction):
