@@ -48,7 +48,7 @@ class Settings:
     login_lockout_seconds: int = 300
     max_upload_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 4096 * 4096
-    max_files_per_request: int = 20
+    max_files_per_request: int = 10
     registration_open: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
@@ -98,7 +98,7 @@ class Settings:
             login_lockout_seconds=env.get("LOGIN_LOCKOUT_SECONDS", _positive_int, 300),
             max_upload_bytes=env.get("MAX_UPLOAD_BYTES", _positive_int, 10 * 1024 * 1024),
             max_pixels=env.get("MAX_PIXELS", _positive_int, 4096 * 4096),
-            max_files_per_request=env.get("MAX_FILES_PER_REQUEST", _positive_int, 20),
+            max_files_per_request=env.get("MAX_FILES_PER_REQUEST", _positive_int, 10),
             registration_open=env.get("REGISTRATION_OPEN", _bool, True),
             host=env.get("HOST", _non_empty, "127.0.0.1"),
             port=env.get("PORT", _port, 8000),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
@@ -22,19 +22,20 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from domain.errors import ModelUnavailable
 from entrypoints.container import Container, init_resources, shutdown
 from entrypoints.http import docs, observability
-from entrypoints.http.auth import current_user
+from entrypoints.http.auth import current_user, require_user
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
 from entrypoints.http.routes import account, admin, predictions, system
 
 PUBLIC_PREFIX = "/api"
+JSON_BODY_LIMIT = 1024 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
 logger = logging.getLogger("breastscan.http")
 
 # Every use case the handlers take, by the container's provider name.
 USE_CASES = (
     "register_user",
     "authenticate",
-    "resolve_current_user",
     "logout",
     "list_users",
     "change_role",
@@ -113,12 +114,29 @@ def create_app(
         if settings.cors_origins
         else None
     )
-    app = Litestar(
+    # Protected routes pass the bearer guard before their body is read. Body limits: 1 MiB
+    # for JSON, one image for /predict, a full batch for /predictions.
+    guard = require_user(container.resolve_current_user)
+    uploads = predictions.upload_handlers(
+        one_image=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        batch=settings.max_request_bytes,
+    )
+    protected = Router(
+        "/",
+        guards=[guard],
         route_handlers=[
-            *account.HANDLERS,
+            *account.PROTECTED,
+            *uploads,
             *predictions.HANDLERS,
             *admin.HANDLERS,
-            *system.HANDLERS,
+            *system.PROTECTED,
+        ],
+    )
+    app = Litestar(
+        route_handlers=[
+            *account.PUBLIC,
+            *system.PUBLIC,
+            protected,
             docs.static_router(),
             *extra_route_handlers,
         ],
@@ -126,15 +144,14 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[security_headers, *extra_middleware],
         openapi_config=docs.openapi_config(PUBLIC_PREFIX, _package_version()),
-        request_max_body_size=settings.max_request_bytes,
+        request_max_body_size=JSON_BODY_LIMIT,
         multipart_form_part_limit=settings.max_files_per_request + 10,
         cors_config=cors,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        logging_config=LoggingConfig(
-            log_exceptions="always",
-            disable_stack_trace={404, 401, 403, 405, 409, 413, 415, 422, 429},
-        ),
+        # Unexpected errors are logged once, by errors.handle_unexpected; expected ones
+        # (domain errors, 4xx) are not errors of the server and are not logged as such.
+        logging_config=LoggingConfig(log_exceptions="debug"),
         debug=debug,
     )
     observability.instrument(app, container)

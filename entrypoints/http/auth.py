@@ -1,12 +1,21 @@
-"""Bearer-token authentication: every token goes through the ResolveCurrentUser use case,
-so signing out and deactivation take effect on the next request."""
+"""Bearer-token authentication.
+
+A guard on every protected route resolves the token through the ResolveCurrentUser use
+case (so signing out and deactivation take effect on the next request) before the request
+body is read: an anonymous client cannot make the server parse a 100 MB upload. Handlers
+receive the account as the `user: CurrentUser` dependency.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
 from application.commands import ResolveCurrentUser
 from application.use_cases import ResolveCurrentUserUseCase
@@ -16,24 +25,34 @@ from entrypoints.http.docs import BEARER_SCHEME
 
 SECURITY = [{BEARER_SCHEME: []}]
 CurrentUser = NamedDependency[User]  # handlers take `user: CurrentUser`
+_STATE_KEY = "breastscan_user"
 
 
-def client_of(request: Request[Any, Any, Any]) -> str | None:
+def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """The caller's address (the proxy's X-Forwarded-For is honoured by uvicorn when trusted)."""
-    return request.client.host if request.client else None
+    return connection.client.host if connection.client else None
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Sign in and send the access token as 'Authorization: Bearer …'.")
     return token.strip()
 
 
-async def current_user(
-    request: Request[Any, Any, Any],
-    resolve_current_user: NamedDependency[ResolveCurrentUserUseCase],
-) -> User:
-    """Litestar dependency `user`: the signed-in, active account or 401."""
-    cmd = ResolveCurrentUser(token=bearer_token(request), client=client_of(request))
-    return await resolve_current_user(cmd)
+def require_user(resolve: Callable[[], ResolveCurrentUserUseCase]) -> Guard:
+    """Guard: 401 unless the bearer token belongs to an active account with a current session."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        cmd = ResolveCurrentUser(token=bearer_token(connection), client=client_of(connection))
+        connection.state[_STATE_KEY] = await resolve()(cmd)
+
+    return guard
+
+
+async def current_user(request: Request[Any, Any, Any]) -> User:
+    """Litestar dependency `user`: the account the guard resolved (fails closed without it)."""
+    user = request.state.get(_STATE_KEY)
+    if not isinstance(user, User):
+        raise NotAuthenticated("Sign in first.")
+    return user

@@ -66,4 +66,5 @@ async def me(user: CurrentUser) -> UserOut:
     return UserOut.of(user)
 
 
-HANDLERS = [register, login, sign_out, me]
+PUBLIC = [register, login]
+PROTECTED = [sign_out, me]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -9,9 +10,17 @@ from uuid import UUID
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.commands import (
     DeletePrediction,
@@ -52,13 +61,34 @@ from entrypoints.http.dto import (
 from entrypoints.http.errors import STATUS_BY_ERROR, ErrorBody
 
 TAGS = ["predictions"]
-Files = Annotated[
-    list[UploadFile],
-    Body(
-        media_type=RequestEncodingType.MULTI_PART,
-        description="PNG or JPEG images, each in a part named `file` (or `files`).",
-    ),
-]
+UPLOAD_BODY = RequestBody(
+    required=True,
+    description="PNG or JPEG images, each in a part named `file` (any part name is accepted).",
+    content={
+        "multipart/form-data": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                properties={
+                    "file": Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                    )
+                },
+                required=["file"],
+            )
+        )
+    },
+)
+
+
+@dataclass
+class UploadOperation(Operation):
+    """OpenAPI operation of the upload endpoints, whose multipart body is read by hand."""
+
+    def __post_init__(self) -> None:
+        self.request_body = UPLOAD_BODY
+
+
 STATUS_BY_KIND = {kind.__name__: (status, code) for kind, status, code in STATUS_BY_ERROR}
 ERRORS = {
     413: ResponseSpec(ErrorBody, description="Body or image over the size/pixel limits"),
@@ -67,8 +97,11 @@ ERRORS = {
 }
 
 
-async def _uploads(files: list[UploadFile]) -> tuple[Upload, ...]:
-    return tuple(Upload(filename=f.filename or "upload", data=await f.read()) for f in files)
+async def _uploads(request: Request[Any, Any, Any]) -> tuple[Upload, ...]:
+    """Every file part of the multipart body, in order, whatever its part name."""
+    form = await request.form()
+    files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+    return tuple([Upload(filename=f.filename or "upload", data=await f.read()) for f in files])
 
 
 def _instant(raw: str | None, name: str, *, end: bool = False) -> datetime | None:
@@ -115,48 +148,28 @@ SearchQ = Annotated[
 ]
 
 
-@post(
-    "/predict",
-    tags=TAGS,
-    security=SECURITY,
-    status_code=200,
-    responses=ERRORS,
-    name="predict",
-)
 async def predict_one(
     request: Request[Any, Any, Any],
-    data: Files,
     user: CurrentUser,
     predict: NamedDependency[PredictUseCase],
 ) -> AnalysisOut:
     """Analyse one image and return the result with its CAM grid; nothing is stored."""
-    uploads = await _uploads(data)
+    uploads = await _uploads(request)
     if len(uploads) != 1:
         raise InvalidInput("Send exactly one image in a part named 'file'.")
     analysis = await predict(Predict(actor=user, upload=uploads[0], client=client_of(request)))
     return AnalysisOut.of(analysis)
 
 
-@post(
-    "/predictions",
-    tags=TAGS,
-    security=SECURITY,
-    status_code=201,
-    responses={
-        207: ResponseSpec(BatchOut, description="Some files stored, some refused: see results"),
-        **ERRORS,
-    },
-)
 async def create_predictions(
     request: Request[Any, Any, Any],
-    data: Files,
     user: CurrentUser,
     predict_and_store: NamedDependency[PredictAndStoreUseCase],
 ) -> Response[BatchOut]:
     """Analyse and store one or many images. 201 when all are stored; 207 when some are
     refused (each result says why); when none is stored, the first refusal's status
     (413/415/422) with every result listed."""
-    cmd = PredictAndStore(actor=user, uploads=await _uploads(data), client=client_of(request))
+    cmd = PredictAndStore(actor=user, uploads=await _uploads(request), client=client_of(request))
     results = [outcome_of(o, STATUS_BY_KIND) for o in await predict_and_store(cmd)]
     stored = sum(r.stored for r in results)
     body = BatchOut(stored=stored, failed=len(results) - stored, results=results)
@@ -303,9 +316,34 @@ async def statistics(
     return StatisticsOut.of(await get_statistics(GetStatistics(actor=user, filters=filters)))
 
 
+def upload_handlers(one_image: int, batch: int) -> list[HTTPRouteHandler]:
+    """The two upload routes, each with its own body limit (413 beyond it)."""
+    return [
+        post(
+            "/predict",
+            tags=TAGS,
+            security=SECURITY,
+            status_code=200,
+            responses=ERRORS,
+            operation_class=UploadOperation,
+            request_max_body_size=one_image,
+        )(predict_one),
+        post(
+            "/predictions",
+            tags=TAGS,
+            security=SECURITY,
+            status_code=201,
+            responses={
+                207: ResponseSpec(BatchOut, description="Some stored, some refused: see results"),
+                **ERRORS,
+            },
+            operation_class=UploadOperation,
+            request_max_body_size=batch,
+        )(create_predictions),
+    ]
+
+
 HANDLERS = [
-    predict_one,
-    create_predictions,
     list_all,
     export_csv,
     get_one,

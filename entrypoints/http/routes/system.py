@@ -57,4 +57,5 @@ async def model(
     return ModelOut.of(await describe_model(DescribeModel()))
 
 
-HANDLERS = [health, ready, model]
+PUBLIC = [health, ready]
+PROTECTED = [model]
