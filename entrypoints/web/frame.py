@@ -71,7 +71,8 @@ def _language_switch() -> None:
         value=language(),
         on_change=lambda e: switch(e.value),
     ).props(
-        "dense flat toggle-color=white toggle-text-color=primary text-color=white "
+        "dense unelevated color=primary text-color=white toggle-color=white "
+        "toggle-text-color=primary "
         f'aria-label="{t("header.language")}"'
     ).mark("language")
 

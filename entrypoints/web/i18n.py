@@ -122,7 +122,9 @@ EN: dict[str, str] = {
     "model.input_size": "Input size",
     "model.providers": "Runtime",
     "model.metadata": "Metadata",
-    "model.card": "Model card",
+    "model.card": "Model card document",
+    "model.key": "Key",
+    "model.value": "Value",
     "model.no_card": "No model card document is available.",
     "model.intended_use": "Intended use: a decision aid that flags breast ultrasound images "
     "for clinician attention. Not a diagnosis, not for screening without clinician review.",
@@ -275,7 +277,9 @@ FR: dict[str, str] = {
     "model.input_size": "Taille d'entrée",
     "model.providers": "Moteur d'exécution",
     "model.metadata": "Métadonnées",
-    "model.card": "Fiche du modèle",
+    "model.card": "Document de la fiche du modèle",
+    "model.key": "Clé",
+    "model.value": "Valeur",
     "model.no_card": "Aucune fiche de modèle n'est disponible.",
     "model.intended_use": "Usage prévu : aide à la décision qui signale des images "
     "d'échographie mammaire à l'attention du clinicien. Ce n'est pas un diagnostic ni un "

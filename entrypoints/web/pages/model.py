@@ -41,8 +41,18 @@ def register(web: Web) -> None:
                     ui.label(t("model.metadata")).classes("text-h6")
                     ui.table(
                         columns=[
-                            {"name": "key", "label": "key", "field": "key", "align": "left"},
-                            {"name": "value", "label": "value", "field": "value", "align": "left"},
+                            {
+                                "name": "key",
+                                "label": t("model.key"),
+                                "field": "key",
+                                "align": "left",
+                            },
+                            {
+                                "name": "value",
+                                "label": t("model.value"),
+                                "field": "value",
+                                "align": "left",
+                            },
                         ],
                         rows=[{"key": k, "value": v} for k, v in sorted(info.metadata.items())],
                         row_key="key",
