@@ -1,8 +1,8 @@
 """The web UI driven through NiceGUI's simulated `User` (no browser), over fakes.
 
-Each test gets fresh NiceGUI globals, fresh server-side storage and a fresh in-memory core
-(every use case wired to tests/fakes.py), registered through `register_ui` exactly as
-`breastscan serve` registers it over the real container.
+Each test gets fresh NiceGUI globals, fresh server-side storage and a fresh core: the real
+composition root (`Container`) with every adapter overridden by its fake from tests/fakes.py,
+handed to `register_ui` exactly as `breastscan serve` hands it the unmodified container.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
+from dependency_injector import providers
 from nicegui import app as nicegui_app
 from nicegui import ui
 from nicegui.functions.download import download
@@ -27,29 +29,11 @@ from nicegui.testing import User
 from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
 
 from application.commands import PredictAndStore, Upload
-from application.use_cases import (
-    AuthenticateUseCase,
-    ChangeRoleUseCase,
-    DeletePredictionUseCase,
-    DescribeModelUseCase,
-    ExportPredictionsUseCase,
-    GetPredictionImageUseCase,
-    GetPredictionUseCase,
-    GetStatisticsUseCase,
-    ListAuditLogUseCase,
-    ListPredictionsUseCase,
-    ListUsersUseCase,
-    LogoutUseCase,
-    PredictAndStoreUseCase,
-    RegisterUserUseCase,
-    ResolveCurrentUserUseCase,
-    ReviewPredictionUseCase,
-    SetUserActiveUseCase,
-    load_common_passwords,
-)
 from domain.predictions import Prediction
 from domain.users import Role
 from domain.users import User as Account
+from entrypoints.container import Container
+from entrypoints.settings import Settings
 from entrypoints.web.app import register_ui
 from entrypoints.web.deps import WebOptions
 from tests.fakes import (
@@ -69,56 +53,39 @@ from tests.fakes import (
 pytestmark = [pytest.mark.e2e]
 
 PASSWORD = "correct horse battery"
-COMMON_PASSWORDS = load_common_passwords()
 
 
 @dataclass
 class FakeCore:
-    """Every use case over fakes, exposed by the same factory names as the container."""
+    """The real container with every adapter replaced by its fake: pages get the same
+    use-case factories (`core.register_user()`, ...) as under `breastscan serve`."""
 
     db: FakeDatabase = field(default_factory=FakeDatabase)
     clock: FakeClock = field(default_factory=FakeClock)
     classifier: FakeTumorClassifier = field(default_factory=FakeTumorClassifier)
 
     def __post_init__(self) -> None:
-        uow, clock = FakeUnitOfWork(self.db), self.clock
         self.hasher = FakePasswordHasher()
-        self.tokens = FakeTokenService(clock)
-        self.throttle = FakeLoginThrottle(clock, max_failures=3)
         self.images = FakeImageStore()
-        self.decoder = FakeImageDecoder(max_bytes=64 * 1024)
-        self._cases: dict[str, object] = {
-            "register_user": RegisterUserUseCase(uow, self.hasher, clock, COMMON_PASSWORDS),
-            "authenticate": AuthenticateUseCase(
-                uow, self.hasher, self.tokens, self.throttle, clock
-            ),
-            "resolve_current_user": ResolveCurrentUserUseCase(uow, self.tokens),
-            "logout": LogoutUseCase(uow, clock),
-            "predict_and_store": PredictAndStoreUseCase(
-                uow, self.decoder, self.classifier, self.images, clock
-            ),
-            "list_predictions": ListPredictionsUseCase(uow),
-            "export_predictions": ExportPredictionsUseCase(uow, clock),
-            "get_prediction": GetPredictionUseCase(uow, clock),
-            "get_prediction_image": GetPredictionImageUseCase(
-                uow, self.images, FakeHeatmapRenderer()
-            ),
-            "review_prediction": ReviewPredictionUseCase(uow, clock),
-            "delete_prediction": DeletePredictionUseCase(uow, self.images, clock),
-            "get_statistics": GetStatisticsUseCase(uow),
-            "describe_model": DescribeModelUseCase(self.classifier),
-            "list_users": ListUsersUseCase(uow),
-            "change_role": ChangeRoleUseCase(uow, clock),
-            "set_user_active": SetUserActiveUseCase(uow, clock),
-            "list_audit_log": ListAuditLogUseCase(uow),
-        }
+        self.container = Container(settings=Settings(data_dir=Path("unused-by-fakes")))
+        for name, fake in {
+            "clock": self.clock,
+            "uow": FakeUnitOfWork(self.db),
+            "hasher": self.hasher,
+            "tokens": FakeTokenService(self.clock),
+            "throttle": FakeLoginThrottle(self.clock, max_failures=3),
+            "decoder": FakeImageDecoder(max_bytes=64 * 1024),
+            "heatmap_renderer": FakeHeatmapRenderer(),
+            "classifier": self.classifier,
+            "image_store": self.images,
+        }.items():
+            getattr(self.container, name).override(providers.Object(fake))
 
-    def __getattr__(self, name: str) -> Callable[[], object]:
-        try:
-            case = self.__dict__["_cases"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-        return lambda: case
+    def __getattr__(self, name: str) -> Callable[[], Any]:
+        if name.startswith("_") or name in {"container", "hasher", "images"}:
+            raise AttributeError(name)
+        factory: Callable[[], Any] = getattr(self.container, name)
+        return factory
 
     async def account(self, email: str, role: Role = Role.CLINICIAN) -> Account:
         """Seed a committed account directly."""
