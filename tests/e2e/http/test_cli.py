@@ -1,0 +1,133 @@
+"""The `breastscan` command line over real adapters: migrate, users create, predict, model info."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from entrypoints import cli
+from tests import images
+from tests.e2e.http.conftest import PASSWORD
+from tests.e2e.http.images import bright, dark
+from tests.e2e.http.tiny_model import VERSION
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture
+def env(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "BREASTSCAN_DATA_DIR": str(tmp_path / "data"),
+        "BREASTSCAN_MODEL_PATH": str(tiny_model),
+        "BREASTSCAN_ARGON2_MEMORY_KIB": "64",
+        "BREASTSCAN_ARGON2_TIME_COST": "1",
+        "BREASTSCAN_LOG_LEVEL": "warning",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def test_migrate_then_create_users(env: dict[str, str], monkeypatch, capsys) -> None:
+    assert cli.main(["migrate"]) == cli.EXIT_OK
+    assert "head" in capsys.readouterr().out
+    assert cli.main(["migrate"]) == cli.EXIT_OK, "idempotent"
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert cli.main(["users", "create", "Chief@Example.org", "--admin", "--password-stdin"]) == 0
+    assert "Created admin chief@example.org" in capsys.readouterr().out
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    code = cli.main(["users", "create", "chief@example.org", "--password-stdin"])
+    assert code == dict(cli.EXIT_CODES)[cli.Conflict]
+    assert "already exists" in capsys.readouterr().err
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    code = cli.main(["users", "create", "new@example.org", "--password-stdin"])
+    assert code == dict(cli.EXIT_CODES)[cli.InvalidInput]
+
+
+def test_users_create_prompts_twice_without_echo(env, monkeypatch, capsys) -> None:
+    assert cli.main(["migrate"]) == 0
+    answers = iter([PASSWORD, "something else"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
+    code = cli.main(["users", "create", "typo@example.org"])
+    assert code == dict(cli.EXIT_CODES)[cli.InvalidInput]
+    assert "do not match" in capsys.readouterr().err
+
+
+def test_predict_json_per_file_with_exit_code_of_the_failure(env, tmp_path: Path, capsys) -> None:
+    (tmp_path / "white.png").write_bytes(bright())
+    (tmp_path / "black.jpg").write_bytes(dark("JPEG"))
+    (tmp_path / "notes.png").write_bytes(images.text_renamed_png())
+    good = [str(tmp_path / "white.png"), str(tmp_path / "black.jpg")]
+
+    assert cli.main(["predict", *good, "--json"]) == cli.EXIT_OK
+    results = json.loads(capsys.readouterr().out)
+    assert [r["label"] for r in results] == ["malignant", "benign"]
+    assert all(r["model_version"] == VERSION and r["threshold"] == 0.5 for r in results)
+    assert 0.0 <= results[1]["probability"] <= 0.5
+
+    code = cli.main(["predict", *good, str(tmp_path / "notes.png"), "--json"])
+    assert code == dict(cli.EXIT_CODES)[cli.UnsupportedImageFormat]
+    results = json.loads(capsys.readouterr().out)
+    assert results[2]["error"] == "UnsupportedImageFormat"
+    assert "label" in results[0]
+
+    code = cli.main(["predict", str(tmp_path / "missing.png")])
+    assert code == dict(cli.EXIT_CODES)[FileNotFoundError]
+    assert "ERROR" in capsys.readouterr().out
+
+
+def test_predict_stores_nothing(env, tmp_path: Path) -> None:
+    (tmp_path / "white.png").write_bytes(bright())
+    assert cli.main(["predict", str(tmp_path / "white.png")]) == 0
+    assert not (Path(env["BREASTSCAN_DATA_DIR"]) / "images").exists()
+
+
+def test_model_info_and_missing_model(env, monkeypatch, tmp_path: Path, capsys) -> None:
+    assert cli.main(["model", "info", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["version"] == VERSION
+    assert card["metadata"]["positive_class"] == "malignant"
+
+    missing = tmp_path / "breast-cnn.onnx"
+    monkeypatch.setenv("BREASTSCAN_MODEL_PATH", str(missing))
+    assert cli.main(["model", "info"]) == dict(cli.EXIT_CODES)[cli.ModelUnavailable]
+    err = capsys.readouterr().err
+    assert str(missing) in err
+    assert "make train" in err
+    assert cli.main(["serve", "--api-only"]) == cli.EXIT_CONFIG
+    assert "make train" in capsys.readouterr().err
+
+
+def test_invalid_settings_exit_with_the_config_code(env, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("BREASTSCAN_PORT", "eighty")
+    monkeypatch.setenv("BREASTSCAN_JWT_SECRET", "too-short")
+    assert cli.main(["migrate"]) == cli.EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert "BREASTSCAN_PORT" in err
+    assert "BREASTSCAN_JWT_SECRET" in err
+    assert "too-short" not in err, "secrets are never echoed"
+
+
+def test_the_console_script_runs_predict(env, tmp_path: Path) -> None:
+    (tmp_path / "white.png").write_bytes(bright())
+    script = Path(sys.executable).with_name("breastscan")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "entrypoints.cli"]
+    done = subprocess.run(
+        [*command, "predict", str(tmp_path / "white.png"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["label"] == "malignant"
