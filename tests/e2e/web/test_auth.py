@@ -7,6 +7,7 @@ import asyncio
 from nicegui import ui
 from nicegui.testing import User
 
+from application.commands import Logout
 from domain.users import Role
 from tests.e2e.web.conftest import PASSWORD, FakeCore, sign_in
 
@@ -80,3 +81,20 @@ async def test_expired_session_sends_back_to_sign_in_with_a_notice(
     await user.open("/history")
     await user.should_see("You were signed out because your session expired.")
     await user.should_see(marker="sign-in")
+
+
+async def test_an_action_after_the_session_was_revoked_asks_to_sign_in_again(
+    user: User, core: FakeCore
+) -> None:
+    me = await core.account("eve@example.org")
+    stored = await core.stored(me, "case.png", level=200)
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open(f"/analysis/{stored.id}")
+    await user.should_see("Analysis of case.png")
+
+    await core.logout()(Logout(actor=me))  # e.g. signed out from another browser
+    user.find(kind=ui.radio, marker="verdict").elements.pop().value = "agree"
+    user.find(marker="save-review").click()
+    await user.should_see("You were signed out because your session expired.", retries=20)
+    assert core.db.predictions[stored.id].review is None
