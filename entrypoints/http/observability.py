@@ -293,19 +293,20 @@ class _StdoutHandler(logging.Handler):
 
 
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> logging.Handler:
-    """JSON lines on stdout for the whole process; replaces plain console handlers."""
+    """JSON lines on stdout for the whole process, replacing every other console handler
+    (basicConfig's, Litestar's root queue handler); pytest's capture handlers stay."""
     root = logging.getLogger()
     handler = next((h for h in root.handlers if h.get_name() == _JSON_HANDLER_NAME), None)
     if handler is None:
         handler = _StdoutHandler(stream)
         handler.set_name(_JSON_HANDLER_NAME)
         handler.setFormatter(JsonFormatter())
-        for old in list(root.handlers):
-            if type(old) is logging.StreamHandler:
-                root.removeHandler(old)
         root.addHandler(handler)
-    elif isinstance(handler, _StdoutHandler):
+    elif isinstance(handler, _StdoutHandler) and stream is not None:
         handler.stream = stream
+    for other in list(root.handlers):
+        if other is not handler and not type(other).__module__.startswith("_pytest"):
+            root.removeHandler(other)
     root.setLevel(level.upper())
     # uvicorn's and Litestar's own console handlers would print plain text: route them
     # through the root handler. The access line comes from this module, not from uvicorn.

@@ -166,7 +166,7 @@ async def test_requests_are_counted_by_route_template_and_status(observed: Obser
     def delta(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    one = "/api/predictions/{prediction_id:uuid}"
+    one = "/api/predictions/{prediction_id}"
     counted = "breastscan_http_requests_total"
     assert delta(counted, method="POST", route="/api/predictions", status="201") == 1
     assert delta(counted, method="GET", route=one, status="200") == 1
