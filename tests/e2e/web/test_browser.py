@@ -121,6 +121,9 @@ def test_clinician_journey_in_a_real_browser(
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: console_errors.append(str(error)))
+        elsewhere: list[str] = []  # every asset must come from this server (closed networks)
+        local = (server, "data:", "blob:" + server)
+        page.on("request", lambda r: None if r.url.startswith(local) else elsewhere.append(r.url))
         page.set_default_timeout(30_000)
         try:
             # create an account, then sign in
@@ -184,3 +187,4 @@ def test_clinician_journey_in_a_real_browser(
         finally:
             browser.close()
     assert not console_errors, f"browser console errors: {console_errors}"
+    assert not elsewhere, f"requests left the server: {elsewhere}"
