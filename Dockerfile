@@ -42,7 +42,6 @@ RUN groupadd --system --gid 10001 breastscan \
     && mkdir -p /var/lib/breastscan/images /opt/breastscan \
     && chown -R breastscan:breastscan /var/lib/breastscan
 COPY --from=build /opt/venv /opt/venv
-COPY --chown=root:root alembic.ini /opt/breastscan/alembic.ini
 COPY --chown=root:root models/breast-cnn.onnx /opt/breastscan/models/breast-cnn.onnx
 COPY --chown=root:root --chmod=0755 deploy/docker/entrypoint.sh /usr/local/bin/breastscan-entrypoint
 WORKDIR /opt/breastscan
