@@ -1,0 +1,322 @@
+"""Breastscan benchmark: in-process ceiling vs the authenticated HTTP path, on this machine.
+
+Prints, in one run:
+1. in-process decode + preprocess + inference, images/s, for a 512x512 JPEG and a
+   1024x1024 PNG (made from real validation images when the shared dataset is present),
+   through the same adapters the service uses (PillowImageDecoder + OnnxTumorClassifier);
+2. end-to-end `POST /api/predictions` (authenticated, stored) requests/s and p50/p95
+   latency at concurrency 1, 4 and 16 against `breastscan serve --api-only` started on
+   loopback with a fresh embedded (SQLite) database;
+3. the ratio of (2) to (1). Target: HTTP at concurrency 4 >= 70 % of the in-process ceiling.
+
+The load generator runs on the same machine as the server, so it competes for the same
+cores; request bodies are encoded once up front to keep its share small.
+
+    python benchmarks/bench.py [--seconds 8] [--workers 1] [--model models/breast-cnn.onnx]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.imaging.pillow_decoder import PillowImageDecoder  # noqa: E402
+from adapters.inference.onnx_classifier import OnnxTumorClassifier  # noqa: E402
+
+DATASET = (
+    Path(os.environ.get("BREASTSCAN_SHARED_DIR", ROOT.parent / "shared"))
+    / "datasets/breastmnist128/breastmnist_128_trainval.npz"
+)
+PASSWORD = "bench-" + secrets.token_urlsafe(12)
+TARGET = 0.70
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+def source_image() -> tuple[Image.Image, str]:
+    """A real validation ultrasound image when available, else a synthetic speckle pattern."""
+    if DATASET.is_file():
+        with np.load(DATASET) as data:
+            return Image.fromarray(data["val_images"][0]), f"real ({DATASET.name}, val[0])"
+    rng = np.random.default_rng(0)
+    pixels = (rng.gamma(2.0, 40.0, (128, 128))).clip(0, 255).astype(np.uint8)
+    return Image.fromarray(pixels), "synthetic (dataset not found)"
+
+
+def encode(image: Image.Image, side: int, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    big = image.resize((side, side), Image.Resampling.BICUBIC)
+    big.save(buffer, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return buffer.getvalue()
+
+
+def model_path(given: str | None) -> tuple[Path, str]:
+    path = Path(given or os.environ.get("BREASTSCAN_MODEL_PATH", ROOT / "models/breast-cnn.onnx"))
+    if path.is_file():
+        return path, str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    from tests.e2e.http.tiny_model import build_tiny_model
+
+    tiny = build_tiny_model(Path(tempfile.mkdtemp(prefix="bench-model-")) / "tiny.onnx")
+    return tiny, f"TINY STAND-IN ({path} is missing: figures are not representative)"
+
+
+# --- 1. in-process ------------------------------------------------------------------------
+
+
+async def run_for(
+    seconds: float, concurrency: int, one: Callable[[], Awaitable[None]]
+) -> list[float]:
+    """Run `one` from `concurrency` loops for `seconds`; return each call's latency."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def loop() -> None:
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            await one()
+            latencies.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return latencies
+
+
+async def in_process(
+    model: Path, payloads: dict[str, bytes], seconds: float, threads: int | None
+) -> dict[str, float]:
+    decoder = PillowImageDecoder()
+    classifier = OnnxTumorClassifier(model, intra_op_threads=threads)
+    results: dict[str, float] = {}
+    for name, data in payloads.items():
+
+        async def one(data: bytes = data, name: str = name) -> None:
+            image = await decoder.decode(data, name)
+            await classifier.classify([image])
+
+        await run_for(1.0, 2, one)  # warm-up
+        best = 0.0
+        for concurrency in (1, 2, 4):
+            start = time.perf_counter()
+            latencies = await run_for(seconds, concurrency, one)
+            rate = len(latencies) / (time.perf_counter() - start)
+            print(f"  {name:<14} concurrency {concurrency:>2}: {rate:7.1f} images/s")
+            best = max(best, rate)
+        results[name] = best
+    return results
+
+
+# --- 2. HTTP -------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base: str
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def breastscan(*args: str, env: dict[str, str], stdin: str | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+
+
+def start_server(model: Path, data_dir: Path, workers: int, extra: dict[str, str]) -> Server:
+    port = free_port()
+    env = {
+        **os.environ,
+        "BREASTSCAN_DATA_DIR": str(data_dir),
+        "BREASTSCAN_MODEL_PATH": str(model),
+        "BREASTSCAN_LOG_LEVEL": "warning",
+        **extra,
+    }
+    breastscan("migrate", env=env)
+    breastscan("users", "create", "bench@example.org", "--password-stdin", env=env, stdin=PASSWORD)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "entrypoints.cli",
+            "serve",
+            "--api-only",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{base}/api/ready", timeout=1).status_code == 200:
+                return Server(process, base, env)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not become ready within 60 s")
+
+
+def multipart(filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+async def http_level(
+    server: Server, token: str, body: bytes, content_type: str, concurrency: int, seconds: float
+) -> tuple[float, float, float, int]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    failures = 0
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as client:
+
+        async def one() -> None:
+            nonlocal failures
+            r = await client.post("/api/predictions", content=body, headers=headers)
+            if r.status_code != 201:
+                failures += 1
+
+        await run_for(min(1.0, seconds), concurrency, one)  # warm connections and caches
+        start = time.perf_counter()
+        latencies = await run_for(seconds, concurrency, one)
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    return len(latencies) / elapsed, p50, p95, failures
+
+
+async def over_http(
+    model: Path, payload: tuple[str, bytes], seconds: float, workers: int, extra: dict[str, str]
+) -> dict[int, float]:
+    rates: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-data-") as data_dir:
+        server = start_server(model, Path(data_dir), workers, extra)
+        try:
+            login = httpx.post(
+                f"{server.base}/api/auth/login",
+                json={"email": "bench@example.org", "password": PASSWORD},
+                timeout=30,
+            )
+            login.raise_for_status()
+            token = login.json()["access_token"]
+            body, content_type = multipart(*payload)
+            for concurrency in (1, 4, 16):
+                rate, p50, p95, failures = await http_level(
+                    server, token, body, content_type, concurrency, seconds
+                )
+                rates[concurrency] = rate
+                note = f"  ({failures} non-201)" if failures else ""
+                print(
+                    f"  concurrency {concurrency:>2}: {rate:7.1f} requests/s   "
+                    f"p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms{note}"
+                )
+        finally:
+            server.process.terminate()
+            try:
+                server.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+    return rates
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per level")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument("--ort-threads", type=int, default=None, help="ONNX Runtime threads")
+    parser.add_argument("--model", help="ONNX model (default: the committed one)")
+    args = parser.parse_args(argv)
+
+    model, model_note = model_path(args.model)
+    image, origin = source_image()
+    payloads = {
+        "512x512 JPEG": encode(image, 512, "JPEG"),
+        "1024x1024 PNG": encode(image, 1024, "PNG"),
+    }
+    print(f"Breastscan benchmark on {os.cpu_count()} CPUs; model {model_note}")
+    print(
+        f"Images: {origin}, upscaled; "
+        + ", ".join(f"{name} {len(data) / 1024:.0f} KiB" for name, data in payloads.items())
+    )
+    extra = {}
+    if args.ort_threads:
+        extra["BREASTSCAN_ORT_THREADS"] = str(args.ort_threads)
+
+    print("\n1. In-process decode + preprocess + inference (best over concurrency 1/2/4)")
+    ceiling = await in_process(model, payloads, args.seconds, args.ort_threads)
+
+    print(
+        f"\n2. HTTP POST /api/predictions, authenticated and stored, 512x512 JPEG "
+        f"({args.workers} worker{'s' if args.workers > 1 else ''}, SQLite)"
+    )
+    rates = await over_http(
+        model, ("bench.jpg", payloads["512x512 JPEG"]), args.seconds, args.workers, extra
+    )
+
+    print("\n3. HTTP / in-process ceiling (512x512 JPEG)")
+    base = ceiling["512x512 JPEG"]
+    for concurrency, rate in rates.items():
+        print(f"  concurrency {concurrency:>2}: {rate / base:6.1%}")
+    ratio = rates[4] / base
+    verdict = "meets" if ratio >= TARGET else "BELOW"
+    print(
+        f"\nConcurrency 4 reaches {ratio:.0%} of the in-process ceiling: {verdict} the "
+        f"{TARGET:.0%} target."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
