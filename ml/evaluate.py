@@ -2,7 +2,7 @@
 
 On any split of a MedMNIST-style npz or a class-folder dataset: accuracy, precision, recall
 (sensitivity), specificity, F1, ROC AUC with stratified-bootstrap 95% intervals, confusion
-matrix, Brier score, ROC curve and reliability plot (PNG).
+matrix, Brier score, ROC curve, reliability plot and a CAM overlay montage (PNG).
 
 Usage: python -m ml.evaluate [--split val] [--npz PATH | --folder DIR] [--no-keras]
 """
@@ -28,9 +28,40 @@ from ml.settings import dataset_path, load_config, resolve
 
 def onnx_predict(
     classifier: OnnxTumorClassifier, images: np.ndarray, batch: int = 32
-) -> np.ndarray:
-    out = [classifier.run(images[i : i + batch])[0] for i in range(0, len(images), batch)]
-    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(p_malignant [N], cam [N,h,w]) from the exported model through the service adapter."""
+    out = [classifier.run(images[i : i + batch]) for i in range(0, len(images), batch)]
+    return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+
+def plot_cams(
+    path: Path, images: np.ndarray, y: np.ndarray, p: np.ndarray, cam: np.ndarray, per_row: int = 6
+) -> None:
+    """Most confident malignant and benign cases with their CAM overlaid (shortcut check)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    rows = [np.argsort(-p)[:per_row], np.argsort(p)[:per_row]]
+    fig, axes = plt.subplots(2, per_row, figsize=(per_row * 1.6, 3.6), squeeze=False)
+    size = images.shape[2], images.shape[1]
+    for r, idx in enumerate(rows):
+        for c, i in enumerate(idx):
+            ax = axes[r, c]
+            heat = Image.fromarray(cam[i].astype(np.float32)).resize(
+                size, Image.Resampling.BILINEAR
+            )
+            ax.imshow(images[i, :, :, 0], cmap="gray", vmin=0, vmax=255)
+            ax.imshow(np.asarray(heat), cmap="jet", alpha=0.35, vmin=0, vmax=max(cam.max(), 1e-6))
+            ax.set_title(f"p={p[i]:.2f} y={'M' if y[i] else 'B'}", fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle("Top: highest P(malignant); bottom: lowest. CAM overlaid.", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def plot_roc(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> None:
@@ -108,7 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "model_version": classifier.model.version,
         "providers": list(classifier.providers),
     }
-    p_onnx = onnx_predict(classifier, split.images)
+    p_onnx, cam = onnx_predict(classifier, split.images)
     results["onnx"] = summarize(y, p_onnx, threshold, n_boot=args.bootstrap)
     curves = {"ONNX (service adapter)": (y, p_onnx, results["onnx"]["auc"]["value"])}
     if not args.no_keras and resolve(args.run).joinpath("summary.json").exists():
@@ -122,6 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     plot_roc(out / "roc.png", curves)
     plot_reliability(out / "reliability.png", y.astype(float), p_onnx.astype(float))
+    plot_cams(out / "cams.png", split.images, y, p_onnx, cam)
     np.save(out / "p_onnx.npy", p_onnx)
     (out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results
