@@ -241,11 +241,10 @@ async def over_http(
     with tempfile.TemporaryDirectory(prefix="bench-data-") as data_dir:
         server = start_server(model, Path(data_dir), workers, extra)
         try:
-            login = httpx.post(
-                f"{server.base}/api/auth/login",
-                json={"email": "bench@example.org", "password": PASSWORD},
-                timeout=30,
-            )
+            async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
+                login = await client.post(
+                    "/api/auth/login", json={"email": "bench@example.org", "password": PASSWORD}
+                )
             login.raise_for_status()
             token = login.json()["access_token"]
             body, content_type = multipart(*payload)

@@ -9,7 +9,7 @@ URLs are `/api/...` in both modes and one OpenAPI document (servers: `/api`) fit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -17,7 +17,7 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp
 
 from domain.errors import ModelUnavailable
 from entrypoints.container import Container, init_resources, shutdown
@@ -27,6 +27,8 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.headers import security_headers
 from entrypoints.http.routes import account, admin, predictions, system
 
+RawReceive = Callable[[], Awaitable[dict[str, Any]]]
+RawSend = Callable[[dict[str, Any]], Awaitable[None]]
 PUBLIC_PREFIX = "/api"
 JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
@@ -161,28 +163,23 @@ def create_app(
 def create_api_asgi(app: ASGIApp, prefix: str = PUBLIC_PREFIX) -> ASGIApp:
     """Serve `app` at `prefix` on its own (API-only mode): like Starlette's Mount, the prefix
     becomes the ASGI root_path; anything outside it is a JSON 404."""
+    not_found = b'{"status_code":404,"error":"not_found","detail":"The API lives under /api."}'
 
-    async def mounted(scope: Scope, receive: Receive, send: Send) -> None:
+    async def mounted(scope: dict[str, Any], receive: RawReceive, send: RawSend) -> None:
         if scope["type"] == "lifespan":
-            await app(scope, receive, send)
+            await app(scope, receive, send)  # type: ignore[arg-type]
             return
         path: str = scope["path"]
         if path == prefix or path.startswith(prefix + "/"):
-            scope = {**scope, "root_path": scope.get("root_path", "") + prefix}  # type: ignore[typeddict-item]
-            await app(scope, receive, send)
+            scope = {**scope, "root_path": scope.get("root_path", "") + prefix}
+            await app(scope, receive, send)  # type: ignore[arg-type]
             return
         if scope["type"] == "http":
-            body = b'{"status_code":404,"error":"not_found","detail":"The API lives under /api."}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 404,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }  # type: ignore[typeddict-item]
-            )
-            await send({"type": "http.response.body", "body": body})  # type: ignore[typeddict-item]
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(not_found)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": not_found})
 
     return mounted  # type: ignore[return-value]

@@ -23,7 +23,7 @@ from domain.errors import NotAuthenticated
 from domain.users import User
 from entrypoints.http.docs import BEARER_SCHEME
 
-SECURITY = [{BEARER_SCHEME: []}]
+SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 CurrentUser = NamedDependency[User]  # handlers take `user: CurrentUser`
 _STATE_KEY = "breastscan_user"
 

@@ -90,7 +90,7 @@ def _json(body: ErrorBody, headers: dict[str, str] | None = None) -> Response[by
     )
 
 
-def handle_domain_error(_: Request, exc: Exception) -> Response[bytes]:
+def handle_domain_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, DomainError)
     if isinstance(exc, ModelUnavailable | DatabaseUnavailable):
         logger.warning("service unavailable: %s", exc.message)
@@ -109,7 +109,7 @@ _HTTP_CODES = {
 }
 
 
-def handle_http_exception(_: Request, exc: Exception) -> Response[bytes]:
+def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     extra = None
@@ -125,7 +125,7 @@ def handle_http_exception(_: Request, exc: Exception) -> Response[bytes]:
     return _json(body, dict(exc.headers or {}))
 
 
-def handle_unexpected(request: Request, exc: Exception) -> Response[bytes]:
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if is_unavailable(exc):
         logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return handle_domain_error(

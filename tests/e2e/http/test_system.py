@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from entrypoints.container import StartupError
+from entrypoints.http import create_api_asgi, create_app
 from tests.e2e.http.conftest import Api, ApiFactory
 
 pytestmark = [pytest.mark.e2e]
@@ -149,3 +151,19 @@ async def test_unknown_route_is_a_json_404(api: Api) -> None:
     r = await api.client.get("/api/nope")
     assert r.status_code == 404
     assert r.json()["error"] == "not_found"
+
+
+async def test_api_only_server_serves_the_same_urls_under_api(api: Api) -> None:
+    """create_api_asgi (used by `breastscan serve --api-only`) mounts the app at /api."""
+    asgi = create_api_asgi(create_app(api.container))
+    transport = httpx.ASGITransport(app=asgi)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
+        assert (await client.get("/api/health")).json() == {"status": "ok"}
+        outside = await client.get("/health")
+        assert outside.status_code == 404
+        assert outside.json()["error"] == "not_found"
+        doc = (await client.get("/api/schema/openapi.json")).json()
+        assert doc["servers"][0]["url"] == "/api"
+        docs_page = await client.get("/api/schema")
+        for asset in re.findall(r"(?:src|href)=[\"']([^\"']+)[\"']", docs_page.text):
+            assert (await client.get(asset)).status_code == 200, asset
