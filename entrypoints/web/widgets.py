@@ -117,7 +117,7 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
         with ui.column().classes("w-1/2 gap-1"):
             ui.label(t("result.original")).classes("text-caption")
             ui.image(png_data_url(original_png)).classes("w-full rounded").props(
-                f'alt="{t("result.original")}: {prediction.filename}" fit=contain'
+                f'alt="{t("result.original")}: {prediction.filename}" fit=contain no-transition'
             ).mark("original")
         overlay_box = ui.column().classes("w-1/2 gap-1")
         with overlay_box:
@@ -125,7 +125,7 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
             overlay = (
                 ui.image()
                 .classes("w-full rounded")
-                .props(f'alt="{t("result.overlay")}" fit=contain')
+                .props(f'alt="{t("result.overlay")}" fit=contain no-transition')
                 .mark("overlay")
             )
         overlay_box.set_visibility(False)

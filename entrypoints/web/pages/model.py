@@ -12,6 +12,15 @@ from entrypoints.web.errors import reported
 from entrypoints.web.frame import frame, signed_in_user, to_sign_in
 from entrypoints.web.state import t
 
+# The card is a long document: keep its headings below the page's own title.
+MODEL_CARD_CSS = """
+.bs-card h1 { font-size: 1.6rem; line-height: 2.1rem; margin: 0.75rem 0 0.5rem; }
+.bs-card h2 { font-size: 1.3rem; line-height: 1.8rem; margin: 0.75rem 0 0.25rem; }
+.bs-card h3 { font-size: 1.1rem; line-height: 1.5rem; margin: 0.5rem 0 0.25rem; }
+.bs-card table { border-collapse: collapse; margin: 0.5rem 0; }
+.bs-card th, .bs-card td { border: 1px solid #ddd; padding: 0.2rem 0.6rem; }
+"""
+
 
 def register(web: Web) -> None:
     """Add the Model page."""
@@ -62,7 +71,10 @@ def register(web: Web) -> None:
             card = web.options.model_card
             ui.label(t("model.card")).classes("text-h6")
             if card is not None and card.is_file():
-                ui.markdown(card.read_text(encoding="utf-8")).classes("w-full").mark("model-card")
+                ui.add_css(MODEL_CARD_CSS)
+                ui.markdown(card.read_text(encoding="utf-8")).classes("w-full bs-card").mark(
+                    "model-card"
+                )
             else:
                 ui.label(t("model.no_card")).mark("model-card-missing")
         return None
