@@ -1,0 +1,66 @@
+"""BREASTSCAN_* configuration: defaults, parsing and one clear error listing every fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entrypoints.settings import DEFAULT_MODEL_PATH, Settings, SettingsError
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_defaults_are_safe_for_the_embedded_mode(tmp_path: Path) -> None:
+    s = Settings.from_env({"BREASTSCAN_DATA_DIR": str(tmp_path)})
+    assert s.data_dir == tmp_path
+    assert s.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'breastscan.db'}"
+    assert s.model_path == DEFAULT_MODEL_PATH
+    assert s.ort_providers == ("CPUExecutionProvider",)
+    assert s.jwt_secret is None
+    assert s.token_ttl_minutes == 30
+    assert s.max_upload_bytes == 10 * 1024 * 1024
+    assert s.max_pixels == 4096 * 4096
+    assert s.registration_open is True
+    assert s.host == "127.0.0.1"
+    assert s.argon2_memory_kib >= 19_456
+
+
+def test_values_are_parsed(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "BREASTSCAN_DATA_DIR": str(tmp_path),
+            "BREASTSCAN_DATABASE_URL": "postgresql+asyncpg://app@db/breastscan",
+            "BREASTSCAN_ORT_PROVIDERS": "CUDAExecutionProvider, CPUExecutionProvider",
+            "BREASTSCAN_ORT_THREADS": "2",
+            "BREASTSCAN_REGISTRATION_OPEN": "false",
+            "BREASTSCAN_CORS_ORIGINS": "https://a.example, https://b.example",
+            "BREASTSCAN_LOG_LEVEL": "DEBUG",
+            "BREASTSCAN_PORT": "9000",
+        }
+    )
+    assert s.resolved_database_url == "postgresql+asyncpg://app@db/breastscan"
+    assert s.ort_providers == ("CUDAExecutionProvider", "CPUExecutionProvider")
+    assert s.ort_threads == 2
+    assert s.registration_open is False
+    assert s.cors_origins == ("https://a.example", "https://b.example")
+    assert s.log_level == "debug"
+    assert s.port == 9000
+
+
+def test_every_fault_is_reported_at_once_without_echoing_secrets() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "BREASTSCAN_PORT": "99999",
+                "BREASTSCAN_WORKERS": "0",
+                "BREASTSCAN_REGISTRATION_OPEN": "maybe",
+                "BREASTSCAN_JWT_SECRET": "hunter2",
+                "BREASTSCAN_DATABASE_URL": "not a url",
+                "BREASTSCAN_LOG_LEVEL": "loud",
+            }
+        )
+    message = str(caught.value)
+    for name in ("PORT", "WORKERS", "REGISTRATION_OPEN", "JWT_SECRET", "DATABASE_URL", "LOG_LEVEL"):
+        assert f"BREASTSCAN_{name}" in message
+    assert "hunter2" not in message
