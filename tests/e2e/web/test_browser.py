@@ -81,7 +81,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "BREASTSCAN_HOST": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
     }
-    cli = [sys.executable, "-m", "entrypoints.cli"]
+    script = Path(sys.executable).with_name("breastscan")  # the installed console script
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "entrypoints.cli"]
     subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = tmp / "server.log"
     with log.open("wb") as out:
