@@ -55,7 +55,6 @@ class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
 <body>
   <div id="swagger-ui" data-spec-url="{spec_url}"></div>
   <script src="{s}/swagger-ui-bundle.js"></script>
-  <script src="{s}/swagger-ui-standalone-preset.js"></script>
   <script src="{s}/init.js"></script>
 </body>
 </html>

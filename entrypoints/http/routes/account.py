@@ -20,7 +20,7 @@ from entrypoints.settings import Settings
 TAGS = ["auth"]
 
 
-@post("/auth/register", status_code=HTTP_201_CREATED, tags=TAGS)
+@post("/auth/register", status_code=HTTP_201_CREATED, tags=TAGS, summary="Create an account")
 async def register(
     request: Request[Any, Any, Any],
     data: JSONBody[RegisterIn],
@@ -39,7 +39,7 @@ async def register(
     return UserOut.of(await register_user(cmd))
 
 
-@post("/auth/login", status_code=200, tags=TAGS)
+@post("/auth/login", status_code=200, tags=TAGS, summary="Sign in")
 async def login(
     request: Request[Any, Any, Any],
     data: JSONBody[LoginIn],
@@ -52,7 +52,13 @@ async def login(
     return TokenOut.of(session, datetime.now(UTC))
 
 
-@post("/auth/logout", status_code=HTTP_204_NO_CONTENT, tags=TAGS, security=SECURITY)
+@post(
+    "/auth/logout",
+    status_code=HTTP_204_NO_CONTENT,
+    tags=TAGS,
+    security=SECURITY,
+    summary="Sign out everywhere",
+)
 async def sign_out(
     request: Request[Any, Any, Any], user: CurrentUser, logout: NamedDependency[LogoutUseCase]
 ) -> None:
@@ -60,7 +66,7 @@ async def sign_out(
     await logout(Logout(actor=user, client=client_of(request)))
 
 
-@get("/auth/me", tags=TAGS, security=SECURITY)
+@get("/auth/me", tags=TAGS, security=SECURITY, summary="The signed-in account")
 async def me(user: CurrentUser) -> UserOut:
     """The signed-in account."""
     return UserOut.of(user)

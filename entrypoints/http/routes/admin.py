@@ -28,7 +28,7 @@ Offset = Annotated[int, QueryParameter(ge=0)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
-@get("/admin/users", tags=TAGS, security=SECURITY)
+@get("/admin/users", tags=TAGS, security=SECURITY, summary="List users")
 async def users(
     user: CurrentUser,
     list_users: NamedDependency[ListUsersUseCase],
@@ -39,7 +39,7 @@ async def users(
     return UserPageOut.of(await list_users(ListUsers(actor=user, offset=offset, limit=limit)))
 
 
-@post("/admin/users", tags=TAGS, security=SECURITY, status_code=201)
+@post("/admin/users", tags=TAGS, security=SECURITY, status_code=201, summary="Create a user")
 async def create_user(
     request: Request[Any, Any, Any],
     data: JSONBody[RegisterIn],
@@ -61,7 +61,12 @@ async def create_user(
     return UserOut.of(await register_user(cmd))
 
 
-@patch("/admin/users/{user_id:uuid}", tags=TAGS, security=SECURITY)
+@patch(
+    "/admin/users/{user_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    summary="Change role or active flag",
+)
 async def update_user(
     request: Request[Any, Any, Any],
     user_id: FromPath[UUID],
@@ -87,7 +92,7 @@ async def update_user(
     return UserOut.of(changed)
 
 
-@get("/admin/audit", tags=TAGS, security=SECURITY)
+@get("/admin/audit", tags=TAGS, security=SECURITY, summary="Read the audit log")
 async def audit(
     user: CurrentUser,
     list_audit_log: NamedDependency[ListAuditLogUseCase],

@@ -182,7 +182,7 @@ async def create_predictions(
     return Response(body, status_code=status)
 
 
-@get("/predictions", tags=TAGS, security=SECURITY)
+@get("/predictions", tags=TAGS, security=SECURITY, summary="List stored predictions")
 async def list_all(
     user: CurrentUser,
     list_predictions: NamedDependency[ListPredictionsUseCase],
@@ -200,7 +200,13 @@ async def list_all(
     return PredictionPageOut.of(await list_predictions(cmd))
 
 
-@get("/predictions/export.csv", tags=TAGS, security=SECURITY, media_type="text/csv")
+@get(
+    "/predictions/export.csv",
+    tags=TAGS,
+    security=SECURITY,
+    media_type="text/csv",
+    summary="Export predictions as CSV",
+)
 async def export_csv(
     request: Request[Any, Any, Any],
     user: CurrentUser,
@@ -224,7 +230,12 @@ async def export_csv(
     )
 
 
-@get("/predictions/{prediction_id:uuid}", tags=TAGS, security=SECURITY)
+@get(
+    "/predictions/{prediction_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    summary="Get a stored prediction",
+)
 async def get_one(
     request: Request[Any, Any, Any],
     prediction_id: FromPath[UUID],
@@ -241,7 +252,11 @@ def _png(data: bytes) -> Response[bytes]:
 
 
 @get(
-    "/predictions/{prediction_id:uuid}/image", tags=TAGS, security=SECURITY, media_type="image/png"
+    "/predictions/{prediction_id:uuid}/image",
+    summary="The stored image",
+    tags=TAGS,
+    security=SECURITY,
+    media_type="image/png",
 )
 async def get_image(
     prediction_id: FromPath[UUID],
@@ -255,6 +270,7 @@ async def get_image(
 
 @get(
     "/predictions/{prediction_id:uuid}/heatmap",
+    summary="The heatmap overlay",
     tags=TAGS,
     security=SECURITY,
     media_type="image/png",
@@ -270,7 +286,12 @@ async def get_heatmap(
     return _png(await get_prediction_image(cmd))
 
 
-@patch("/predictions/{prediction_id:uuid}/review", tags=TAGS, security=SECURITY)
+@patch(
+    "/predictions/{prediction_id:uuid}/review",
+    tags=TAGS,
+    security=SECURITY,
+    summary="Review a prediction",
+)
 async def review(
     request: Request[Any, Any, Any],
     prediction_id: FromPath[UUID],
@@ -289,7 +310,13 @@ async def review(
     return PredictionOut.of(await review_prediction(cmd))
 
 
-@delete("/predictions/{prediction_id:uuid}", tags=TAGS, security=SECURITY, status_code=204)
+@delete(
+    "/predictions/{prediction_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    status_code=204,
+    summary="Delete a prediction",
+)
 async def remove(
     request: Request[Any, Any, Any],
     prediction_id: FromPath[UUID],
@@ -301,7 +328,7 @@ async def remove(
     await delete_prediction(cmd)
 
 
-@get("/stats", tags=["statistics"], security=SECURITY)
+@get("/stats", tags=["statistics"], security=SECURITY, summary="Statistics")
 async def statistics(
     user: CurrentUser,
     get_statistics: NamedDependency[GetStatisticsUseCase],
@@ -321,6 +348,7 @@ def upload_handlers(one_image: int, batch: int) -> list[HTTPRouteHandler]:
     return [
         post(
             "/predict",
+            summary="Analyse one image (nothing stored)",
             tags=TAGS,
             security=SECURITY,
             status_code=200,
@@ -330,6 +358,7 @@ def upload_handlers(one_image: int, batch: int) -> list[HTTPRouteHandler]:
         )(predict_one),
         post(
             "/predictions",
+            summary="Analyse and store images",
             tags=TAGS,
             security=SECURITY,
             status_code=201,

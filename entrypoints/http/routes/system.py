@@ -15,13 +15,13 @@ from entrypoints.http.dto import HealthOut, ModelOut, ReadyOut
 TAGS = ["system"]
 
 
-@get("/health", tags=TAGS, cache_control=None)
+@get("/health", tags=TAGS, cache_control=None, summary="Liveness")
 async def health() -> HealthOut:
     """The process is alive (no dependency is checked)."""
     return HealthOut(status="ok")
 
 
-@get("/ready", tags=TAGS, responses=None)
+@get("/ready", tags=TAGS, responses=None, summary="Readiness")
 async def ready(
     health_probe: NamedDependency[HealthProbe], model_status: NamedDependency[dict[str, object]]
 ) -> Response[ReadyOut]:
@@ -49,7 +49,7 @@ async def ready(
     return Response(body, status_code=503 if reasons else 200)
 
 
-@get("/model", tags=["model"], security=SECURITY)
+@get("/model", tags=["model"], security=SECURITY, summary="Model card")
 async def model(
     user: CurrentUser, describe_model: NamedDependency[DescribeModelUseCase]
 ) -> ModelOut:

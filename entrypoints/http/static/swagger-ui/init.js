@@ -8,8 +8,7 @@ window.addEventListener("load", function () {
     deepLinking: true,
     validatorUrl: null,
     persistAuthorization: false,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
-    layout: "StandaloneLayout",
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
   });
 });
