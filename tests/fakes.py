@@ -11,6 +11,7 @@ import builtins
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -39,6 +40,7 @@ from domain.errors import (
     Conflict,
     ImageTooLarge,
     InvalidImage,
+    InvalidInput,
     ModelUnavailable,
     NotAuthenticated,
     NotFound,
@@ -421,6 +423,7 @@ class FakeLoginThrottle:
 
 # --- images and inference ----------------------------------------------------------------
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 FAKE_IMAGE_MARKER = b"FAKEIMG"
 FAKE_IMAGE_END = b"\nFAKEEND"
 MODEL_INPUT_SIZE = 128
@@ -515,22 +518,30 @@ class FakeHeatmapRenderer:
 
 
 class FakeImageStore:
-    """Content-addressed ImageStore in a dict."""
+    """Content-addressed ImageStore in a dict; checks addresses like the filesystem store."""
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
 
+    @staticmethod
+    def _check(sha256: str) -> str:
+        if not _SHA256.fullmatch(sha256):
+            raise InvalidInput("An image address must be 64 lower-case hexadecimal digits.")
+        return sha256
+
     async def put(self, sha256: str, data: bytes) -> None:
+        if hashlib.sha256(data).hexdigest() != self._check(sha256):
+            raise InvalidInput("The image bytes do not match their content address.")
         self.blobs[sha256] = data
 
     async def get(self, sha256: str) -> bytes:
         try:
-            return self.blobs[sha256]
+            return self.blobs[self._check(sha256)]
         except KeyError:
             raise NotFound("The stored image is missing.") from None
 
     async def delete(self, sha256: str) -> None:
-        self.blobs.pop(sha256, None)
+        self.blobs.pop(self._check(sha256), None)
 
     async def exists(self, sha256: str) -> bool:
-        return sha256 in self.blobs
+        return self._check(sha256) in self.blobs

@@ -6,7 +6,9 @@ import pytest
 
 from tests.contracts.audit_log_contract import AuditLogContract
 from tests.contracts.clock_contract import ClockContract
+from tests.contracts.heatmap_renderer_contract import HeatmapRendererContract
 from tests.contracts.image_decoder_contract import ImageDecoderContract
+from tests.contracts.image_store_contract import ImageStoreContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
@@ -16,7 +18,9 @@ from tests.contracts.user_repository_contract import UowFactory, UserRepositoryC
 from tests.fakes import (
     FakeClock,
     FakeDatabase,
+    FakeHeatmapRenderer,
     FakeImageDecoder,
+    FakeImageStore,
     FakeLoginThrottle,
     FakePasswordHasher,
     FakeTokenService,
@@ -84,3 +88,15 @@ class TestFakeImageDecoder(ImageDecoderContract):
     @pytest.fixture
     def valid_image(self) -> bytes:
         return fake_image("contract", width=256, height=192)
+
+
+class TestFakeImageStore(ImageStoreContract):
+    @pytest.fixture
+    def image_store(self) -> FakeImageStore:
+        return FakeImageStore()
+
+
+class TestFakeHeatmapRenderer(HeatmapRendererContract):
+    @pytest.fixture
+    def heatmap_renderer(self) -> FakeHeatmapRenderer:
+        return FakeHeatmapRenderer()
