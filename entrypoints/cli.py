@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ from entrypoints.container import (
     check_model_file,
     shutdown,
 )
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import PREFIX, Settings, SettingsError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # unexpected error
@@ -112,6 +113,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         serve(settings, host=host, port=port)
         return EXIT_OK
     print(f"Breastscan API on http://{host}:{port}/api (docs at /api/schema)", file=sys.stderr)
+    # Worker processes read their settings from the environment: tell them how many share
+    # the machine, so each gives ONNX Runtime its share of the cores.
+    os.environ[f"{PREFIX}WORKERS"] = str(workers)
     uvicorn.run(
         "entrypoints.cli:api_asgi_app",
         factory=True,

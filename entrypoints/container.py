@@ -8,6 +8,7 @@ loads at import time: the engine and the model are created on first use, and
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,10 +47,12 @@ def _jwt_secret(settings: Settings) -> bytes | str:
 def _classifier(settings: Settings) -> OnnxTumorClassifier:
     if not settings.model_path.is_file():
         raise ModelUnavailable(f"Model file not found: {settings.model_path}. {MODEL_HELP}")
+    # Unless configured, the API workers on one machine split its cores between them.
+    threads = settings.ort_threads or max(1, (os.cpu_count() or 1) // settings.workers)
     return OnnxTumorClassifier(
         settings.model_path,
         providers=settings.ort_providers,
-        intra_op_threads=settings.ort_threads,
+        intra_op_threads=threads,
         max_concurrency=settings.inference_concurrency,
     )
 
