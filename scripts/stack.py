@@ -41,22 +41,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def rss_mib(pid: int) -> float | None:
-    """Resident memory of a process and its children (uvicorn workers), in MiB."""
-    total_kib = 0
+def rss_mib(pid: int) -> list[float]:
+    """Resident memory (MiB) of a process, then of each of its children (uvicorn workers)."""
     pids = [pid]
     with contextlib.suppress(OSError):
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         pids += [int(child) for child in children]
+    sizes = []
     for one in pids:
-        try:
-            status = Path(f"/proc/{one}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total_kib += int(line.split()[1])
-    return round(total_kib / 1024, 1) if total_kib else None
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
 
 
 @dataclass
@@ -262,6 +259,53 @@ class Stack:
         self.stop()
 
 
+def warm_up(stack: Stack, images: int) -> None:
+    """Register a throwaway account and store `images` predictions through every API role."""
+    import io
+    import json
+    import uuid
+
+    from PIL import Image
+
+    email, password = f"warmup-{uuid.uuid4().hex[:8]}@example.org", secrets.token_urlsafe(16)
+
+    def call(url: str, body: bytes, content_type: str, token: str | None = None) -> dict:
+        request = urllib.request.Request(url, data=body, method="POST")
+        request.add_header("Content-Type", content_type)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return dict(json.loads(response.read() or b"{}"))
+
+    first = next(iter(stack.roles.values())).url
+    credentials = json.dumps({"email": email, "password": password}).encode()
+    call(f"{first}/api/auth/register", credentials, "application/json")
+    token = call(f"{first}/api/auth/login", credentials, "application/json")["access_token"]
+    for role in stack.roles.values():
+        for n in range(images):
+            buffer = io.BytesIO()
+            Image.effect_noise((512, 512), 40 + n % 50).save(buffer, format="PNG")
+            boundary = uuid.uuid4().hex
+            body = (
+                (
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                    f'filename="warmup-{n}.png"\r\nContent-Type: image/png\r\n\r\n'
+                ).encode()
+                + buffer.getvalue()
+                + f"\r\n--{boundary}--\r\n".encode()
+            )
+            call(
+                f"{role.url}/api/predictions",
+                body,
+                f"multipart/form-data; boundary={boundary}",
+                token,
+            )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -276,6 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ui-port", type=int, default=8100)
     parser.add_argument("--no-ui", action="store_true", help="API replicas only")
     parser.add_argument("--api-workers", type=int, default=1, help="workers per API replica")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        metavar="N",
+        help="store N predictions through every role before reporting memory",
+    )
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("--database-url (or BREASTSCAN_DATABASE_URL) is required")
@@ -292,10 +343,18 @@ def main(argv: list[str] | None = None) -> int:
         api_workers=args.api_workers,
     )
     print(f"Starting the stack in {data_dir} (logs in {stack.log_dir}) ...", flush=True)
+    # Ctrl-C, `kill` and a make/CI timeout all stop every role (a background job started by
+    # a non-interactive shell even inherits SIGINT as ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         with stack:
+            if args.warmup:
+                print(f"Warming up: {args.warmup} stored predictions per role ...", flush=True)
+                warm_up(stack, args.warmup)
             for name, role in stack.roles.items():
-                memory = rss_mib(role.process.pid) if role.process else None
+                sizes = rss_mib(role.process.pid) if role.process else []
+                memory = " + ".join(str(size) for size in sizes) or "?"
                 print(
                     f"  {name:6s} {role.url}/api   pid {role.process.pid if role.process else '-'}"
                     f"   RSS {memory} MiB",

@@ -4,9 +4,12 @@ database and one image-store directory, driven over HTTP (scripts/stack.py)."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -23,6 +26,7 @@ from tests.e2e.http.tiny_model import build_tiny_model
 pytestmark = [pytest.mark.ops, pytest.mark.postgres, pytest.mark.slow]
 
 PASSWORD = "stack horse battery staple"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -67,6 +71,25 @@ def account(clients: dict[str, httpx.Client]) -> dict[str, Any]:
         "id": body["user"]["id"],
         "headers": {"Authorization": f"Bearer {body['access_token']}"},
     }
+
+
+def check_store(stack: Stack) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "scripts/check_image_store.py",
+            "--list",
+            "--database-url",
+            stack.database_url,
+            "--image-dir",
+            str(stack.data_dir / "shared" / "images"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def upload(client: httpx.Client, headers: dict[str, str], data: bytes, name: str) -> httpx.Response:
@@ -213,9 +236,26 @@ def test_killing_a_replica_mid_burst_loses_no_acknowledged_prediction(
     for item in listed.json()["items"]:
         assert b.get(f"/api/predictions/{item['id']}/image", headers=headers).status_code == 200
 
+    # ... and the restore check agrees (scripts/check_image_store.py).
+    assert check_store(stack).returncode == 0
+
     # The replica comes back with no state to recover.
     stack.restart("api-a")
     with httpx.Client(base_url=a_url, timeout=20) as client:
         r = upload(client, headers, dark(), "after-restart.png")
         assert r.status_code == 201, r.text
         assert client.get("/api/auth/me", headers=headers).status_code == 200
+
+
+def test_the_store_check_reports_an_image_lost_from_the_store(
+    clients: dict[str, httpx.Client], account: dict[str, Any], stack: Stack
+) -> None:
+    r = upload(clients["api-b"], account["headers"], flat(123, size=(97, 89)), "lost.png")
+    assert r.status_code == 201, r.text
+    digest = r.json()["results"][0]["prediction"]["image_sha256"]
+    (path,) = (stack.data_dir / "shared" / "images").rglob(f"{digest}.png")
+    path.unlink()
+    result = check_store(stack)
+    assert result.returncode == 1
+    assert "missing 1" in result.stdout
+    assert f"missing {digest}" in result.stdout
