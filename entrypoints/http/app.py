@@ -8,7 +8,6 @@ URLs are `/api/...` in both modes and one OpenAPI document (servers: `/api`) fit
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -32,7 +31,6 @@ RawSend = Callable[[dict[str, Any]], Awaitable[None]]
 PUBLIC_PREFIX = "/api"
 JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
-logger = logging.getLogger("breastscan.http")
 
 # Every use case the handlers take, by the container's provider name.
 USE_CASES = (

@@ -167,3 +167,23 @@ async def test_api_only_server_serves_the_same_urls_under_api(api: Api) -> None:
         docs_page = await client.get("/api/schema")
         for asset in re.findall(r"(?:src|href)=[\"']([^\"']+)[\"']", docs_page.text):
             assert (await client.get(asset)).status_code == 200, asset
+
+
+async def test_cors_is_off_by_default_and_allows_configured_origins(
+    api: Api, make_api: ApiFactory
+) -> None:
+    preflight = {
+        "Origin": "https://portal.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+    closed = await api.client.options("/api/predictions", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    async with make_api(cors_origins=("https://portal.example",)) as started:
+        r = await started.client.options("/api/predictions", headers=preflight)
+        assert r.status_code in (200, 204), r.text
+        assert r.headers["access-control-allow-origin"] == "https://portal.example"
+        other = await started.client.options(
+            "/api/predictions", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert other.headers.get("access-control-allow-origin") != "https://evil.example"
