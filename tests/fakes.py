@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from adapters.persistence.errors import DatabaseUnavailable
 from application.ports import (
     AuditEntry,
     AuditLog,
@@ -269,16 +270,24 @@ class FakeUnitOfWork:
 
 
 class FakeHealthProbe:
-    """HealthProbe answering from a flag; raises like a real probe when the database is down."""
+    """HealthProbe answering like SqlAlchemyHealthProbe from two switches."""
 
-    def __init__(self, healthy: bool = True, revision: str = "head") -> None:
-        self.healthy = healthy
-        self.revision = revision
+    def __init__(self, reachable: bool = True, at_head: bool = True) -> None:
+        self.reachable = reachable
+        self.at_head = at_head
 
     async def check(self) -> Mapping[str, object]:
-        if not self.healthy:
-            raise ConnectionError("database unreachable")
-        return {"database": "ok", "revision": self.revision, "at_head": True}
+        if not self.reachable:
+            raise DatabaseUnavailable("The database is unavailable (fake).")
+        return {
+            "ok": self.at_head,
+            "database": "ok",
+            "migrations": "head" if self.at_head else "behind",
+            "at_head": self.at_head,
+            "revision": "0001" if self.at_head else "0000",
+            "head": "0001",
+            "backend": "fake",
+        }
 
 
 # --- security ----------------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from adapters.persistence.errors import DatabaseUnavailable
+from application.ports import HealthProbe, ImageDecoder, TumorClassifier, UnitOfWork
+from domain.errors import ModelUnavailable
 from tests.contracts.audit_log_contract import AuditLogContract
 from tests.contracts.clock_contract import ClockContract
 from tests.contracts.heatmap_renderer_contract import HeatmapRendererContract
@@ -18,12 +23,14 @@ from tests.contracts.user_repository_contract import UowFactory, UserRepositoryC
 from tests.fakes import (
     FakeClock,
     FakeDatabase,
+    FakeHealthProbe,
     FakeHeatmapRenderer,
     FakeImageDecoder,
     FakeImageStore,
     FakeLoginThrottle,
     FakePasswordHasher,
     FakeTokenService,
+    FakeTumorClassifier,
     FakeUnitOfWork,
     fake_image,
 )
@@ -100,3 +107,39 @@ class TestFakeHeatmapRenderer(HeatmapRendererContract):
     @pytest.fixture
     def heatmap_renderer(self) -> FakeHeatmapRenderer:
         return FakeHeatmapRenderer()
+
+
+@pytest.mark.parametrize(
+    ("fake", "port"),
+    [
+        (lambda: FakeTumorClassifier(), TumorClassifier),
+        (lambda: FakeHealthProbe(), HealthProbe),
+        (lambda: FakeImageDecoder(), ImageDecoder),
+        (lambda: FakeUnitOfWork(), UnitOfWork),
+    ],
+)
+def test_every_fake_is_its_port(fake: Callable[[], object], port: type) -> None:
+    assert isinstance(fake(), port)
+
+
+async def test_fake_classifier_is_deterministic_and_can_be_unavailable() -> None:
+    classifier, decoder = FakeTumorClassifier(), FakeImageDecoder()
+    bright = await decoder.decode(fake_image("x", level=255), "x.png")
+    dark = await decoder.decode(fake_image("y", level=0), "y.png")
+    first = await classifier.classify([bright, dark])
+    assert [r.p_malignant for r in first] == [1.0, 0.0]
+    assert first == await classifier.classify([bright, dark])
+    assert all(v >= 0 for row in first[0].cam for v in row)
+    classifier.available = False
+    with pytest.raises(ModelUnavailable):
+        await classifier.classify([bright])
+
+
+async def test_fake_health_probe_reports_like_the_real_one() -> None:
+    probe = FakeHealthProbe()
+    assert (await probe.check())["ok"] is True
+    probe.at_head = False
+    assert (await probe.check())["migrations"] == "behind"
+    probe.reachable = False
+    with pytest.raises(DatabaseUnavailable):
+        await probe.check()
