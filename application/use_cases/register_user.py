@@ -46,6 +46,8 @@ class RegisterUserUseCase:
         if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
             raise InvalidInput(f"Name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.")
         admin_actor = cmd.actor is not None and cmd.actor.is_admin and cmd.actor.is_active
+        if cmd.actor is not None and not admin_actor:
+            raise Forbidden("Only administrators may create accounts for others.")
         if cmd.role is Role.ADMIN and not (cmd.trusted or admin_actor):
             raise Forbidden("Only administrators may create administrator accounts.")
 

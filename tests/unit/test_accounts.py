@@ -70,6 +70,13 @@ async def test_register_refuses_bad_email_or_weak_password(
     assert app.db.audit == []
 
 
+async def test_clinicians_cannot_create_accounts_for_others(app: App) -> None:
+    clinician = await app.user()
+    with pytest.raises(Forbidden):
+        await app.register(RegisterUser(email="x@example.org", password=PASSWORD, actor=clinician))
+    assert len(app.db.users) == 1
+
+
 async def test_only_admins_or_trusted_cli_create_admins(app: App) -> None:
     clinician = await app.user()
     with pytest.raises(Forbidden):
