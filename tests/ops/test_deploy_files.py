@@ -361,3 +361,33 @@ def test_ingress_routes_api_and_ui_with_the_upload_limit() -> None:
     assert backends == {"/api": "breastscan-api", "/": "breastscan-ui"}
     services = {name for kind, name in resources if kind == "Service"}
     assert set(backends.values()) <= services
+
+
+def test_sign_in_is_rate_limited_per_client_in_front_of_all_replicas() -> None:
+    login = _resources()[("Ingress", "breastscan-login")]
+    assert int(login["metadata"]["annotations"]["nginx.ingress.kubernetes.io/limit-rpm"]) > 0
+    (path,) = login["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/api/auth/login", "Exact")
+    assert path["backend"]["service"]["name"] == "breastscan-api"
+    text = NGINX_LOCATIONS.read_text()
+    block = text[text.index("location = /api/auth/login {") :]
+    block = block[: block.index("}")]
+    assert "limit_req zone=breastscan_login" in block
+    assert "proxy_pass http://breastscan_api;" in block
+
+
+def test_forwarded_client_addresses_are_trusted_only_from_the_proxy(
+    compose_config: dict[str, Any],
+) -> None:
+    (subnet,) = (c["subnet"] for c in compose_config["networks"]["default"]["ipam"]["config"])
+    for name in ("app", "api"):
+        assert compose_config["services"][name]["environment"]["FORWARDED_ALLOW_IPS"] == subnet
+    resources = _resources()
+    assert resources[("ConfigMap", "breastscan-config")]["data"]["FORWARDED_ALLOW_IPS"] == "*"
+    # ... which is safe only because nothing but the ingress controller reaches the pods.
+    policy = resources[("NetworkPolicy", "breastscan-web")]
+    (selector,) = policy["spec"]["podSelector"]["matchExpressions"]
+    assert set(selector["values"]) == {"breastscan-api", "breastscan-ui"}
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    sources = [s["namespaceSelector"]["matchLabels"] for s in policy["spec"]["ingress"][0]["from"]]
+    assert {"kubernetes.io/metadata.name": "ingress-nginx"} in sources
