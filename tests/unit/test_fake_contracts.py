@@ -11,6 +11,7 @@ from application.ports import HealthProbe, ImageDecoder, TumorClassifier, UnitOf
 from domain.errors import ModelUnavailable
 from tests.contracts.audit_log_contract import AuditLogContract
 from tests.contracts.clock_contract import ClockContract
+from tests.contracts.health_probe_contract import HealthProbeContract
 from tests.contracts.heatmap_renderer_contract import HeatmapRendererContract
 from tests.contracts.image_decoder_contract import ImageDecoderContract
 from tests.contracts.image_store_contract import ImageStoreContract
@@ -18,6 +19,7 @@ from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
 from tests.contracts.token_service_contract import TokenServiceContract
+from tests.contracts.tumor_classifier_contract import TumorClassifierContract
 from tests.contracts.unit_of_work_contract import UnitOfWorkContract
 from tests.contracts.user_repository_contract import UowFactory, UserRepositoryContract
 from tests.fakes import (
@@ -143,3 +145,15 @@ async def test_fake_health_probe_reports_like_the_real_one() -> None:
     probe.reachable = False
     with pytest.raises(DatabaseUnavailable):
         await probe.check()
+
+
+class TestFakeTumorClassifier(TumorClassifierContract):
+    @pytest.fixture
+    def tumor_classifier(self) -> FakeTumorClassifier:
+        return FakeTumorClassifier()
+
+
+class TestFakeHealthProbe(HealthProbeContract):
+    @pytest.fixture
+    def health_probe(self) -> FakeHealthProbe:
+        return FakeHealthProbe()

@@ -1,0 +1,71 @@
+"""Behaviour every TumorClassifier must share."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+from application.ports import DecodedImage, TumorClassifier
+
+SIZE = 128
+
+
+def flat_image(level: int) -> DecodedImage:
+    """A uniform grey model input; only `model_input` matters to a classifier."""
+    pixels = bytes([level]) * (SIZE * SIZE * 3)
+    return DecodedImage(
+        model_input=pixels,
+        stored_png=b"",
+        sha256=hashlib.sha256(pixels).hexdigest(),
+        width=SIZE,
+        height=SIZE,
+        source_format="PNG",
+    )
+
+
+def gradient_image() -> DecodedImage:
+    row = bytes(v for x in range(SIZE) for v in (2 * x,) * 3)
+    pixels = row * SIZE
+    return DecodedImage(pixels, b"", hashlib.sha256(pixels).hexdigest(), SIZE, SIZE, "PNG")
+
+
+class TumorClassifierContract:
+    """Needs a fixture ``tumor_classifier`` giving a loaded TumorClassifier."""
+
+    def test_is_a_tumor_classifier(self, tumor_classifier: TumorClassifier) -> None:
+        assert isinstance(tumor_classifier, TumorClassifier)
+
+    def test_describes_its_model(self, tumor_classifier: TumorClassifier) -> None:
+        info = tumor_classifier.model
+        assert info.version
+        assert 0.0 < info.threshold < 1.0
+        assert info.positive_class == "malignant"
+        assert info.input_size == SIZE
+        assert info.providers
+
+    async def test_one_result_per_image_in_order(self, tumor_classifier: TumorClassifier) -> None:
+        images = [flat_image(10), gradient_image(), flat_image(240)]
+        batch = await tumor_classifier.classify(images)
+        singles = [(await tumor_classifier.classify([image]))[0] for image in images]
+        assert len(batch) == 3
+        for together, alone in zip(batch, singles, strict=True):
+            assert math.isclose(together.p_malignant, alone.p_malignant, abs_tol=1e-5)
+
+    async def test_probabilities_and_cams_are_well_formed(
+        self, tumor_classifier: TumorClassifier
+    ) -> None:
+        for result in await tumor_classifier.classify([flat_image(0), gradient_image()]):
+            assert 0.0 <= result.p_malignant <= 1.0
+            assert result.cam, "a CAM grid must have rows"
+            widths = {len(row) for row in result.cam}
+            assert len(widths) == 1 and widths.pop() > 0, "CAM rows must be equally long"
+            assert all(value >= 0.0 and math.isfinite(value) for row in result.cam for value in row)
+
+    async def test_is_deterministic(self, tumor_classifier: TumorClassifier) -> None:
+        first = await tumor_classifier.classify([gradient_image()])
+        second = await tumor_classifier.classify([gradient_image()])
+        assert first[0].p_malignant == second[0].p_malignant
+        assert first[0].cam == second[0].cam
+
+    async def test_empty_batch_gives_no_results(self, tumor_classifier: TumorClassifier) -> None:
+        assert await tumor_classifier.classify([]) == []
