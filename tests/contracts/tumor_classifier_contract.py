@@ -58,7 +58,8 @@ class TumorClassifierContract:
             assert 0.0 <= result.p_malignant <= 1.0
             assert result.cam, "a CAM grid must have rows"
             widths = {len(row) for row in result.cam}
-            assert len(widths) == 1 and widths.pop() > 0, "CAM rows must be equally long"
+            assert len(widths) == 1, "CAM rows must be equally long"
+            assert widths.pop() > 0
             assert all(value >= 0.0 and math.isfinite(value) for row in result.cam for value in row)
 
     async def test_is_deterministic(self, tumor_classifier: TumorClassifier) -> None:
