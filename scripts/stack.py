@@ -259,6 +259,31 @@ class Stack:
         self.stop()
 
 
+def create_database_if_missing(database_url: str) -> None:
+    """CREATE DATABASE for a PostgreSQL URL whose database does not exist yet."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if not url.drivername.startswith("postgresql"):
+        return
+    name = url.database
+    admin = url.set(drivername="postgresql", database="postgres")
+
+    async def create() -> None:
+        connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+        try:
+            if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname=$1", name):
+                await connection.execute(f'CREATE DATABASE "{name}"')
+                print(f"Created database {name}", flush=True)
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+
+
 def warm_up(stack: Stack, images: int) -> None:
     """Register a throwaway account and store `images` predictions through every API role."""
     import io
@@ -321,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ui", action="store_true", help="API replicas only")
     parser.add_argument("--api-workers", type=int, default=1, help="workers per API replica")
     parser.add_argument(
+        "--create-database",
+        action="store_true",
+        help="create the PostgreSQL database when it does not exist",
+    )
+    parser.add_argument(
         "--warmup",
         type=int,
         default=0,
@@ -332,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--database-url (or BREASTSCAN_DATABASE_URL) is required")
     if not args.model.is_file():
         parser.error(f"model not found: {args.model} (train it or pass --model)")
+    if args.create_database:
+        create_database_if_missing(args.database_url)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="breastscan-stack-"))
     stack = Stack(
         database_url=args.database_url,
