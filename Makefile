@@ -71,3 +71,6 @@ format: $(VENV)/.dev ## Apply ruff formatting and safe fixes
 
 clean: ## Remove caches (keeps .venv and data/)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+
+stack: $(VENV)/.dev ## Migrate once, run two API replicas + the UI against local PostgreSQL
+	$(BIN)/python scripts/stack.py --create-database --database-url $${BREASTSCAN_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/breastscan_stack}
