@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from entrypoints import cli
@@ -131,3 +135,35 @@ def test_the_console_script_runs_predict(env, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["label"] == "malignant"
+
+
+def test_serve_api_only_answers_under_api_and_stops_cleanly(env, tmp_path: Path) -> None:
+    assert cli.main(["migrate"]) == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve", "--api-only", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        ready = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                ready = httpx.get(f"{base}/api/ready", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert ready is not None, server.stderr.read().decode() if server.stderr else ""
+        assert ready.status_code == 200, ready.text
+        assert httpx.get(f"{base}/api/schema/openapi.json").json()["servers"][0]["url"] == "/api"
+        assert httpx.get(f"{base}/health").status_code == 404
+        assert "server" not in httpx.get(f"{base}/api/health").headers
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=30)
+    assert code in (0, -signal.SIGTERM), "uvicorn re-raises SIGTERM after a graceful shutdown"
