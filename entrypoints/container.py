@@ -47,8 +47,10 @@ def _jwt_secret(settings: Settings) -> bytes | str:
 def _classifier(settings: Settings) -> OnnxTumorClassifier:
     if not settings.model_path.is_file():
         raise ModelUnavailable(f"Model file not found: {settings.model_path}. {MODEL_HELP}")
-    # Unless configured, the API workers on one machine split its cores between them.
-    threads = settings.ort_threads or max(1, (os.cpu_count() or 1) // settings.workers)
+    # Unless configured, each API worker gets half its share of the cores for ONNX Runtime:
+    # decoding runs beside inference, and spare ORT threads spin and steal from it (on two
+    # cores, one thread serves 50-90 % more images per second than two; benchmarks/bench.py).
+    threads = settings.ort_threads or max(1, (os.cpu_count() or 1) // (2 * settings.workers))
     return OnnxTumorClassifier(
         settings.model_path,
         providers=settings.ort_providers,

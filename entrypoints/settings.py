@@ -33,7 +33,7 @@ class Settings:
     database_url: str = ""  # empty: SQLite file under data_dir
     model_path: Path = DEFAULT_MODEL_PATH
     ort_providers: tuple[str, ...] = ("CPUExecutionProvider",)
-    ort_threads: int | None = None  # None: the machine's cores split between API workers
+    ort_threads: int | None = None  # None: half of each API worker's share of the cores
     inference_concurrency: int = 1
     decode_concurrency: int = 2
     jwt_secret: str | None = field(default=None, repr=False)
