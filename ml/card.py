@@ -31,6 +31,13 @@ def write_model_card(path: Path, result: dict[str, Any], summary: dict[str, Any]
         if cv is not None
         else ""
     )
+    bench = result.get("throughput")
+    speed = (
+        f"{bench['images_per_s_batch1']:.0f} images/s at batch 1 with "
+        f"{bench['intra_op_threads']} threads on this {bench['cpu_count']}-core CPU"
+        if bench
+        else "not measured"
+    )
     size_mb = result["size_bytes"] / 1e6
     minutes = summary["wall_seconds"] / 60
     half = v["at_0.5"]
@@ -75,6 +82,7 @@ benign; BUSI "normal" and "benign" are both the negative class.
   {cfg["train"]["early_stopping_patience"]}), ReduceLROnPlateau on its loss, augmentation
   {cfg["augment"]}. Seed {summary["seed"]}, deterministic TensorFlow ops.
 - Keras/ONNX parity on the validation images: max |dp| = {result["parity_max_dp"]:.1e}.
+- Throughput through the service adapter (ONNX Runtime CPU, {speed}): `make ml-bench`.
 
 ## Performance (validation split, {v["n"]} images, {v["n_malignant"]} malignant)
 Stratified bootstrap ({cfg["eval"]["bootstrap"]} resamples) 95% intervals. The validation split
@@ -117,6 +125,12 @@ more than an extra review, hence the sensitivity floor. The threshold is stored 
   lesion means the output should not be trusted.
 - Probabilities come from class-weighted training and an ensemble: they rank well but are not
   calibrated to real prevalence (see the reliability plot from `make evaluate`).
+- The official split itself has near-duplicate images across train and validation (BUSI holds
+  the same lesion with and without annotations; `make explore` finds 31 cross-split pairs within
+  4 dHash bits), so validation metrics may be somewhat optimistic. Cross-validation folds keep
+  near-duplicates together.
+- The CAMs often highlight tissue around and above a lesion (margins, shadowing) rather than its
+  dark interior; they show where the evidence came from, not a segmentation.
 - The held-back test split is the only independent estimate; validation intervals are wide.
 
 ## How to reproduce
@@ -130,3 +144,25 @@ Same seed and data: validation AUC reproduces within +-0.02.
 """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite MODEL_CARD.md from a run's summary.json and export.json (no re-export)."""
+    import argparse
+    import json
+
+    from ml.settings import resolve
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--run", default="ml/runs/default")
+    parser.add_argument("--card", default="models/MODEL_CARD.md")
+    args = parser.parse_args(argv)
+    run_dir = resolve(args.run)
+    result = json.loads((run_dir / "export.json").read_text(encoding="utf-8"))
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    write_model_card(resolve(args.card), result, summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

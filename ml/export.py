@@ -126,6 +126,19 @@ def convert(members: list[keras.Model]) -> onnx.ModelProto:
     return proto
 
 
+def benchmark(output: Path) -> dict[str, Any]:
+    from ml.benchmark import throughput
+
+    threads = min(2, os.cpu_count() or 1)
+    classifier = OnnxTumorClassifier(output, intra_op_threads=threads)
+    rate = throughput(classifier, batch=1, seconds=3.0)
+    return {
+        "images_per_s_batch1": round(rate, 1),
+        "intra_op_threads": threads,
+        "cpu_count": os.cpu_count(),
+    }
+
+
 def set_metadata(proto: onnx.ModelProto, props: dict[str, str]) -> None:
     del proto.metadata_props[:]
     for key, value in props.items():
@@ -226,6 +239,7 @@ def run(
         "members": summary["members"],
         "metadata": props,
     }
+    result["throughput"] = benchmark(output)
     (run_dir / "export.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     if card is not None:
         write_model_card(card, result, summary)
