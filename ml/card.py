@@ -38,6 +38,14 @@ def write_model_card(path: Path, result: dict[str, Any], summary: dict[str, Any]
         if bench
         else "not measured"
     )
+    oof = v.get("oof_at_threshold")
+    oof_line = (
+        f" On the {oof['n']} out-of-fold training predictions the same threshold gives "
+        f"sensitivity {oof['sensitivity']:.3f}, specificity {oof['specificity']:.3f}: the "
+        "operating point is not an artefact of the 21 validation cancers."
+        if oof
+        else ""
+    )
     size_mb = result["size_bytes"] / 1e6
     minutes = summary["wall_seconds"] / 60
     half = v["at_0.5"]
@@ -113,8 +121,8 @@ ACC 0.906 (best CNN at 128 px, MedMNIST+).
 ## Operating point
 Threshold **{result["threshold"]:.4f}** on `p_malignant`: {meta["threshold_goal"]} (placed
 midway between neighbouring scores). At this threshold on validation: sensitivity
-{v["sensitivity"]["value"]:.3f}, specificity {v["specificity"]["value"]:.3f}. Missing a cancer costs
-more than an extra review, hence the sensitivity floor. The threshold is stored in the model's
+{v["sensitivity"]["value"]:.3f}, specificity {v["specificity"]["value"]:.3f}.{oof_line}
+Missing a cancer costs more than an extra review, hence the sensitivity floor. The threshold is stored in the model's
 `metadata_props` and the service reports both the probability and the label at it.
 
 ## Limitations and risks

@@ -126,6 +126,23 @@ def convert(members: list[keras.Model]) -> onnx.ModelProto:
     return proto
 
 
+def oof_operating_point(
+    run_dir: Path, npz: Path, cfg: dict[str, Any], threshold: float
+) -> dict[str, float] | None:
+    """Sensitivity/specificity at the threshold on the out-of-fold training predictions."""
+    if not (run_dir / "oof.npy").exists():
+        return None
+    oof = np.load(run_dir / "oof.npy")
+    y = load_npz_splits(npz, cfg["data"]["malignant_label"])["train"].malignant
+    done = ~np.isnan(oof)
+    cm = confusion(y[done], oof[done], threshold)
+    return {
+        "n": int(done.sum()),
+        "sensitivity": round(cm.sensitivity, 4),
+        "specificity": round(cm.specificity, 4),
+    }
+
+
 def benchmark(output: Path) -> dict[str, Any]:
     from ml.benchmark import throughput
 
@@ -193,6 +210,9 @@ def run(
         "sensitivity": round(at_half.sensitivity, 4),
         "specificity": round(at_half.specificity, 4),
     }
+    oof_point = oof_operating_point(run_dir, npz, cfg, threshold)
+    if oof_point:
+        metrics["oof_at_threshold"] = oof_point
     goal = (
         f"highest specificity at sensitivity >= {tcfg['min_sensitivity']:.2f} "
         f"on {tcfg.get('source', 'val')}"
