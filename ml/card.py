@@ -122,8 +122,8 @@ ACC 0.906 (best CNN at 128 px, MedMNIST+).
 Threshold **{result["threshold"]:.4f}** on `p_malignant`: {meta["threshold_goal"]} (placed
 midway between neighbouring scores). At this threshold on validation: sensitivity
 {v["sensitivity"]["value"]:.3f}, specificity {v["specificity"]["value"]:.3f}.{oof_line}
-Missing a cancer costs more than an extra review, hence the sensitivity floor. The threshold is stored in the model's
-`metadata_props` and the service reports both the probability and the label at it.
+Missing a cancer costs more than an extra review, hence the sensitivity floor. The threshold
+is stored in the model's `metadata_props`; the service reports the probability and the label.
 
 ## Limitations and risks
 - Ultrasound only; one public dataset from one centre and device family; small (624 images used).
