@@ -12,7 +12,7 @@ from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from ml.data import load_npz_splits, sha256_file
 from ml.metrics import roc_auc
-from tests.ml.conftest import MODEL_PATH, require_shared_data
+from tests.ml.support import MODEL_PATH, require_shared_data
 
 pytestmark = pytest.mark.integration
 

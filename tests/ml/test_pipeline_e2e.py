@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.ml.conftest import sample_images
+from tests.ml.support import sample_images
 
 pytestmark = [pytest.mark.ml, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""Fixtures for the ml/ tests: where the shared BreastMNIST data lives, and tiny image sets."""
+"""Helpers for the ml/ tests: where the shared BreastMNIST data lives, and tiny image sets."""
 
 from __future__ import annotations
 
