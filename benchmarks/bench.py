@@ -12,7 +12,7 @@ Prints, in one run:
 The load generator runs on the same machine as the server, so it competes for the same
 cores; request bodies are encoded once up front to keep its share small.
 
-    python benchmarks/bench.py [--seconds 8] [--workers 2] [--ort-threads N] [--model FILE]
+    python benchmarks/bench.py [--seconds 8] [--workers 1] [--ort-threads N] [--model FILE]
 """
 
 from __future__ import annotations
@@ -107,8 +107,12 @@ async def in_process(
     """Best images/s over ONNX Runtime thread counts and concurrency: the ceiling."""
     decoder = PillowImageDecoder()
     cores = os.cpu_count() or 1
-    thread_options = [threads] if threads else sorted({cores, 1}, reverse=True)
-    classifiers = {t: OnnxTumorClassifier(model, intra_op_threads=t) for t in thread_options}
+    thread_options = [threads] if threads else sorted({cores, max(1, cores // 2), 1}, reverse=True)
+    # Each thread count runs as many inferences at once as the cores allow.
+    classifiers = {
+        t: OnnxTumorClassifier(model, intra_op_threads=t, max_concurrency=max(1, cores // t))
+        for t in thread_options
+    }
     results: dict[str, tuple[float, float]] = {}
     for name, data in payloads.items():
         best, best_cpu = 0.0, 0.0
@@ -125,7 +129,8 @@ async def in_process(
                 rate = len(latencies) / (time.perf_counter() - start)
                 cpu_ms = 1000 * (own_cpu_seconds() - cpu_before) / len(latencies)
                 print(
-                    f"  {name:<14} ORT threads {ort_threads}, concurrency {concurrency}: "
+                    f"  {name:<14} ORT {ort_threads} thread(s) x {max(1, cores // ort_threads)} "
+                    f"run(s), concurrency {concurrency}: "
                     f"{rate:7.1f} images/s   CPU {cpu_ms:5.1f} ms/image"
                 )
                 if rate > best:
@@ -367,9 +372,7 @@ async def over_http(
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per level")
-    parser.add_argument(
-        "--workers", type=int, default=2, help="API worker processes (as `make api`)"
-    )
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes (default 1)")
     parser.add_argument("--ort-threads", type=int, default=None, help="ONNX Runtime threads")
     parser.add_argument("--model", help="ONNX model (default: the committed one)")
     args = parser.parse_args(argv)

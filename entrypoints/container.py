@@ -47,15 +47,18 @@ def _jwt_secret(settings: Settings) -> bytes | str:
 def _classifier(settings: Settings) -> OnnxTumorClassifier:
     if not settings.model_path.is_file():
         raise ModelUnavailable(f"Model file not found: {settings.model_path}. {MODEL_HELP}")
-    # Unless configured, each API worker gets half its share of the cores for ONNX Runtime:
-    # decoding runs beside inference, and spare ORT threads spin and steal from it (on two
-    # cores, one thread serves 50-90 % more images per second than two; benchmarks/bench.py).
-    threads = settings.ort_threads or max(1, (os.cpu_count() or 1) // (2 * settings.workers))
+    # Unless configured, each API worker gets half its share of the cores per inference
+    # (decoding runs beside it, and idle ORT threads spin and steal from it: on two cores one
+    # thread per run does far more images per second than two) and enough concurrent runs
+    # to keep its whole share busy. See benchmarks/bench.py.
+    share = max(1, (os.cpu_count() or 1) // settings.workers)
+    threads = settings.ort_threads or max(1, share // 2)
+    concurrency = settings.inference_concurrency or max(1, share // threads)
     return OnnxTumorClassifier(
         settings.model_path,
         providers=settings.ort_providers,
         intra_op_threads=threads,
-        max_concurrency=settings.inference_concurrency,
+        max_concurrency=concurrency,
     )
 
 

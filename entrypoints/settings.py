@@ -34,7 +34,7 @@ class Settings:
     model_path: Path = DEFAULT_MODEL_PATH
     ort_providers: tuple[str, ...] = ("CPUExecutionProvider",)
     ort_threads: int | None = None  # None: half of each API worker's share of the cores
-    inference_concurrency: int = 1
+    inference_concurrency: int | None = None  # None: enough runs at once to use the share
     decode_concurrency: int = 2
     jwt_secret: str | None = field(default=None, repr=False)
     token_ttl_minutes: int = 30
@@ -84,7 +84,7 @@ class Settings:
             model_path=env.get("MODEL_PATH", _path, DEFAULT_MODEL_PATH).expanduser().resolve(),
             ort_providers=env.get("ORT_PROVIDERS", _csv, ("CPUExecutionProvider",)),
             ort_threads=env.get("ORT_THREADS", _positive_int, None),
-            inference_concurrency=env.get("INFERENCE_CONCURRENCY", _positive_int, 1),
+            inference_concurrency=env.get("INFERENCE_CONCURRENCY", _positive_int, None),
             decode_concurrency=env.get("DECODE_CONCURRENCY", _positive_int, 2),
             jwt_secret=env.get("JWT_SECRET", _jwt_secret, None),
             token_ttl_minutes=env.get("TOKEN_TTL_MINUTES", _positive_int, 30),
