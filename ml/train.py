@@ -89,8 +89,17 @@ def train_member(
     tcfg = cfg["train"]
     set_determinism(seed)
     model = build_cnn(cfg["model"])
+    schedule = tcfg.get("schedule", "plateau")
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = tcfg["learning_rate"]
+    if schedule == "cosine":  # fixed length, no selection on the monitor split
+        steps = tcfg["epochs"] * int(np.ceil(len(x_train) / tcfg["batch_size"]))
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            tcfg["learning_rate"],
+            decay_steps=steps,
+            alpha=tcfg["min_learning_rate"] / tcfg["learning_rate"],
+        )
     model.compile(
-        optimizer=keras.optimizers.Adam(tcfg["learning_rate"]),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.BinaryCrossentropy(),
         metrics=[keras.metrics.AUC(name="auc")],
     )
@@ -98,22 +107,25 @@ def train_member(
     train_ds = make_dataset(x_train, y_train, tcfg["batch_size"], seed, augmenter)
     monitor_ds = make_dataset(x_monitor, y_monitor, 64, seed, None)
     out_dir.mkdir(parents=True, exist_ok=True)
-    callbacks = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_auc",
-            mode="max",
-            patience=tcfg["early_stopping_patience"],
-            restore_best_weights=True,
-            start_from_epoch=tcfg.get("early_stopping_start", 5),
-        ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss",
-            factor=tcfg["reduce_lr_factor"],
-            patience=tcfg["reduce_lr_patience"],
-            min_lr=tcfg["min_learning_rate"],
-        ),
-        keras.callbacks.CSVLogger(str(out_dir / "history.csv")),
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.CSVLogger(str(out_dir / "history.csv"))
     ]
+    if schedule == "plateau":
+        callbacks += [
+            keras.callbacks.EarlyStopping(
+                monitor="val_auc",
+                mode="max",
+                patience=tcfg["early_stopping_patience"],
+                restore_best_weights=True,
+                start_from_epoch=tcfg.get("early_stopping_start", 5),
+            ),
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss",
+                factor=tcfg["reduce_lr_factor"],
+                patience=tcfg["reduce_lr_patience"],
+                min_lr=tcfg["min_learning_rate"],
+            ),
+        ]
     history = model.fit(
         train_ds,
         validation_data=monitor_ds,
