@@ -22,12 +22,25 @@ def write_model_card(path: Path, result: dict[str, Any], summary: dict[str, Any]
         f"{m['val_auc']:.3f} |"
         for m in members
     )
+    tcfg = cfg["train"]
+    cosine = tcfg.get("schedule", "plateau") == "cosine"
+    cv_caveat = (
+        "(fixed-length training: the held-out fold played no part in fitting its member)"
+        if cosine
+        else "(each member early-stopped on the fold it predicts, so slightly optimistic)"
+    )
+    schedule_text = (
+        f"a fixed {tcfg['epochs']} epochs with cosine learning-rate decay to "
+        f"{tcfg['min_learning_rate']} (no early stopping, no selection on any held-out data)"
+        if cosine
+        else f"early stopping on the held-out fold's AUC (patience "
+        f"{tcfg['early_stopping_patience']}), ReduceLROnPlateau on its loss"
+    )
     cv = summary.get("cv_oof_auc")
     cv_line = (
         f"- Cross-validated (out-of-fold) AUC over the {summary['data']['train']} training images, "
         f"{summary['folds']} stratified folds with near-duplicates kept in one fold, one fold "
-        f"member per prediction, flip TTA: **{cv:.3f}** (each member early-stopped on the fold it "
-        "predicts, so this is slightly optimistic)."
+        f"member per prediction, flip TTA: **{cv:.3f}** {cv_caveat}."
         if cv is not None
         else ""
     )
@@ -86,8 +99,7 @@ benign; BUSI "normal" and "benign" are both the negative class.
   flip-averaged signed CAM, in logit units per cell).
 - Training: {summary["folds"]}-fold stratified cross-validation over the training split, one
   member per fold, Adam lr {cfg["train"]["learning_rate"]}, batch {cfg["train"]["batch_size"]},
-  balanced class weights, early stopping on the held-out fold's AUC (patience
-  {cfg["train"]["early_stopping_patience"]}), ReduceLROnPlateau on its loss, augmentation
+  balanced class weights, {schedule_text}, augmentation
   {cfg["augment"]}. Seed {summary["seed"]}, deterministic TensorFlow ops.
 - Keras/ONNX parity on the validation images: max |dp| = {result["parity_max_dp"]:.1e}.
 - Throughput through the service adapter (ONNX Runtime CPU, {speed}): `make ml-bench`.
