@@ -115,7 +115,12 @@ class Container(containers.DeclarativeContainer):
 
     # --- use cases, one per command ---------------------------------------------------
     register_user = providers.Singleton(
-        uc.RegisterUserUseCase, uow, hasher, clock, common_passwords
+        uc.RegisterUserUseCase,
+        uow,
+        hasher,
+        clock,
+        common_passwords,
+        registration_open=settings.provided.registration_open,
     )
     authenticate = providers.Singleton(uc.AuthenticateUseCase, uow, hasher, tokens, throttle, clock)
     resolve_current_user = providers.Singleton(uc.ResolveCurrentUserUseCase, uow, tokens)

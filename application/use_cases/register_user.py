@@ -31,13 +31,17 @@ class RegisterUserUseCase:
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: frozenset[str],
+        registration_open: bool = True,
     ) -> None:
+        self._registration_open = registration_open
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
         self._common_passwords = common_passwords
 
     async def __call__(self, cmd: RegisterUser) -> User:
+        if cmd.actor is None and not cmd.trusted and not self._registration_open:
+            raise Forbidden("Self-registration is closed; ask an administrator for an account.")
         email = normalise_email(cmd.email)
         check_password_policy(cmd.password, self._common_passwords)
         if cmd.password.strip().lower() == email:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from application.commands import Authenticate, Logout, RegisterUser, ResolveCurrentUser
+from application.use_cases import RegisterUserUseCase
 from domain.errors import (
     Conflict,
     Forbidden,
@@ -252,3 +253,18 @@ async def test_fake_hasher_is_one_way_and_salted() -> None:
     assert PASSWORD not in a
     assert await hasher.verify(a, PASSWORD)
     assert not await hasher.verify(a, PASSWORD + "x")
+
+
+async def test_closed_registration_refuses_strangers_but_not_admins_or_the_cli(app: App) -> None:
+    closed = RegisterUserUseCase(
+        app.uow, app.hasher, app.clock, frozenset(), registration_open=False
+    )
+    with pytest.raises(Forbidden, match="closed"):
+        await closed(RegisterUser(email="walk-in@clinic.org", password=PASSWORD))
+    admin = await closed(
+        RegisterUser(email="root@clinic.org", password=PASSWORD, role=Role.ADMIN, trusted=True)
+    )
+    colleague = await closed(
+        RegisterUser(email="invited@clinic.org", password=PASSWORD, actor=admin)
+    )
+    assert colleague.role is Role.CLINICIAN

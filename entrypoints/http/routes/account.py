@@ -12,10 +12,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from application.commands import Authenticate, Logout, RegisterUser
 from application.use_cases import AuthenticateUseCase, LogoutUseCase, RegisterUserUseCase
-from domain.errors import Forbidden
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import LoginIn, RegisterIn, TokenOut, UserOut
-from entrypoints.settings import Settings
 
 TAGS = ["auth"]
 
@@ -25,11 +23,8 @@ async def register(
     request: Request[Any, Any, Any],
     data: JSONBody[RegisterIn],
     register_user: NamedDependency[RegisterUserUseCase],
-    settings: NamedDependency[Settings],
 ) -> UserOut:
     """Create a clinician account (when self-registration is open)."""
-    if not settings.registration_open:
-        raise Forbidden("Self-registration is closed; ask an administrator for an account.")
     cmd = RegisterUser(
         email=data.email,
         password=data.password,
