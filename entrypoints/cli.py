@@ -100,6 +100,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     check_model_file(settings)
+    if settings.resolved_database_url.startswith("sqlite"):
+        # The embedded database belongs to this machine alone: bring it to the latest schema
+        # so one command starts the product. Shared databases are migrated by `migrate`.
+        asyncio.run(_run(cmd_migrate, args, build_container(settings)))
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
