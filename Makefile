@@ -74,3 +74,27 @@ clean: ## Remove caches (keeps .venv and data/)
 
 stack: $(VENV)/.dev ## Migrate once, run two API replicas + the UI against local PostgreSQL
 	$(BIN)/python scripts/stack.py --create-database --database-url $${BREASTSCAN_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/breastscan_stack}
+
+bench: $(VENV)/.dev ## Print in-process and HTTP throughput/latency (a benchmark, not a test)
+	$(BIN)/python benchmarks/bench.py
+
+# --- ml/: research and training (TensorFlow lives only in the `ml` extra) -----------------
+explore: $(VENV)/.dev ## Data exploration: balance, intensities, montage, near-duplicates
+	$(BIN)/python -m ml.explore_data
+
+preprocess: $(VENV)/.dev ## Ingest a class-folder tree: make preprocess FOLDER=dir [OUT=ml/data/dataset.npz]
+	@test -n "$(FOLDER)" || { echo "usage: make preprocess FOLDER=path/to/{train,val,test}/<class>/ [OUT=...]"; exit 2; }
+	$(BIN)/python -m ml.preprocessing --folder "$(FOLDER)" --out "$${OUT:-ml/data/dataset.npz}"
+
+train: $(VENV)/.dev ## Train the fold ensemble from ml/config.yaml, then export models/breast-cnn.onnx
+	$(BIN)/python -m ml.train
+	$(BIN)/python -m ml.export
+
+export: $(VENV)/.dev ## Export the last training run to ONNX (+ parity check, threshold, model card)
+	$(BIN)/python -m ml.export
+
+evaluate: $(VENV)/.dev ## Metrics with bootstrap CIs, ROC and reliability plots (SPLIT=val)
+	$(BIN)/python -m ml.evaluate --split $${SPLIT:-val}
+
+ml-bench: $(VENV)/.dev ## Images/s of the exported ONNX model on this CPU
+	$(BIN)/python -m ml.benchmark
