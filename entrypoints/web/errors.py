@@ -7,42 +7,20 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
-from domain.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    InvalidCredentials,
-    InvalidImage,
-    InvalidInput,
-    ModelUnavailable,
-    NotAuthenticated,
-    NotFound,
-    TooManyAttempts,
-)
-from entrypoints.web.state import domain_text, forget_token, t
+from domain.errors import DomainError, NotAuthenticated, TooManyAttempts
+from entrypoints.web.state import error_message, forget_token, t
+
+
+def error_kinds(error: DomainError) -> tuple[str, ...]:
+    """The error's class names, most specific first, down to DomainError."""
+    return tuple(cls.__name__ for cls in type(error).__mro__ if issubclass(cls, DomainError))
 
 
 def error_text(error: DomainError) -> str:
-    """The reader-facing sentence for a domain error."""
-    match error:
-        case InvalidCredentials():
-            return t("error.invalid_credentials")
-        case TooManyAttempts(retry_after=seconds):
-            return t("error.too_many_attempts", seconds=seconds)
-        case NotFound():
-            return t("error.not_found")
-        case Forbidden():
-            return t("error.forbidden")
-        case Conflict():
-            return t("error.conflict", message=domain_text(error.message))
-        case InvalidImage():
-            return t("error.invalid_image", message=domain_text(error.message))
-        case InvalidInput():
-            return t("error.invalid_input", message=domain_text(error.message))
-        case ModelUnavailable():
-            return t("error.model_unavailable")
-        case _:
-            return domain_text(error.message)
+    """The reader-facing sentence for a domain error, chosen by its class."""
+    if isinstance(error, TooManyAttempts):
+        return t("error.too_many_attempts", seconds=error.retry_after)
+    return error_message(error_kinds(error), error.message)
 
 
 def session_expired() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français"}
 DEFAULT_LANGUAGE = "en"
@@ -164,7 +165,35 @@ EN: dict[str, str] = {
     "error.invalid_input": "{message}",
     "error.invalid_image": "Not a usable image: {message}",
     "error.model_unavailable": "The model is unavailable right now; try again later.",
+    "error.database_unavailable": "The database is unavailable right now; try again shortly.",
     "error.unexpected": "Something went wrong; the error has been logged.",
+    # core errors by class, with the detail their message carries
+    "error.image.invalid": "This file cannot be used as an image.",
+    "error.image.unsupported": "This file is not in an accepted image format.",
+    "error.image.too_large": "This image exceeds the size limits.",
+    "error.image.too_many_bytes": "{name} is {size} MB; the limit is {limit} MB.",
+    "error.image.too_many_pixels": "{name} is {width}x{height} pixels; "
+    "the limit is {limit} pixels.",
+    "error.image.bomb": "{name} has too many pixels to be decoded safely.",
+    "error.image.empty": "{name} is empty.",
+    "error.image.not_format": "{name} is not a {formats} image.",
+    "error.image.corrupt": "{name} is damaged or truncated and cannot be decoded ({reason}).",
+    "error.image.no_pixels": "{name} has no pixels.",
+    "error.image.stored_corrupt": "The stored image cannot be decoded ({reason}).",
+    "error.input.email": "Enter a valid email address.",
+    "error.input.password_short": "Password must be at least {count} characters.",
+    "error.input.password_long": "Password must be at most {count} characters.",
+    "error.input.password_common": "This password is too common; choose another.",
+    "error.input.password_is_email": "The password must not be the email address.",
+    "error.input.name_long": "Name must be at most {count} characters.",
+    "error.input.note_long": "Note must be at most {count} characters.",
+    "error.input.search_long": "Search text must be at most {count} characters.",
+    "error.input.date_range": "The start of the date range must lie before its end.",
+    "error.input.no_image": "Send at least one image.",
+    "error.input.too_many_images": "Send at most {count} images at once.",
+    "error.conflict.email_taken": "An account with this email already exists.",
+    "error.conflict.last_admin": "This is the last active administrator; "
+    "appoint another one first.",
 }
 
 FR: dict[str, str] = {
@@ -318,19 +347,143 @@ FR: dict[str, str] = {
     "error.invalid_input": "{message}",
     "error.invalid_image": "Image inutilisable : {message}",
     "error.model_unavailable": "Le modèle est indisponible pour le moment ; réessayez plus tard.",
+    "error.database_unavailable": "La base de données est indisponible pour le moment ; "
+    "réessayez dans un instant.",
     "error.unexpected": "Une erreur est survenue ; elle a été journalisée.",
+    "error.image.invalid": "Ce fichier ne peut pas être utilisé comme image.",
+    "error.image.unsupported": "Ce fichier n'est pas dans un format d'image accepté.",
+    "error.image.too_large": "Cette image dépasse les limites de taille.",
+    "error.image.too_many_bytes": "{name} pèse {size} Mo ; la limite est de {limit} Mo.",
+    "error.image.too_many_pixels": "{name} mesure {width}x{height} pixels ; "
+    "la limite est de {limit} pixels.",
+    "error.image.bomb": "{name} comporte trop de pixels pour être décodée sans risque.",
+    "error.image.empty": "{name} est vide.",
+    "error.image.not_format": "{name} n'est pas une image {formats}.",
+    "error.image.corrupt": "{name} est endommagée ou tronquée et ne peut pas être décodée "
+    "({reason}).",
+    "error.image.no_pixels": "{name} ne contient aucun pixel.",
+    "error.image.stored_corrupt": "L'image enregistrée ne peut pas être décodée ({reason}).",
+    "error.input.email": "Saisissez une adresse e-mail valide.",
+    "error.input.password_short": "Le mot de passe doit comporter au moins {count} caractères.",
+    "error.input.password_long": "Le mot de passe doit comporter au plus {count} caractères.",
+    "error.input.password_common": "Ce mot de passe est trop courant ; choisissez-en un autre.",
+    "error.input.password_is_email": "Le mot de passe ne doit pas être l'adresse e-mail.",
+    "error.input.name_long": "Le nom doit comporter au plus {count} caractères.",
+    "error.input.note_long": "La note doit comporter au plus {count} caractères.",
+    "error.input.search_long": "La recherche doit comporter au plus {count} caractères.",
+    "error.input.date_range": "Le début de la période doit précéder sa fin.",
+    "error.input.no_image": "Envoyez au moins une image.",
+    "error.input.too_many_images": "Envoyez au plus {count} images à la fois.",
+    "error.conflict.email_taken": "Un compte existe déjà avec cet e-mail.",
+    "error.conflict.last_admin": "C'est le dernier administrateur actif ; "
+    "nommez-en un autre d'abord.",
 }
 
-# Messages raised by the core in English, translated when shown in French.
-DOMAIN_MESSAGES_FR: dict[str, str] = {
-    "Enter a valid email address.": "Saisissez une adresse e-mail valide.",
-    "Password must be at least 8 characters.": "Le mot de passe doit comporter au moins "
-    "8 caractères.",
-    "Password must be at most 128 characters.": "Le mot de passe doit comporter au plus "
-    "128 caractères.",
-    "This password is too common; choose another.": "Ce mot de passe est trop courant ; "
-    "choisissez-en un autre.",
+CORE_LANGUAGE = "en"  # the language the core writes its error messages in
+
+
+def _detail(pattern: str, key: str) -> tuple[re.Pattern[str], str]:
+    return re.compile(pattern), key
+
+
+# Core errors by class name (most specific first); where the core's English message carries a
+# useful detail (a limit, a size, a file name), its pattern pulls the detail out so it can be
+# said in the reader's language. Patterns mirror the messages raised in domain/, application/
+# and adapters/imaging/; tests/e2e/web/test_i18n.py checks them against the real raisers.
+DETAILED_ERRORS: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
+    "ImageTooLarge": (
+        _detail(
+            r"(?P<name>.+) is (?P<size>[\d.]+) MB; the limit is (?P<limit>[\d.]+) MB\.",
+            "error.image.too_many_bytes",
+        ),
+        _detail(
+            r"(?P<name>.+) is (?P<width>\d+)x(?P<height>\d+) pixels; "
+            r"the limit is (?P<limit>[\d,]+) pixels\.",
+            "error.image.too_many_pixels",
+        ),
+        _detail(r"(?P<name>.+) has too many pixels to be decoded safely\.", "error.image.bomb"),
+    ),
+    "UnsupportedImageFormat": (
+        _detail(r"(?P<name>.+) is empty\.", "error.image.empty"),
+        _detail(r"(?P<name>.+) is not a (?P<formats>.+) image\.", "error.image.not_format"),
+    ),
+    "InvalidImage": (
+        _detail(
+            r"(?P<name>.+) is damaged or truncated and cannot be decoded \((?P<reason>.*)\)\.",
+            "error.image.corrupt",
+        ),
+        _detail(r"(?P<name>.+) has no pixels\.", "error.image.no_pixels"),
+        _detail(
+            r"The stored image cannot be decoded \((?P<reason>.*)\)\.", "error.image.stored_corrupt"
+        ),
+    ),
+    "InvalidInput": (
+        _detail(r"Enter a valid email address\.", "error.input.email"),
+        _detail(
+            r"Password must be at least (?P<count>\d+) characters\.", "error.input.password_short"
+        ),
+        _detail(
+            r"Password must be at most (?P<count>\d+) characters\.", "error.input.password_long"
+        ),
+        _detail(r"This password is too common; choose another\.", "error.input.password_common"),
+        _detail(r"The password must not be the email address\.", "error.input.password_is_email"),
+        _detail(r"Name must be at most (?P<count>\d+) characters\.", "error.input.name_long"),
+        _detail(r"Note must be at most (?P<count>\d+) characters\.", "error.input.note_long"),
+        _detail(
+            r"Search text must be at most (?P<count>\d+) characters\.", "error.input.search_long"
+        ),
+        _detail(r"The start of the date range must lie before its end\.", "error.input.date_range"),
+        _detail(r"Send at least one image\.", "error.input.no_image"),
+        _detail(r"Send at most (?P<count>\d+) images at once\.", "error.input.too_many_images"),
+    ),
+    "Conflict": (
+        _detail(r"An account with this email already exists\.", "error.conflict.email_taken"),
+        _detail(
+            r"This is the last active administrator; appoint another one first\.",
+            "error.conflict.last_admin",
+        ),
+    ),
 }
+# One sentence per class whatever its message says (the message may name internals).
+CLASS_ERRORS: Mapping[str, str] = {
+    "InvalidCredentials": "error.invalid_credentials",
+    "NotFound": "error.not_found",
+    "Forbidden": "error.forbidden",
+    "ModelUnavailable": "error.model_unavailable",
+    "DatabaseUnavailable": "error.database_unavailable",
+}
+# A message no pattern knows: said in a frame with the core's own words to readers of the core's
+# language, and as the class's sentence to the others (image refusals), or with the core's words
+# where no sentence could say what was wrong (input, conflicts).
+FRAMED_ERRORS: Mapping[str, str] = {
+    "InvalidImage": "error.invalid_image",
+    "InvalidInput": "error.invalid_input",
+    "Conflict": "error.conflict",
+}
+UNFRAMED_ERRORS: Mapping[str, str] = {
+    "ImageTooLarge": "error.image.too_large",
+    "UnsupportedImageFormat": "error.image.unsupported",
+    "InvalidImage": "error.image.invalid",
+    "InvalidInput": "error.invalid_input",
+    "Conflict": "error.conflict",
+}
+
+
+def _localised(language: str, values: Mapping[str, str]) -> dict[str, str]:
+    """A message's details written the reader's way (12.5 MB -> 12,5 Mo, PNG or JPEG -> ou)."""
+    if language != "fr":
+        return dict(values)
+    out = {}
+    for name, value in values.items():
+        if re.fullmatch(r"[\d.,]+", value):
+            value = value.replace(",", "\u202f").replace(".", ",")
+        elif name == "formats":
+            value = value.replace(" or ", " ou ")
+        elif name == "name" and value == "The upload":  # the decoder's name for a nameless file
+            value = "Le fichier envoyé"
+        out[name] = value
+    return out
+
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": EN, "fr": FR}
 
@@ -350,6 +503,17 @@ def translate(language: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def translate_domain_message(language: str, message: str) -> str:
-    """A core error message in the reader's language where a translation is known."""
-    return DOMAIN_MESSAGES_FR.get(message, message) if language == "fr" else message
+def translate_error(language: str, kinds: Sequence[str], message: str) -> str:
+    """A core error in `language`, from its class names (most specific first) and message."""
+    for kind in kinds:
+        for pattern, key in DETAILED_ERRORS.get(kind, ()):
+            if found := pattern.fullmatch(message):
+                return translate(language, key, **_localised(language, found.groupdict()))
+    for kind in kinds:
+        if kind in CLASS_ERRORS:
+            return translate(language, CLASS_ERRORS[kind])
+    fallbacks = FRAMED_ERRORS if language == CORE_LANGUAGE else UNFRAMED_ERRORS
+    for kind in kinds:
+        if kind in fallbacks:
+            return translate(language, fallbacks[kind], message=message)
+    return message

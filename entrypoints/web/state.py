@@ -6,9 +6,11 @@ signed session cookie.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nicegui import app, ui
 
-from entrypoints.web.i18n import CATALOGUES, pick_language, translate, translate_domain_message
+from entrypoints.web.i18n import CATALOGUES, pick_language, translate, translate_error
 
 TOKEN = "token"  # noqa: S105 (a storage key, not a secret)
 LANGUAGE = "language"
@@ -37,8 +39,9 @@ def t(key: str, **values: object) -> str:
     return translate(language(), key, **values)
 
 
-def domain_text(message: str) -> str:
-    return translate_domain_message(language(), message)
+def error_message(kinds: Sequence[str], message: str) -> str:
+    """A core error, named by its class names (most specific first), in the reader's language."""
+    return translate_error(language(), kinds, message)
 
 
 def token() -> str | None:

@@ -1,11 +1,14 @@
-"""Analyze: a batch with one good and one corrupt file, the server-side size limit, heatmap."""
+"""Analyze: a batch with one good and one corrupt file, the server-side size limit, heatmap,
+and a refusal said in French."""
 
 from __future__ import annotations
 
+from dependency_injector import providers
 from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
+from adapters.imaging.pillow_decoder import PillowImageDecoder
 from domain.users import Role
 from tests.e2e.web.conftest import FakeCore, sign_in
 from tests.fakes import fake_image
@@ -64,3 +67,19 @@ async def test_heatmap_toggle_renders_the_overlay(user: User, core: FakeCore) ->
     await user.should_see(marker="overlay", retries=20)
     overlay = user.find(kind=ui.image, marker="overlay").elements.pop()
     assert overlay.source.startswith("data:image/png;base64,")
+
+
+async def test_refusal_of_a_text_file_is_said_in_french(user: User, core: FakeCore) -> None:
+    # the real decoder, so the message is the one a clinician would get
+    core.container.decoder.override(providers.Object(PillowImageDecoder(max_bytes=64 * 1024)))
+    await core.account("fe@example.org")
+    user.http_client.headers["accept-language"] = "fr-FR,fr;q=0.9"
+    await sign_in(user, "fe@example.org")
+    await user.should_see("Analyser des images échographiques")
+
+    await upload(user, ("notes.png", b"Compte rendu : rien a signaler.\n"))
+
+    await user.should_see("'notes.png' n'est pas une image PNG ou JPEG.", retries=50)
+    await user.should_see("Refusé")
+    await user.should_not_see("is not a PNG")
+    assert not core.db.predictions

@@ -1,12 +1,24 @@
-"""The translation catalogues: complete, with matching placeholders, and language detection."""
+"""The translation catalogues: complete, matching placeholders, language detection, and the
+core's refusals (raised by the real decoder and domain rules) said in the reader's language."""
 
 from __future__ import annotations
 
+import io
 import string
+from collections.abc import Callable
 
 import pytest
+from PIL import Image
 
-from entrypoints.web.i18n import EN, FR, pick_language, translate
+from adapters.imaging.pillow_decoder import MIB, PillowImageDecoder
+from domain.errors import DomainError, ImageTooLarge, NotFound
+from domain.users import (
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    check_password_policy,
+    normalise_email,
+)
+from entrypoints.web.i18n import EN, FR, pick_language, translate, translate_error
 
 pytestmark = [pytest.mark.unit]
 
@@ -40,3 +52,93 @@ def test_translate_fills_values_and_falls_back() -> None:
     assert translate("fr", "history.page", page=1, pages=2, total=3) == "Page 1 sur 2 (3 analyses)"
     assert translate("xx", "nav.history") == "History"
     assert translate("en", "no.such.key") == "no.such.key"
+
+
+def refusal(raiser: Callable[[], object]) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        raiser()
+    return caught.value
+
+
+def kinds(error: DomainError) -> tuple[str, ...]:
+    return tuple(c.__name__ for c in type(error).__mro__ if issubclass(c, DomainError))
+
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
+decoder = PillowImageDecoder(max_bytes=2 * MIB, max_pixels=100 * 100)
+
+
+def png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("raiser", "english", "french"),
+    [
+        (
+            lambda: decoder.decode_sync(b"x" * (2 * MIB + MIB // 2), "big.png"),
+            "'big.png' is 2.5 MB; the limit is 2 MB.",
+            "'big.png' pèse 2,5 Mo ; la limite est de 2 Mo.",
+        ),
+        (
+            lambda: decoder.decode_sync(png(200, 60), "wide.png"),
+            "'wide.png' is 200x60 pixels; the limit is 10,000 pixels.",
+            "'wide.png' mesure 200x60 pixels ; la limite est de 10\u202f000 pixels.",
+        ),
+        (
+            lambda: decoder.decode_sync(b"hello, I am text", "notes.png"),
+            "'notes.png' is not a PNG or JPEG image.",
+            "'notes.png' n'est pas une image PNG ou JPEG.",
+        ),
+        (
+            lambda: decoder.decode_sync(b"", "void.png"),
+            "'void.png' is empty.",
+            "'void.png' est vide.",
+        ),
+        (
+            lambda: decoder.decode_sync(png(50, 50)[:60], "cut.png"),
+            "'cut.png' is damaged or truncated and cannot be decoded (",
+            "'cut.png' est endommagée ou tronquée et ne peut pas être décodée (",
+        ),
+        (
+            lambda: check_password_policy("short", frozenset()),
+            f"Password must be at least {PASSWORD_MIN_LENGTH} characters.",
+            f"Le mot de passe doit comporter au moins {PASSWORD_MIN_LENGTH} caractères.",
+        ),
+        (
+            lambda: check_password_policy("x" * (PASSWORD_MAX_LENGTH + 1), frozenset()),
+            f"Password must be at most {PASSWORD_MAX_LENGTH} characters.",
+            f"Le mot de passe doit comporter au plus {PASSWORD_MAX_LENGTH} caractères.",
+        ),
+        (
+            lambda: check_password_policy("password123", frozenset({"password123"})),
+            "This password is too common; choose another.",
+            "Ce mot de passe est trop courant ; choisissez-en un autre.",
+        ),
+        (
+            lambda: normalise_email("not an email"),
+            "Enter a valid email address.",
+            "Saisissez une adresse e-mail valide.",
+        ),
+    ],
+)
+def test_core_refusals_are_said_by_class_with_their_detail(
+    raiser: Callable[[], object], english: str, french: str
+) -> None:
+    error = refusal(raiser)
+    assert translate_error("en", kinds(error), error.message).startswith(english)
+    assert translate_error("fr", kinds(error), error.message).startswith(french)
+
+
+def test_unknown_messages_fall_back_to_their_class() -> None:
+    odd = ImageTooLarge("'x.png': something the patterns do not know.")
+    assert translate_error("fr", kinds(odd), odd.message) == FR["error.image.too_large"]
+    assert translate_error("en", kinds(odd), odd.message) == f"Not a usable image: {odd.message}"
+    gone = NotFound("No such analysis.")
+    assert translate_error("fr", kinds(gone), gone.message) == FR["error.not_found"]
+    assert (
+        translate_error("fr", ("DatabaseUnavailable", "DomainError"), "down")
+        == FR["error.database_unavailable"]
+    )
