@@ -3,7 +3,9 @@
 Debian's chromium is driven by the PyPI playwright package (`playwright install` cannot
 download browsers here). The server runs as a subprocess on a free loopback port with a
 fresh embedded SQLite data directory and the committed model (a tiny stand-in built with
-onnx.helper when models/breast-cnn.onnx is absent). Any browser console error fails the test.
+onnx.helper when models/breast-cnn.onnx is absent). Any browser console error, or any request
+to a host other than this server, fails the test; the API documentation (Swagger UI from the
+vendored assets at /api/schema) is checked the same way.
 Screenshots go to $BREASTSCAN_SCREENSHOTS (default: the test's temporary directory).
 """
 
@@ -191,3 +193,36 @@ def test_clinician_journey_in_a_real_browser(
             browser.close()
     assert not console_errors, f"browser console errors: {console_errors}"
     assert not elsewhere, f"requests left the server: {elsewhere}"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt: chromium)")
+def test_api_documentation_renders_from_local_assets(server: str, shots: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    console_errors: list[str] = []
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=FLAGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        page.on("request", lambda r: requested.append(r.url))
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(server + "/api/schema")
+            expect(page.locator(".info .title")).to_contain_text("Breastscan API")
+            operations = page.locator(".opblock")
+            expect(operations.first).to_be_visible()
+            assert operations.count() >= 10, operations.count()
+            expect(page.locator(".opblock-summary-path", has_text="/auth/login")).to_be_visible()
+            expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+            page.wait_for_timeout(300)  # let the tag sections finish expanding
+            page.screenshot(path=shots / "07-api-docs.png")
+        finally:
+            browser.close()
+    assert not console_errors, f"browser console errors: {console_errors}"
+    elsewhere = [u for u in requested if not u.startswith((server + "/", "data:"))]
+    assert not elsewhere, f"requests left the server: {elsewhere}"
+    assert server + "/api/schema/openapi.json" in requested
