@@ -2,6 +2,10 @@
 
 Every command drives the same use cases as the API; domain errors become exit codes in
 one place (EXIT_CODES) so scripts can tell a bad image from a missing model.
+
+The composition root and the adapters are imported by the commands that use them, never at
+module level: the parent of a multi-worker `serve --api-only` only supervises its workers and
+would otherwise hold the whole service in memory for nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import getpass
 import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from uuid import UUID
 
-from adapters.persistence.errors import DatabaseUnavailable
 from application.commands import DescribeModel, Predict, RegisterUser, Upload
 from domain.errors import (
     Conflict,
@@ -36,14 +40,10 @@ from domain.errors import (
     UnsupportedImageFormat,
 )
 from domain.users import Role, User
-from entrypoints.container import (
-    Container,
-    StartupError,
-    build_container,
-    check_model_file,
-    shutdown,
-)
 from entrypoints.settings import PREFIX, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # unexpected error
@@ -62,11 +62,15 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (NotAuthenticated, 17),
     (TooManyAttempts, 18),
     (ModelUnavailable, 20),
-    (DatabaseUnavailable, 21),
     (SettingsError, EXIT_CONFIG),
-    (StartupError, EXIT_CONFIG),
     (FileNotFoundError, 15),
     (DomainError, EXIT_FAILURE),
+)
+# Errors of modules imported lazily (module, class, code): such an error can only have been
+# raised once its module is loaded, so they are matched, before EXIT_CODES, only then.
+LAZY_EXIT_CODES: tuple[tuple[str, str, int], ...] = (
+    ("adapters.persistence.errors", "DatabaseUnavailable", 21),
+    ("entrypoints.container", "StartupError", EXIT_CONFIG),
 )
 
 # The local operator running `predict`: decisions are printed, never stored or audited.
@@ -82,10 +86,21 @@ CLI_OPERATOR = User(
 
 
 def exit_code(error: BaseException) -> int:
-    for kind, code in EXIT_CODES:
+    loaded = tuple(
+        (getattr(sys.modules[module], name), code)
+        for module, name, code in LAZY_EXIT_CODES
+        if module in sys.modules
+    )
+    for kind, code in (*loaded, *EXIT_CODES):
         if isinstance(error, kind):
             return code
     return EXIT_FAILURE
+
+
+def _build(settings: Settings) -> Container:
+    from entrypoints.container import build_container
+
+    return build_container(settings)
 
 
 def _message(error: BaseException) -> str:
@@ -99,14 +114,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the web UI at / and the API at /api in one process, or the API alone (--api-only)."""
     import uvicorn
 
-    check_model_file(settings)
-    if settings.resolved_database_url.startswith("sqlite"):
-        # The embedded database belongs to this machine alone: bring it to the latest schema
-        # so one command starts the product. Shared databases are migrated by `migrate`.
-        asyncio.run(_run(cmd_migrate, args, build_container(settings)))
+    if not settings.model_path.is_file():
+        from entrypoints.container import check_model_file
+
+        check_model_file(settings)  # raises StartupError, saying how to get the model
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
+    if settings.resolved_database_url.startswith("sqlite"):
+        # The embedded database belongs to this machine alone: bring it to the latest schema
+        # so one command starts the product. Shared databases are migrated by `migrate`.
+        # A multi-worker parent migrates in a short-lived child, keeping the adapters out of it.
+        if workers > 1:
+            migrated = subprocess.run([sys.executable, "-m", "entrypoints.cli", "migrate"])
+            if migrated.returncode:
+                return migrated.returncode
+        else:
+            asyncio.run(_run(cmd_migrate, args, _build(settings)))
     if not args.api_only:
         if workers > 1:
             print("Several workers need --api-only: the UI is one worker.", file=sys.stderr)
@@ -138,7 +162,7 @@ def api_asgi_app() -> Any:
     """uvicorn factory for the API-only server (each worker builds its own container)."""
     from entrypoints.http import create_api_asgi, create_app
 
-    return create_api_asgi(create_app(build_container(Settings.from_env())))
+    return create_api_asgi(create_app(_build(Settings.from_env())))
 
 
 async def cmd_migrate(_: argparse.Namespace, container: Container) -> int:
@@ -290,6 +314,8 @@ async def _run(
     args: argparse.Namespace,
     container: Container,
 ) -> int:
+    from entrypoints.container import shutdown
+
     try:
         return await handler(args, container)
     finally:
@@ -303,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
         if getattr(args, "sync_handler", None):
             return int(args.sync_handler(args, settings))
-        return asyncio.run(_run(args.handler, args, build_container(settings)))
+        return asyncio.run(_run(args.handler, args, _build(settings)))
     except KeyboardInterrupt:
         return 130
     except Exception as error:

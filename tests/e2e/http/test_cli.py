@@ -137,13 +137,40 @@ def test_the_console_script_runs_predict(env, tmp_path: Path) -> None:
     assert json.loads(done.stdout)[0]["label"] == "malignant"
 
 
-def test_serve_api_only_answers_under_api_and_stops_cleanly(env, tmp_path: Path) -> None:
-    # No `migrate` first: serve brings the embedded SQLite database to head by itself.
+def test_the_cli_module_leaves_the_service_unimported() -> None:
+    # The parent of a multi-worker server imports this module only: no adapters, no container.
+    heavy = ("entrypoints.container", "adapters", "sqlalchemy", "litestar", "onnxruntime", "PIL")
+    probe = (
+        "import json, sys, entrypoints.cli; "
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout) == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_api_only_answers_under_api_and_stops_cleanly(
+    env, tmp_path: Path, workers: str
+) -> None:
+    # No `migrate` first: serve brings the embedded SQLite database to head by itself (in a
+    # child process when several workers share it).
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--api-only", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "entrypoints.cli",
+            "serve",
+            "--api-only",
+            "--port",
+            str(port),
+            "--workers",
+            workers,
+        ],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
