@@ -20,10 +20,10 @@ from adapters.imaging.pillow_decoder import PillowImageDecoder
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from adapters.persistence.engine import create_engine
 from adapters.persistence.health import SqlAlchemyHealthProbe
+from adapters.persistence.login_throttle import SqlAlchemyLoginThrottle
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
-from adapters.security.login_throttle import InMemoryLoginThrottle
 from adapters.security.secrets import load_or_create_secret
 from adapters.storage.filesystem_store import FilesystemImageStore
 from application import use_cases as uc
@@ -92,8 +92,9 @@ class Container(containers.DeclarativeContainer):
         ),
         clock=clock,
     )
-    throttle = providers.Singleton(
-        InMemoryLoginThrottle,
+    throttle = providers.Singleton(  # in the database: one budget across all replicas
+        SqlAlchemyLoginThrottle,
+        engine,
         clock=clock,
         max_failures=settings.provided.login_max_failures,
         base_lockout=providers.Callable(

@@ -132,3 +132,19 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_actor_id_at", "actor_id", "at"),
 )
+
+# Failed sign-in throttling shared by every API process. Keys are SHA-256 digests of the
+# normalised email or the client address (never the raw values); times of recent failures
+# and of checked attempts still awaiting their outcome are space-separated epoch microseconds.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("failures", Text(), nullable=False, server_default=""),
+    Column("pending", Text(), nullable=False, server_default=""),
+    Column("lockouts", Integer(), nullable=False, server_default=text("0")),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("last_failure_at", UtcDateTime(), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=False),  # forgettable after this
+    Index("ix_login_throttle_expires_at", "expires_at"),
+)

@@ -70,10 +70,12 @@ class AuthenticateUseCase:
                 await uow.commit()
                 raise InvalidCredentials(FAILURE_MESSAGE)
 
+            # before this unit of work writes: the throttle commits on its own, and SQLite
+            # lets only one connection write at a time
+            await self._throttle.record_success(key, cmd.client)
             if self._hasher.needs_rehash(user.password_hash):
                 user = user.with_password_hash(await self._hasher.hash(cmd.password))
                 await uow.users.update(user)
-            await self._throttle.record_success(key, cmd.client)
             token = self._tokens.issue(user)
             await uow.audit.record(
                 audit_entry(

@@ -52,7 +52,9 @@ async def migrated_postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngi
 @pytest_asyncio.fixture
 async def postgres_engine(migrated_postgres_engine: AsyncEngine) -> AsyncEngine:
     async with migrated_postgres_engine.begin() as connection:
-        await connection.execute(text("TRUNCATE audit_log, predictions, users CASCADE"))
+        await connection.execute(
+            text("TRUNCATE audit_log, predictions, users, login_throttle CASCADE")
+        )
     return migrated_postgres_engine
 
 

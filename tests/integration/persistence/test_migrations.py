@@ -31,7 +31,7 @@ from tests.integration.persistence.conftest import BACKENDS
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-APP_TABLES = {"users", "predictions", "audit_log"}
+APP_TABLES = {"users", "predictions", "audit_log", "login_throttle"}
 
 
 @pytest_asyncio.fixture
