@@ -117,6 +117,23 @@ def test_a_token_issued_by_replica_a_is_accepted_by_replica_b(
     assert clients["api-b"].get("/api/auth/me", headers=forged).status_code == 401
 
 
+def test_failed_sign_ins_spread_over_replicas_share_one_budget(
+    clients: dict[str, httpx.Client],
+) -> None:
+    """Five wrong passwords, three through A and two through B's two workers, lock the
+    account on every replica: the throttle counts in the database, not per process."""
+    email = f"guess-{uuid4().hex[:8]}@example.org"
+    a, b = clients["api-a"], clients["api-b"]
+    assert a.post("/api/auth/register", json={"email": email, "password": PASSWORD}).is_success
+    wrong = {"email": email, "password": "not the password"}
+    statuses = [c.post("/api/auth/login", json=wrong).status_code for c in (a, b, a, b, a)]
+    assert statuses == [401] * 5
+    for client in (a, b):
+        r = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert r.status_code == 429, r.text
+        assert int(r.headers["retry-after"]) >= 1
+
+
 def test_a_prediction_stored_through_a_is_listed_fetched_and_deleted_through_b(
     clients: dict[str, httpx.Client], account: dict[str, Any], stack: Stack
 ) -> None:

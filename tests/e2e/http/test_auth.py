@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 import uuid
@@ -10,7 +11,10 @@ from typing import Any
 
 import jwt
 import pytest
+from litestar.testing import AsyncTestClient
 
+from entrypoints.container import build_container
+from entrypoints.http import create_app
 from tests.e2e.http.conftest import JWT_SECRET, PASSWORD, Account, Api, ApiFactory
 
 pytestmark = [pytest.mark.e2e]
@@ -209,6 +213,36 @@ async def test_repeated_failures_are_throttled_with_retry_after(make_api: ApiFac
         assert int(r.headers["retry-after"]) >= 1
         assert r.json()["error"] == "too_many_attempts"
         assert r.json()["retry_after"] >= 1
+
+
+async def test_replicas_over_one_database_share_the_sign_in_budget(
+    make_api: ApiFactory,
+) -> None:
+    """A second API process over the same database sees the first one's failures (and, with a
+    stronger Argon2 profile, upgrades the stored hash on sign-in)."""
+    async with make_api() as first:
+        account = await first.account()
+        async with first.container.uow() as uow:
+            before = await uow.users.get_by_email(account.email)
+        settings = dataclasses.replace(first.settings, argon2_time_cost=2)
+        app = create_app(build_container(settings))
+        async with AsyncTestClient(app, root_path="/api", raise_server_exceptions=False) as second:
+            right = {"email": account.email, "password": PASSWORD}
+            r = await second.post("/api/auth/login", json=right)
+            assert r.status_code == 200, r.text
+            async with first.container.uow() as uow:
+                after = await uow.users.get_by_email(account.email)
+            assert before is not None
+            assert after is not None
+            assert after.password_hash != before.password_hash, "rehashed on the second replica"
+
+            wrong = {"email": account.email, "password": "wrong password!"}
+            replicas = [first.client, second, first.client, second, first.client]
+            statuses = [(await c.post("/api/auth/login", json=wrong)).status_code for c in replicas]
+            assert statuses == [401] * 5
+            for client in (first.client, second):
+                r = await client.post("/api/auth/login", json=right)
+                assert r.status_code == 429, "the budget is shared, not per replica"
 
 
 async def test_registration_can_be_closed(make_api: ApiFactory) -> None:
