@@ -16,6 +16,8 @@ PREFIX = "BREASTSCAN_"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PACKAGE_ROOT / "models" / "breast-cnn.onnx"
 MIN_JWT_SECRET_BYTES = 32
+MIN_METRICS_TOKEN_CHARS = 16
+HIDDEN_VARIABLES = frozenset({"JWT_SECRET", "METRICS_TOKEN"})  # never echoed in errors
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 T = TypeVar("T")
@@ -55,6 +57,7 @@ class Settings:
     workers: int = 1
     log_level: str = "info"
     cors_origins: tuple[str, ...] = ()
+    metrics_token: str | None = field(default=None, repr=False)  # None: /api/metrics is off
 
     @property
     def resolved_database_url(self) -> str:
@@ -105,6 +108,7 @@ class Settings:
             workers=env.get("WORKERS", _positive_int, 1),
             log_level=env.get("LOG_LEVEL", _log_level, "info"),
             cors_origins=env.get("CORS_ORIGINS", _csv, ()),
+            metrics_token=env.get("METRICS_TOKEN", _metrics_token, None),
         )
         if settings.database_url and "://" not in settings.database_url:
             env.errors.append(
@@ -130,7 +134,7 @@ class _Reader:
         try:
             return parse(raw.strip())
         except ValueError as exc:
-            shown = "<hidden>" if "SECRET" in name else repr(raw)
+            shown = "<hidden>" if name in HIDDEN_VARIABLES else repr(raw)
             self.errors.append(f"{PREFIX}{name}={shown}: {exc}")
             return default
 
@@ -186,5 +190,15 @@ def _jwt_secret(raw: str) -> str:
         raise ValueError(
             f"must be at least {MIN_JWT_SECRET_BYTES} bytes (256 bits); "
             'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    return raw
+
+
+def _metrics_token(raw: str) -> str:
+    if len(raw) < MIN_METRICS_TOKEN_CHARS:
+        raise ValueError(
+            f"must be at least {MIN_METRICS_TOKEN_CHARS} characters, or unset to disable "
+            '/api/metrics; generate one with: python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"'
         )
     return raw

@@ -2,8 +2,8 @@
 
 `instrument(app, container)` is the one call the app factory makes. It adds:
 
-- `GET /api/metrics` (Prometheus text format). Protected by a bearer token taken from
-  `BREASTSCAN_METRICS_TOKEN`; when that variable is unset the endpoint answers 404, so a
+- `GET /api/metrics` (Prometheus text format). Protected by a bearer token, the setting
+  `metrics_token` (`BREASTSCAN_METRICS_TOKEN`); when it is unset the endpoint answers 404, so a
   deployment exposes nothing unless it chooses to. Multiprocess-safe: with several worker
   processes set `PROMETHEUS_MULTIPROC_DIR` to an empty directory before the server starts
   (the container image does) and every scrape reports the sum over all workers.
@@ -43,10 +43,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from application.ports import Classification, DecodedImage, ModelInfo, TumorClassifier
 from domain.predictions import Assessment
 from entrypoints.container import Container
-from entrypoints.settings import PREFIX, SettingsError
+from entrypoints.settings import PREFIX
 
 METRICS_TOKEN_ENV = PREFIX + "METRICS_TOKEN"
-MIN_METRICS_TOKEN_CHARS = 16
 REQUEST_ID_HEADER = "x-request-id"
 EXPOSITION_MEDIA_TYPE = "text/plain; version=0.0.4"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -202,19 +201,6 @@ def instrument_classifier(container: Container, sink: Metrics) -> None:
         provider.provides, *provider.args, **provider.kwargs
     )
     provider.override(providers.Singleton(InstrumentedTumorClassifier, inner, sink))
-
-
-def metrics_token(environ: dict[str, str] | os._Environ[str] | None = None) -> str | None:
-    """The scrape token, None when metrics are disabled; a short token is a startup error."""
-    raw = (os.environ if environ is None else environ).get(METRICS_TOKEN_ENV, "").strip()
-    if not raw:
-        return None
-    if len(raw) < MIN_METRICS_TOKEN_CHARS:
-        raise SettingsError(
-            f"{METRICS_TOKEN_ENV}: must be at least {MIN_METRICS_TOKEN_CHARS} characters "
-            "(or unset to disable /api/metrics)"
-        )
-    return raw
 
 
 def metrics_handler(sink: Metrics, token: str | None) -> Any:
@@ -424,7 +410,6 @@ def instrument(app: Litestar, container: Container) -> None:
     settings = container.settings()
     configure_logging(settings.log_level)
     sink = metrics()
-    token = metrics_token()
     instrument_classifier(container, sink)
-    app.register(metrics_handler(sink, token))
+    app.register(metrics_handler(sink, settings.metrics_token))
     app.asgi_handler = RequestObserver(app.asgi_handler, sink, container)

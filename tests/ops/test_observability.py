@@ -24,7 +24,6 @@ from entrypoints.http import create_app
 from entrypoints.http.observability import (
     METRICS_TOKEN_ENV,
     configure_logging,
-    metrics_token,
     redact,
 )
 from entrypoints.settings import Settings, SettingsError
@@ -91,10 +90,7 @@ def log_level() -> str:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def observed(
-    tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch, log_level: str
-) -> AsyncIterator[Observed]:
-    monkeypatch.setenv(METRICS_TOKEN_ENV, METRICS_TOKEN)
+async def observed(tmp_path: Path, tiny_model: Path, log_level: str) -> AsyncIterator[Observed]:
     settings = Settings(
         data_dir=tmp_path,
         model_path=tiny_model,
@@ -102,6 +98,7 @@ async def observed(
         argon2_memory_kib=64,
         argon2_time_cost=1,
         log_level=log_level,
+        metrics_token=METRICS_TOKEN,
     )
     await upgrade_to_head(settings.resolved_database_url)
     app = create_app(build_container(settings))
@@ -132,7 +129,7 @@ async def test_metrics_need_the_bearer_token(observed: Observed) -> None:
 async def test_metrics_are_disabled_without_a_configured_token(
     tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(METRICS_TOKEN_ENV, raising=False)
+    monkeypatch.setenv(METRICS_TOKEN_ENV, METRICS_TOKEN)  # the environment is not read here
     settings = Settings(data_dir=tmp_path, model_path=tiny_model, jwt_secret="k" * 48)
     app = create_app(build_container(settings), fail_fast=False)
     async with AsyncTestClient(app, root_path="/api") as client:
@@ -141,9 +138,14 @@ async def test_metrics_are_disabled_without_a_configured_token(
 
 
 def test_a_short_metrics_token_is_a_configuration_error() -> None:
-    with pytest.raises(SettingsError, match=METRICS_TOKEN_ENV):
-        metrics_token({METRICS_TOKEN_ENV: "short"})
-    assert metrics_token({METRICS_TOKEN_ENV: "  "}) is None
+    with pytest.raises(SettingsError, match=METRICS_TOKEN_ENV) as caught:
+        Settings.from_env({METRICS_TOKEN_ENV: "short-secret"})
+    assert "at least 16 characters" in str(caught.value)
+    assert "short-secret" not in str(caught.value), "the token is never echoed"
+    assert Settings.from_env({METRICS_TOKEN_ENV: "  "}).metrics_token is None
+    configured = Settings.from_env({METRICS_TOKEN_ENV: METRICS_TOKEN})
+    assert configured.metrics_token == METRICS_TOKEN
+    assert METRICS_TOKEN not in repr(configured)
 
 
 async def test_requests_are_counted_by_route_template_and_status(observed: Observed) -> None:
