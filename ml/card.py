@@ -53,9 +53,10 @@ def write_model_card(path: Path, result: dict[str, Any], summary: dict[str, Any]
     )
     oof = v.get("oof_at_threshold")
     oof_line = (
-        f" On the {oof['n']} out-of-fold training predictions the same threshold gives "
-        f"sensitivity {oof['sensitivity']:.3f}, specificity {oof['specificity']:.3f}: the "
-        "operating point is not an artefact of the 21 validation cancers."
+        f" On the {oof['n']} out-of-fold training predictions (one member each, not the "
+        f"ensemble) the same threshold gives sensitivity {oof['sensitivity']:.3f}, specificity "
+        f"{oof['specificity']:.3f}; with only 21 validation cancers, expect new-data figures "
+        "somewhere between the two."
         if oof
         else ""
     )
