@@ -503,7 +503,9 @@ class FakeTumorClassifier:
         for image in images:
             expected = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3
             if len(image.model_input) != expected:
-                raise ValueError(f"model input must be {expected} bytes")
+                raise InvalidImage(
+                    f"Decoded image has {len(image.model_input)} bytes, expected {expected}."
+                )
             p = sum(image.model_input) / (255 * len(image.model_input))
             cam = tuple(
                 tuple(p * (r + c) / (2 * (self._cam_size - 1)) for c in range(self._cam_size))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import math
 
+import pytest
+
 from application.ports import DecodedImage, TumorClassifier
+from domain.errors import InvalidImage
 
 SIZE = 128
 
@@ -70,3 +73,8 @@ class TumorClassifierContract:
 
     async def test_empty_batch_gives_no_results(self, tumor_classifier: TumorClassifier) -> None:
         assert await tumor_classifier.classify([]) == []
+
+    async def test_refuses_a_wrongly_sized_input(self, tumor_classifier: TumorClassifier) -> None:
+        short = DecodedImage(b"\x00" * 12, b"", "0" * 64, 2, 2, "PNG")
+        with pytest.raises(InvalidImage):
+            await tumor_classifier.classify([short])
