@@ -6,9 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +15,7 @@ from adapters.persistence.engine import create_engine
 
 # migrations/ sits beside adapters/ both in a checkout and in an installed wheel
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config() -> Config:
@@ -34,7 +34,12 @@ def head_revision() -> str:
 
 
 def read_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    # Read the version table directly: Alembic's MigrationContext logs its set-up at INFO,
+    # which would add two lines to the logs on every readiness probe.
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(revision) if revision is not None else None
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
