@@ -162,3 +162,38 @@ async def postgres_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
 def sqlite_url(tmp_path: Path) -> str:
     """SQLAlchemy URL of a new SQLite file (not yet created) in the test's tmp dir."""
     return f"sqlite+aiosqlite:///{tmp_path / 'breastscan.db'}"
+
+
+# --- CI: every layer must have run, and nothing may be skipped -----------------------------
+
+LAYERS = {
+    "unit": "tests/unit",
+    "contracts on real adapters": "tests/integration",
+    "HTTP end to end": "tests/e2e/http",
+    "UI end to end": "tests/e2e/web",
+    "ML pipeline": "tests/ml",
+    "deployment and operations": "tests/ops",
+}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI, a skipped test or a layer that ran no test fails the run (never a quiet skip)."""
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if not _truthy(os.environ.get("CI")) or reporter is None or exitstatus != 0:
+        return
+    if config.option.markexpr or config.option.keyword:
+        return  # a deliberate subset
+    passed = [report.nodeid for report in reporter.stats.get("passed", [])]
+    skipped = reporter.stats.get("skipped", [])
+    problems = [f"{len(skipped)} test(s) skipped" for _ in skipped[:1]]
+    if config.args in ([], ["tests"], [str(config.rootpath / "tests")]):
+        problems += [
+            f"no {name} test ran ({path})"
+            for name, path in LAYERS.items()
+            if not any(nodeid.startswith(path + "/") for nodeid in passed)
+        ]
+    if problems:
+        reporter.ensure_newline()
+        reporter.write_line("CI=true: " + "; ".join(problems), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
