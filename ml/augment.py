@@ -25,4 +25,8 @@ def build_augmenter(aug: dict[str, Any], seed: int) -> keras.Sequential:
         )
     if aug.get("contrast"):
         steps.append(layers.RandomContrast(aug["contrast"], value_range=(0, 255), seed=seed + 5))
+    if aug.get("noise"):  # additive Gaussian noise, std as a fraction of the 0-255 range
+        steps.append(layers.Rescaling(1.0 / 255.0))
+        steps.append(layers.GaussianNoise(aug["noise"], seed=seed + 6))
+        steps.append(layers.Rescaling(255.0))
     return keras.Sequential(steps, name="augment")

@@ -48,6 +48,15 @@ def class_weights(targets: np.ndarray, mode: str | None) -> dict[int, float] | N
     return {c: float(len(targets) / (2 * counts[c])) for c in (0, 1) if counts[c] > 0}
 
 
+def build_optimizer(
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule, weight_decay: float
+) -> keras.optimizers.Optimizer:
+    """Adam, or AdamW (decoupled weight decay) when weight_decay > 0."""
+    if weight_decay > 0:
+        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    return keras.optimizers.Adam(learning_rate)
+
+
 def make_dataset(
     images: np.ndarray, targets: np.ndarray, batch: int, seed: int, augmenter: keras.Model | None
 ) -> tf.data.Dataset:
@@ -99,8 +108,10 @@ def train_member(
             alpha=tcfg["min_learning_rate"] / tcfg["learning_rate"],
         )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.BinaryCrossentropy(),
+        optimizer=build_optimizer(learning_rate, float(tcfg.get("weight_decay", 0.0))),
+        loss=keras.losses.BinaryCrossentropy(
+            label_smoothing=float(tcfg.get("label_smoothing", 0.0))
+        ),
         metrics=[keras.metrics.AUC(name="auc")],
     )
     augmenter = build_augmenter(cfg["augment"], seed)
