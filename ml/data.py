@@ -66,10 +66,6 @@ def dhash(image: np.ndarray, size: int = 8) -> int:
     return int(sum(1 << i for i, bit in enumerate(bits) if bit))
 
 
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
-
-
 def duplicate_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int, int]]:
     """All (i, j, distance) pairs with i < j whose hashes are within max_distance bits."""
     arr = np.array(hashes, dtype=np.uint64)
