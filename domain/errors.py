@@ -57,3 +57,7 @@ class ImageTooLarge(InvalidImage):
 
 class ModelUnavailable(DomainError):
     """The classifier could not be loaded or run."""
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached or dropped the connection; retrying later may succeed."""

@@ -27,6 +27,7 @@ from uuid import UUID
 from application.commands import DescribeModel, Predict, RegisterUser, Upload
 from domain.errors import (
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     Forbidden,
     ImageTooLarge,
@@ -62,6 +63,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (NotAuthenticated, 17),
     (TooManyAttempts, 18),
     (ModelUnavailable, 20),
+    (DatabaseUnavailable, 21),
     (SettingsError, EXIT_CONFIG),
     (FileNotFoundError, 15),
     (DomainError, EXIT_FAILURE),
@@ -69,7 +71,6 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 # Errors of modules imported lazily (module, class, code): such an error can only have been
 # raised once its module is loaded, so they are matched, before EXIT_CODES, only then.
 LAZY_EXIT_CODES: tuple[tuple[str, str, int], ...] = (
-    ("adapters.persistence.errors", "DatabaseUnavailable", 21),
     ("entrypoints.container", "StartupError", EXIT_CONFIG),
 )
 

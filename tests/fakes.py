@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from adapters.persistence.errors import DatabaseUnavailable
 from application.ports import (
     AuditEntry,
     AuditLog,
@@ -39,6 +38,7 @@ from application.ports import (
 )
 from domain.errors import (
     Conflict,
+    DatabaseUnavailable,
     ImageTooLarge,
     InvalidImage,
     InvalidInput,

@@ -7,14 +7,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
 
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict, DatabaseUnavailable, DomainError
 
-
-class DatabaseUnavailable(DomainError):
-    """The database cannot be reached or dropped the connection; retrying later may succeed.
-
-    Entrypoints map it to 503 Service Unavailable.
-    """
+__all__ = ["DatabaseUnavailable", "is_unavailable", "translate_errors"]
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -10,9 +10,10 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from adapters.persistence.errors import DatabaseUnavailable, is_unavailable
+from adapters.persistence.errors import is_unavailable
 from domain.errors import (
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     Forbidden,
     ImageTooLarge,

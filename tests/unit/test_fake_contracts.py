@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.persistence.errors import DatabaseUnavailable
 from application.ports import HealthProbe, ImageDecoder, TumorClassifier, UnitOfWork
-from domain.errors import ModelUnavailable
+from domain.errors import DatabaseUnavailable, ModelUnavailable
 from tests.contracts.audit_log_contract import AuditLogContract
 from tests.contracts.clock_contract import ClockContract
 from tests.contracts.health_probe_contract import HealthProbeContract

@@ -5,10 +5,10 @@ from __future__ import annotations
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from adapters.persistence.errors import DatabaseUnavailable
 from application.commands import DescribeModel
 from application.ports import HealthProbe
 from application.use_cases import DescribeModelUseCase
+from domain.errors import DatabaseUnavailable
 from entrypoints.http.auth import SECURITY, CurrentUser
 from entrypoints.http.dto import HealthOut, ModelOut, ReadyOut
 
