@@ -26,15 +26,13 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
+from tests.ci import in_ci, truthy, unavailable
+
 logger = logging.getLogger(__name__)
 
 POSTGRES_URL_ENV = "BREASTSCAN_TEST_POSTGRES_URL"
 POSTGRES_EMBEDDED_ENV = "BREASTSCAN_TEST_POSTGRES_EMBEDDED"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _as_asyncpg_dsn(url: str) -> str:
@@ -120,7 +118,7 @@ async def _find_server() -> tuple[PostgresServer | None, str]:
             return PostgresServer(admin, "env"), ""
         # an explicit choice is not silently replaced by another server
         return None, f"{POSTGRES_URL_ENV} does not answer ({problem})"
-    if not _truthy(os.environ.get(POSTGRES_EMBEDDED_ENV)):
+    if not truthy(os.environ.get(POSTGRES_EMBEDDED_ENV)):
         problem = await _answers(LOCAL_POSTGRES)
         if problem is None:
             return PostgresServer(LOCAL_POSTGRES, "local"), ""
@@ -140,10 +138,7 @@ async def postgres_server() -> AsyncIterator[PostgresServer]:
     """A PostgreSQL server for the session, or a skip (a failure under CI)."""
     server, reason = await _find_server()
     if server is None:
-        message = f"PostgreSQL unavailable: {reason}"
-        if _truthy(os.environ.get("CI")):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable(f"PostgreSQL unavailable: {reason}")
     logger.info("PostgreSQL for tests: %s (%s)", server.origin, server.admin_dsn)
     yield server
     for name in list(server.created):  # databases a test forgot to drop
@@ -180,7 +175,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under CI, a skipped test or a layer that ran no test fails the run (never a quiet skip)."""
     config = session.config
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if not _truthy(os.environ.get("CI")) or reporter is None or exitstatus != 0:
+    if not in_ci() or reporter is None or exitstatus != 0:
         return
     if config.option.markexpr or config.option.keyword:
         return  # a deliberate subset

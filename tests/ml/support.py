@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from ml.settings import dataset_path, load_config
+from tests.ci import unavailable
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "breast-cnn.onnx"
 
@@ -22,9 +21,7 @@ def require_shared_data() -> Path:
     path = shared_npz()
     if not path.is_file():
         reason = f"shared dataset not found at {path} (set BREASTSCAN_SHARED_DIR)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
     return path
 
 

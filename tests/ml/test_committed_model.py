@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
+import onnx
 import pytest
 
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from ml.data import load_npz_splits, sha256_file
 from ml.metrics import roc_auc
+from tests.ci import unavailable
 from tests.ml.support import MODEL_PATH, require_shared_data
 
 pytestmark = pytest.mark.integration
@@ -29,14 +30,11 @@ REQUIRED_KEYS = {
 @pytest.fixture(scope="module")
 def classifier() -> OnnxTumorClassifier:
     if not MODEL_PATH.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{MODEL_PATH} is missing")
-        pytest.skip(f"{MODEL_PATH} is missing")
+        unavailable(f"{MODEL_PATH} is missing: run `make train` (see ml/README.md)")
     return OnnxTumorClassifier(MODEL_PATH)
 
 
 def test_contract_and_metadata(classifier: OnnxTumorClassifier) -> None:
-    onnx = pytest.importorskip("onnx")
     model = onnx.load(str(MODEL_PATH))
     assert {o.version for o in model.opset_import if o.domain in ("", "ai.onnx")} == {17}
     assert [i.name for i in model.graph.input] == ["image"]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from PIL import Image
 
+from tests.ci import unavailable
 from tests.ml.support import sample_images
 
 pytestmark = [pytest.mark.ml, pytest.mark.slow]
 
-tf = pytest.importorskip("tensorflow")
-onnx = pytest.importorskip("onnx")
+if importlib.util.find_spec("tensorflow") is None:  # the `ml` extra is optional
+    unavailable("TensorFlow is not installed: pip install -e '.[ml]'", module_level=True)
 
 
 @pytest.fixture(scope="module")

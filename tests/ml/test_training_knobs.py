@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.ci import unavailable
+
 pytestmark = [pytest.mark.ml]
 
-keras = pytest.importorskip("keras")
-pytest.importorskip("tensorflow")
+if importlib.util.find_spec("tensorflow") is None:  # the `ml` extra is optional
+    unavailable("TensorFlow is not installed: pip install -e '.[ml]'", module_level=True)
+
+import keras  # noqa: E402  (only once TensorFlow is known to be there)
 
 
 def test_optimizer_is_adam_without_weight_decay_and_adamw_with_it() -> None:

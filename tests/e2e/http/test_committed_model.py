@@ -5,12 +5,12 @@ Skipped while the model has not been trained yet; under CI (CI=true) its absence
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from entrypoints.settings import DEFAULT_MODEL_PATH
+from tests.ci import unavailable
 from tests.e2e.http.conftest import ApiFactory
 
 pytestmark = [pytest.mark.e2e]
@@ -21,10 +21,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "web" / "samples"
 @pytest.fixture(scope="module")
 def committed_model() -> Path:
     if not DEFAULT_MODEL_PATH.is_file():
-        message = f"{DEFAULT_MODEL_PATH} is missing: run `make train` (see ml/README.md)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable(f"{DEFAULT_MODEL_PATH} is missing: run `make train` (see ml/README.md)")
     return DEFAULT_MODEL_PATH
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci import unavailable
+
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -71,6 +73,8 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing: `make browser-deps` (apt: chromium)")
     """`breastscan serve` in a subprocess with its own data directory; yields the base URL."""
     tmp = tmp_path_factory.mktemp("browser-server")
     port = free_port()
@@ -110,7 +114,6 @@ def shots(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt: chromium)")
 def test_clinician_journey_in_a_real_browser(
     server: str, shots: Path, record_property: pytest.RecordProperty
 ) -> None:
@@ -195,7 +198,6 @@ def test_clinician_journey_in_a_real_browser(
     assert not elsewhere, f"requests left the server: {elsewhere}"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt: chromium)")
 def test_api_documentation_renders_from_local_assets(server: str, shots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -8,15 +8,14 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
-
-from adapters.imaging.preprocessing import MODEL_INPUT_SIZE  # noqa: E402
-from adapters.inference.onnx_classifier import OnnxTumorClassifier  # noqa: E402
-from application.ports import DecodedImage, ModelInfo, TumorClassifier  # noqa: E402
-from domain.errors import InvalidImage, ModelUnavailable  # noqa: E402
+from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
+from adapters.inference.onnx_classifier import OnnxTumorClassifier
+from application.ports import DecodedImage, ModelInfo, TumorClassifier
+from domain.errors import InvalidImage, ModelUnavailable
 
 pytestmark = pytest.mark.integration
 
