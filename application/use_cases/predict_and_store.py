@@ -71,6 +71,11 @@ class PredictAndStoreUseCase:
             if len(results) != len(accepted):
                 raise ModelUnavailable("The model returned fewer results than images.")
             model = self._classifier.model
+            # Images are stored before the transaction opens (file IO never holds a database
+            # write lock) and before the commit: a failed commit leaves an unreferenced file,
+            # never a prediction whose image is missing.
+            for item in accepted:
+                await self._images.put(item.image.sha256, item.image.stored_png)
             async with self._uow as uow:
                 for item, result in zip(accepted, results, strict=True):
                     assessment = assess(result.p_malignant, model)
@@ -84,9 +89,6 @@ class PredictAndStoreUseCase:
                         model_version=assessment.model_version,
                         created_at=self._clock.now(),
                     )
-                    # Stored before the commit: a failed commit leaves an unreferenced file,
-                    # never a prediction whose image is missing.
-                    await self._images.put(item.image.sha256, item.image.stored_png)
                     await uow.predictions.add(prediction, result.cam)
                     await uow.audit.record(
                         audit_entry(
