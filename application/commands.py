@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import CamGrid, IssuedToken
+from domain.lesions import LesionFinding
 from domain.predictions import Assessment, Label, Prediction, Verdict
 from domain.users import Role, User
 
@@ -100,6 +101,7 @@ class Analysis(msgspec.Struct, frozen=True):
     image_sha256: str
     width: int
     height: int
+    lesion: LesionFinding | None = None  # None when the model has no lesion output
 
 
 class PredictAndStore(Command, frozen=True, kw_only=True):
@@ -150,6 +152,13 @@ class GetPredictionImage(Command, frozen=True, kw_only=True):
     prediction_id: UUID
     heatmap: bool = False
     opacity: float = 0.45
+
+
+class GetLesionOverlay(Command, frozen=True, kw_only=True):
+    """The stored image with the outline of the lesion the model found, as PNG."""
+
+    actor: User
+    prediction_id: UUID
 
 
 class ReviewPrediction(Command, frozen=True, kw_only=True):

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
+from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction
 from domain.users import Role, User
 
@@ -195,9 +196,18 @@ class DecodedImage:
     model_input: bytes  # uint8 RGB, MODEL_INPUT_SIZE x MODEL_INPUT_SIZE x 3, row-major
     stored_png: bytes  # orientation applied, metadata stripped, lossless
     sha256: str  # of stored_png: the content address
-    width: int
+    width: int  # of the upload, orientation applied
     height: int
     source_format: str  # "PNG" | "JPEG" | ...
+    # Size of stored_png (the upload may be downscaled for storage); None: same as the upload.
+    stored_width: int | None = None
+    stored_height: int | None = None
+    # Millimetres per stored-image pixel (row, column) when the source says so (DICOM).
+    pixel_spacing_mm: tuple[float, float] | None = None
+
+    @property
+    def stored_size(self) -> tuple[int, int]:
+        return (self.stored_width or self.width, self.stored_height or self.height)
 
 
 @runtime_checkable
@@ -214,6 +224,13 @@ class HeatmapRenderer(Protocol):
     async def render(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes: ...
 
 
+@runtime_checkable
+class LesionRenderer(Protocol):
+    """Draws a lesion finding's outline on a stored image and returns PNG bytes."""
+
+    async def render(self, stored_png: bytes, lesion: LesionFinding) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     version: str
@@ -222,12 +239,17 @@ class ModelInfo:
     input_size: int
     providers: tuple[str, ...]
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # Whether the model outlines lesions (its `lesion` output, from model 2.0), and the
+    # probability at which a pixel counts as lesion (metadata `lesion_threshold`).
+    has_lesion_output: bool = False
+    lesion_threshold: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Classification:
     p_malignant: float
     cam: CamGrid
+    lesion: LesionFinding | None = None  # None when the model has no lesion output
 
 
 @runtime_checkable
@@ -266,6 +288,7 @@ __all__ = [
     "ImageDecoder",
     "ImageStore",
     "IssuedToken",
+    "LesionRenderer",
     "LoginThrottle",
     "ModelInfo",
     "Page",

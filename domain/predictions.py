@@ -9,6 +9,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import Forbidden, InvalidInput
+from domain.lesions import LesionFinding
 from domain.users import User
 
 MAX_NOTE_LENGTH = 2000
@@ -71,6 +72,8 @@ class Prediction:
     model_version: str
     created_at: datetime
     review: Review | None = None
+    # None when the model had no lesion output; otherwise what it outlined (maybe nothing)
+    lesion: LesionFinding | None = None
 
     @property
     def assessment(self) -> Assessment:

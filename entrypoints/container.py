@@ -16,6 +16,7 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.imaging.heatmap import PillowHeatmapRenderer
+from adapters.imaging.lesion_overlay import PillowLesionRenderer
 from adapters.imaging.pillow_decoder import PillowImageDecoder
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from adapters.persistence.engine import create_engine
@@ -108,6 +109,7 @@ class Container(containers.DeclarativeContainer):
         max_concurrency=settings.provided.decode_concurrency,
     )
     heatmap_renderer = providers.Singleton(PillowHeatmapRenderer)
+    lesion_renderer = providers.Singleton(PillowLesionRenderer)
     classifier = providers.Singleton(_classifier, settings)
     image_store = providers.Singleton(
         FilesystemImageStore, providers.Callable(Path, settings.provided.image_dir)
@@ -145,6 +147,9 @@ class Container(containers.DeclarativeContainer):
     get_prediction = providers.Singleton(uc.GetPredictionUseCase, uow, clock)
     get_prediction_image = providers.Singleton(
         uc.GetPredictionImageUseCase, uow, image_store, heatmap_renderer
+    )
+    get_lesion_overlay = providers.Singleton(
+        uc.GetLesionOverlayUseCase, uow, image_store, lesion_renderer
     )
     review_prediction = providers.Singleton(uc.ReviewPredictionUseCase, uow, clock)
     delete_prediction = providers.Singleton(uc.DeletePredictionUseCase, uow, image_store, clock)

@@ -48,6 +48,7 @@ from domain.errors import (
     TooManyAttempts,
     UnsupportedImageFormat,
 )
+from domain.lesions import BoundingBox, LesionFinding
 from domain.predictions import Prediction
 from domain.users import User
 
@@ -477,12 +478,44 @@ class FakeImageDecoder:
         )
 
 
-class FakeTumorClassifier:
-    """P(malignant) = mean pixel intensity / 255: deterministic from the image bytes."""
+def fake_lesion(image: DecodedImage, p: float) -> LesionFinding:
+    """The fake model's lesion: none below p = 0.5, else the middle quarter (by side) of the
+    stored image's centre square, so area_fraction is 1/16."""
+    if p < 0.5:
+        return LesionFinding.none_found(max_probability=p)
+    width, height = image.stored_size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    edge = max(1, side // 4)
+    x, y = left + (side - edge) // 2, top + (side - edge) // 2
+    spacing = image.pixel_spacing_mm
+    return LesionFinding(
+        found=True,
+        area_fraction=1 / 16,
+        max_probability=p,
+        area_mm2=None if spacing is None else side * side / 16 * spacing[0] * spacing[1],
+        bbox=BoundingBox(x, y, edge, edge),
+        outline=((x, y), (x + edge, y), (x + edge, y + edge), (x, y + edge)),
+    )
 
-    def __init__(self, version: str = "fake-1", threshold: float = 0.5, cam_size: int = 4) -> None:
+
+class FakeTumorClassifier:
+    """P(malignant) = mean pixel intensity / 255: deterministic from the image bytes.
+
+    With `lesion` (the default, like model 2.0) each result carries `fake_lesion`'s finding;
+    without it, like model 1.x, none.
+    """
+
+    def __init__(
+        self,
+        version: str = "fake-1",
+        threshold: float = 0.5,
+        cam_size: int = 4,
+        lesion: bool = True,
+    ) -> None:
         self.available = True
         self._cam_size = cam_size
+        self._lesion = lesion
         self._model = ModelInfo(
             version=version,
             threshold=threshold,
@@ -490,6 +523,8 @@ class FakeTumorClassifier:
             input_size=MODEL_INPUT_SIZE,
             providers=("FakeExecutionProvider",),
             metadata={"model_version": version, "threshold": str(threshold), "val_auc": "0.9"},
+            has_lesion_output=lesion,
+            lesion_threshold=0.5 if lesion else None,
         )
 
     @property
@@ -511,7 +546,8 @@ class FakeTumorClassifier:
                 tuple(p * (r + c) / (2 * (self._cam_size - 1)) for c in range(self._cam_size))
                 for r in range(self._cam_size)
             )
-            results.append(Classification(p_malignant=p, cam=cam))
+            lesion = fake_lesion(image, p) if self._lesion else None
+            results.append(Classification(p_malignant=p, cam=cam, lesion=lesion))
         return results
 
 
@@ -526,6 +562,18 @@ class FakeHeatmapRenderer:
         digest = hashlib.sha256(stored_png).hexdigest()
         grid = f"{len(cam)}x{len(cam[0])}"
         return b"\x89PNG\r\n\x1a\n" + f"overlay {digest} {grid} {opacity:.2f}".encode()
+
+
+class FakeLesionRenderer:
+    """Returns PNG-signed bytes naming the image and the box of the outline it was given."""
+
+    async def render(self, stored_png: bytes, lesion: LesionFinding) -> bytes:
+        if not lesion.found or lesion.bbox is None or len(lesion.outline) < 3:
+            raise ValueError("Only a found lesion has an outline to draw.")
+        digest = hashlib.sha256(stored_png).hexdigest()
+        box = lesion.bbox
+        text = f"lesion {digest} {box.x},{box.y} {box.width}x{box.height} {len(lesion.outline)}"
+        return b"\x89PNG\r\n\x1a\n" + text.encode()
 
 
 class FakeImageStore:

@@ -9,6 +9,7 @@ import anyio.to_thread
 import numpy as np
 from PIL import Image
 
+from adapters.imaging.preprocessing import centre_square
 from application.ports import CamGrid
 from domain.errors import InvalidImage
 
@@ -71,16 +72,8 @@ class PillowHeatmapRenderer:
         return buffer.getvalue()
 
     def _base(self, stored_png: bytes) -> Image.Image:
-        try:
-            with Image.open(io.BytesIO(stored_png)) as image:
-                image.load()
-                rgb = image.convert("RGB")
-        except (OSError, SyntaxError, ValueError) as error:
-            raise InvalidImage(f"The stored image cannot be decoded ({error}).") from None
-        # The same centre square as adapters.imaging.preprocessing.preprocess.
-        width, height = rgb.size
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
+        rgb = stored_rgb(stored_png)
+        left, top, side = centre_square(*rgb.size)  # the square preprocess() crops
         square = rgb.crop((left, top, left + side, top + side))
         return square.resize((self.size, self.size), Image.Resampling.BILINEAR)
 
@@ -88,6 +81,16 @@ class PillowHeatmapRenderer:
         grid = Image.fromarray(activation.astype(np.float32))
         resized = grid.resize((self.size, self.size), Image.Resampling.BILINEAR)
         return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def stored_rgb(stored_png: bytes) -> Image.Image:
+    """The stored image as RGB; a stored file that does not decode is InvalidImage."""
+    try:
+        with Image.open(io.BytesIO(stored_png)) as image:
+            image.load()
+            return image.convert("RGB")
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InvalidImage(f"The stored image cannot be decoded ({error}).") from None
 
 
 def _normalised(cam: CamGrid) -> np.ndarray:

@@ -106,6 +106,8 @@ class PillowImageDecoder:
             width=width,
             height=height,
             source_format=source_format,
+            stored_width=stored.width,
+            stored_height=stored.height,
         )
 
     def _sniff(self, data: bytes, name: str) -> str:

@@ -8,13 +8,16 @@ from PIL import Image
 MODEL_INPUT_SIZE = 128
 
 
+def centre_square(width: int, height: int) -> tuple[int, int, int]:
+    """(left, top, side) of the centre square crop the model sees, in image pixels."""
+    side = min(width, height)
+    return (width - side) // 2, (height - side) // 2, side
+
+
 def preprocess(image: Image.Image) -> np.ndarray:
     """Grayscale, centre square crop, Pillow BILINEAR resize, 3 channels: uint8 [128,128,3]."""
     gray = image.convert("L")
-    width, height = gray.size
-    side = min(width, height)
-    left = (width - side) // 2
-    top = (height - side) // 2
+    left, top, side = centre_square(*gray.size)
     square = gray.crop((left, top, left + side, top + side))
     if square.size != (MODEL_INPUT_SIZE, MODEL_INPUT_SIZE):
         square = square.resize((MODEL_INPUT_SIZE, MODEL_INPUT_SIZE), Image.Resampling.BILINEAR)

@@ -2,6 +2,9 @@
 
 One ONNX Runtime session is created at construction and shared; inference runs in worker threads
 behind a small per-event-loop semaphore so the loop never blocks and memory stays bounded.
+From model 2.0 the graph also has a `lesion` output (per-pixel lesion probability on the model
+input); it is read in the same session run and turned into a LesionFinding per image. Older
+models without it still load, and their classifications carry no lesion finding.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from adapters.imaging.lesion import find_lesion
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from application.ports import CamGrid, Classification, DecodedImage, ModelInfo
 from domain.errors import InvalidImage, ModelUnavailable
+from domain.lesions import DEFAULT_LESION_THRESHOLD, LesionFinding
 
 logger = logging.getLogger(__name__)
 
 INPUT_NAME = "image"
 PROB_OUTPUT = "p_malignant"
 CAM_OUTPUT = "cam"
+LESION_OUTPUT = "lesion"
 REQUIRED_METADATA = ("model_version", "threshold", "positive_class")
 
 
@@ -77,13 +83,21 @@ class OnnxTumorClassifier:
         self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
-        self._check_io()
+        self._has_lesion = self._check_io()
+        self._outputs = [PROB_OUTPUT, CAM_OUTPUT] + ([LESION_OUTPUT] if self._has_lesion else [])
         self._metadata = dict(self._session.get_modelmeta().custom_metadata_map)
         self._info = self._read_info()
+        if not self._has_lesion:
+            logger.info(
+                "Model %s has no %r output: predictions carry no lesion finding",
+                self._info.version,
+                LESION_OUTPUT,
+            )
 
     # --- contract ---------------------------------------------------------------------
 
-    def _check_io(self) -> None:
+    def _check_io(self) -> bool:
+        """Refuse a model that breaks the contract; True when it has the `lesion` output."""
         inputs = self._session.get_inputs()
         if len(inputs) != 1 or inputs[0].name != INPUT_NAME:
             raise ModelUnavailable(
@@ -124,6 +138,19 @@ class OnnxTumorClassifier:
             raise ModelUnavailable(
                 f"{self._path}: {CAM_OUTPUT!r} must be [batch,h,w], got {outputs[CAM_OUTPUT].shape}"
             )
+        lesion = outputs.get(LESION_OUTPUT)
+        if lesion is None:
+            return False
+        if (
+            lesion.type != "tensor(float)"
+            or len(lesion.shape) != 3
+            or not all(_is_dynamic(d) or d == MODEL_INPUT_SIZE for d in lesion.shape[1:])
+        ):
+            raise ModelUnavailable(
+                f"{self._path}: {LESION_OUTPUT!r} must be float32 [batch,{MODEL_INPUT_SIZE},"
+                f"{MODEL_INPUT_SIZE}], got {lesion.type} {lesion.shape}"
+            )
+        return True
 
     def _read_info(self) -> ModelInfo:
         missing = [key for key in REQUIRED_METADATA if key not in self._metadata]
@@ -142,7 +169,21 @@ class OnnxTumorClassifier:
             input_size=MODEL_INPUT_SIZE,
             providers=tuple(self._session.get_providers()),
             metadata=dict(self._metadata),
+            has_lesion_output=self._has_lesion,
+            lesion_threshold=self._lesion_threshold() if self._has_lesion else None,
         )
+
+    def _lesion_threshold(self) -> float:
+        raw = self._metadata.get("lesion_threshold")
+        if raw is None:
+            return DEFAULT_LESION_THRESHOLD
+        try:
+            threshold = float(raw)
+        except ValueError:
+            raise ModelUnavailable(f"{self._path}: lesion_threshold is not a number") from None
+        if not 0.0 < threshold < 1.0:
+            raise ModelUnavailable(f"{self._path}: lesion_threshold {threshold} is outside (0, 1)")
+        return threshold
 
     # --- port ------------------------------------------------------------------------
 
@@ -159,8 +200,9 @@ class OnnxTumorClassifier:
     def metadata(self) -> Mapping[str, str]:
         return self._info.metadata
 
-    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Synchronous inference: uint8 [N,128,128,3] -> (p_malignant [N], cam [N,h,w])."""
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Synchronous inference, one session run: uint8 [N,128,128,3] -> (p_malignant [N],
+        cam [N,h,w], lesion [N,128,128] or None when the model has no lesion output)."""
         if (
             batch.dtype != np.uint8
             or batch.ndim != 4
@@ -176,21 +218,43 @@ class OnnxTumorClassifier:
                 f"got {batch.dtype} {batch.shape}"
             )
         try:
-            prob, cam = self._session.run([PROB_OUTPUT, CAM_OUTPUT], {INPUT_NAME: batch})
+            prob, cam, *rest = self._session.run(self._outputs, {INPUT_NAME: batch})
         except Exception as exc:
             raise ModelUnavailable(f"Inference failed: {exc}") from exc
-        return np.asarray(prob, np.float32).reshape(-1), np.asarray(cam, np.float32)
+        lesion = None
+        if rest:
+            lesion = np.asarray(rest[0], np.float32)
+            expected = (len(batch), MODEL_INPUT_SIZE, MODEL_INPUT_SIZE)
+            if lesion.shape != expected:
+                raise ModelUnavailable(
+                    f"The model's {LESION_OUTPUT!r} is {lesion.shape}, expected {expected}."
+                )
+        return np.asarray(prob, np.float32).reshape(-1), np.asarray(cam, np.float32), lesion
 
     async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]:
         if not images:
             return []
         batch = np.stack([self._to_array(image) for image in images])
         async with self._limiter():
-            prob, cam = await asyncio.to_thread(self.run, batch)
+            return await asyncio.to_thread(self._classify_sync, images, batch)
+
+    def _classify_sync(
+        self, images: Sequence[DecodedImage], batch: np.ndarray
+    ) -> list[Classification]:
+        prob, cam, lesion = self.run(batch)
         return [
-            Classification(p_malignant=float(np.clip(p, 0.0, 1.0)), cam=_to_grid(c))
-            for p, c in zip(prob, cam, strict=True)
+            Classification(
+                p_malignant=float(np.clip(p, 0.0, 1.0)),
+                cam=_to_grid(c),
+                lesion=None if lesion is None else self._finding(lesion[i], image),
+            )
+            for i, (image, p, c) in enumerate(zip(images, prob, cam, strict=True))
         ]
+
+    def _finding(self, lesion_map: np.ndarray, image: DecodedImage) -> LesionFinding:
+        width, height = image.stored_size
+        threshold = self._info.lesion_threshold or DEFAULT_LESION_THRESHOLD
+        return find_lesion(lesion_map, width, height, threshold, image.pixel_spacing_mm)
 
     # --- helpers -----------------------------------------------------------------------
 

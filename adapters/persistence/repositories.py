@@ -16,9 +16,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.errors import translate_errors
-from adapters.persistence.tables import audit_log, predictions, users
+from adapters.persistence.tables import audit_log, lesion_findings, predictions, users
 from application.ports import AuditEntry, AuditQuery, CamGrid, Page, PredictionQuery
 from domain.errors import NotFound
+from domain.lesions import BoundingBox, LesionFinding
 from domain.predictions import Label, Prediction, Review, Verdict
 from domain.users import Role, User
 
@@ -156,6 +157,45 @@ def _review_values(review: Review | None) -> dict[str, Any]:
     }
 
 
+def _lesion_values(prediction_id: UUID, lesion: LesionFinding) -> dict[str, Any]:
+    box = lesion.bbox
+    return {
+        "prediction_id": prediction_id,
+        "found": lesion.found,
+        "area_fraction": lesion.area_fraction,
+        "area_mm2": lesion.area_mm2,
+        "max_probability": lesion.max_probability,
+        "bbox_x": box.x if box else None,
+        "bbox_y": box.y if box else None,
+        "bbox_width": box.width if box else None,
+        "bbox_height": box.height if box else None,
+        "outline_json": (
+            json.dumps([list(point) for point in lesion.outline], separators=(",", ":"))
+            if box
+            else None
+        ),
+    }
+
+
+def _to_lesion(row: Row[Any]) -> LesionFinding | None:
+    if row.lesion_found is None:  # no row joined: the model had no lesion output
+        return None
+    box = None
+    if row.lesion_bbox_x is not None:
+        box = BoundingBox(
+            row.lesion_bbox_x, row.lesion_bbox_y, row.lesion_bbox_width, row.lesion_bbox_height
+        )
+    outline = json.loads(row.lesion_outline_json) if row.lesion_outline_json else []
+    return LesionFinding(
+        found=bool(row.lesion_found),
+        area_fraction=row.lesion_area_fraction,
+        max_probability=row.lesion_max_probability,
+        area_mm2=row.lesion_area_mm2,
+        bbox=box,
+        outline=tuple((int(x), int(y)) for x, y in outline),
+    )
+
+
 def _to_prediction(row: Row[Any]) -> Prediction:
     review = None
     if row.review_verdict is not None:
@@ -175,10 +215,22 @@ def _to_prediction(row: Row[Any]) -> Prediction:
         model_version=row.model_version,
         created_at=row.created_at,
         review=review,
+        lesion=_to_lesion(row),
     )
 
 
-_PREDICTION_COLUMNS = [c for c in predictions.c if c.name != "cam_json"]
+# A prediction row with its lesion finding (if any) under `lesion_*` labels; no CAM.
+_PREDICTION_COLUMNS = [
+    *(c for c in predictions.c if c.name != "cam_json"),
+    *(c.label(f"lesion_{c.name}") for c in lesion_findings.c if c.name != "prediction_id"),
+]
+_WITH_LESION = predictions.outerjoin(
+    lesion_findings, lesion_findings.c.prediction_id == predictions.c.id
+)
+
+
+def _select_predictions() -> Select[Any]:
+    return select(*_PREDICTION_COLUMNS).select_from(_WITH_LESION)
 
 
 def _prediction_filters(query: PredictionQuery) -> list[ColumnElement[bool]]:
@@ -205,7 +257,7 @@ def _prediction_filters(query: PredictionQuery) -> list[ColumnElement[bool]]:
 
 
 class SqlAlchemyPredictionRepository(_Repository):
-    """Predictions, their reviews and CAMs in the `predictions` table."""
+    """Predictions, their reviews and CAMs in `predictions`, lesion findings beside them."""
 
     async def add(self, prediction: Prediction, cam: CamGrid | None) -> None:
         values = {
@@ -222,9 +274,15 @@ class SqlAlchemyPredictionRepository(_Repository):
         }
         with translate_errors("This prediction clashes with stored data."):
             await self._session.execute(insert(predictions).values(**values))
+            if prediction.lesion is not None:
+                await self._session.execute(
+                    insert(lesion_findings).values(
+                        **_lesion_values(prediction.id, prediction.lesion)
+                    )
+                )
 
     async def get(self, prediction_id: UUID) -> Prediction | None:
-        statement = select(*_PREDICTION_COLUMNS).where(predictions.c.id == prediction_id)
+        statement = _select_predictions().where(predictions.c.id == prediction_id)
         with translate_errors():
             row = (await self._session.execute(statement)).first()
         return None if row is None else _to_prediction(row)
@@ -248,6 +306,10 @@ class SqlAlchemyPredictionRepository(_Repository):
 
     async def delete(self, prediction_id: UUID) -> None:
         with translate_errors():
+            # the foreign key cascades too; deleting explicitly keeps it independent of PRAGMAs
+            await self._session.execute(
+                delete(lesion_findings).where(lesion_findings.c.prediction_id == prediction_id)
+            )
             await self._session.execute(
                 delete(predictions).where(predictions.c.id == prediction_id)
             )
@@ -255,7 +317,7 @@ class SqlAlchemyPredictionRepository(_Repository):
     async def list(self, query: PredictionQuery) -> Page[Prediction]:
         conditions = _prediction_filters(query)
         page = (
-            select(*_PREDICTION_COLUMNS)
+            _select_predictions()
             .where(*conditions)
             .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
             .offset(query.offset)
@@ -270,7 +332,7 @@ class SqlAlchemyPredictionRepository(_Repository):
     async def all_matching(self, query: PredictionQuery) -> builtins.list[Prediction]:
         """Every prediction the query's filters select, ignoring offset/limit."""
         statement = (
-            select(*_PREDICTION_COLUMNS)
+            _select_predictions()
             .where(*_prediction_filters(query))
             .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
         )

@@ -117,6 +117,39 @@ predictions = Table(
     Index("ix_predictions_image_sha256", "image_sha256"),
 )
 
+# The lesion the model outlined for a prediction (model 2.0 on); no row when the model had
+# no lesion output. Box and outline are in the stored image's pixels; the outline is a JSON
+# list of [x, y] points. Deleted with its prediction.
+lesion_findings = Table(
+    "lesion_findings",
+    metadata,
+    Column(
+        "prediction_id",
+        Uuid(),
+        ForeignKey("predictions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("found", Boolean(), nullable=False),
+    Column("area_fraction", Double(), nullable=False),
+    Column("area_mm2", Double(), nullable=True),
+    Column("max_probability", Double(), nullable=False),
+    Column("bbox_x", Integer(), nullable=True),
+    Column("bbox_y", Integer(), nullable=True),
+    Column("bbox_width", Integer(), nullable=True),
+    Column("bbox_height", Integer(), nullable=True),
+    Column("outline_json", Text(), nullable=True),
+    CheckConstraint("area_fraction >= 0 AND area_fraction <= 1", name="area_fraction_range"),
+    CheckConstraint("max_probability >= 0 AND max_probability <= 1", name="probability_range"),
+    CheckConstraint("area_mm2 IS NULL OR area_mm2 >= 0", name="area_mm2_range"),
+    CheckConstraint(
+        "(bbox_x IS NULL AND bbox_y IS NULL AND bbox_width IS NULL AND bbox_height IS NULL"
+        " AND outline_json IS NULL)"
+        " OR (bbox_x >= 0 AND bbox_y >= 0 AND bbox_width > 0 AND bbox_height > 0"
+        " AND outline_json IS NOT NULL)",
+        name="box_complete",
+    ),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -5,6 +5,7 @@ from application.use_cases.change_role import ChangeRoleUseCase
 from application.use_cases.delete_prediction import DeletePredictionUseCase
 from application.use_cases.describe_model import DescribeModelUseCase
 from application.use_cases.export_predictions import ExportPredictionsUseCase
+from application.use_cases.get_lesion_overlay import GetLesionOverlayUseCase
 from application.use_cases.get_prediction import GetPredictionUseCase
 from application.use_cases.get_prediction_image import GetPredictionImageUseCase
 from application.use_cases.get_statistics import GetStatisticsUseCase
@@ -25,6 +26,7 @@ __all__ = [
     "DeletePredictionUseCase",
     "DescribeModelUseCase",
     "ExportPredictionsUseCase",
+    "GetLesionOverlayUseCase",
     "GetPredictionImageUseCase",
     "GetPredictionUseCase",
     "GetStatisticsUseCase",

@@ -8,6 +8,7 @@ import io
 from application.commands import ExportPredictions
 from application.ports import Clock, UnitOfWork
 from application.use_cases._shared import audit_entry, scoped_query
+from domain.lesions import LesionFinding
 from domain.predictions import Prediction
 
 CSV_HEADER = (
@@ -23,6 +24,13 @@ CSV_HEADER = (
     "review_verdict",
     "review_note",
     "reviewed_at",
+    "lesion_found",
+    "lesion_area_fraction",
+    "lesion_area_mm2",
+    "lesion_bbox_x",
+    "lesion_bbox_y",
+    "lesion_bbox_width",
+    "lesion_bbox_height",
 )
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -30,6 +38,19 @@ _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 def csv_safe(text: str) -> str:
     """Neutralise text a spreadsheet would run as a formula (CSV injection) with a quote."""
     return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+
+
+def _lesion_cells(lesion: LesionFinding | None) -> tuple[str, ...]:
+    """Empty cells when the model had no lesion output; the box only when one was found."""
+    if lesion is None:
+        return ("",) * 7
+    box = lesion.bbox
+    return (
+        "true" if lesion.found else "false",
+        f"{lesion.area_fraction:.6f}",
+        "" if lesion.area_mm2 is None else f"{lesion.area_mm2:.2f}",
+        *((str(box.x), str(box.y), str(box.width), str(box.height)) if box else ("",) * 4),
+    )
 
 
 def _row(p: Prediction) -> tuple[str, ...]:
@@ -47,6 +68,7 @@ def _row(p: Prediction) -> tuple[str, ...]:
         review.verdict.value if review else "",
         csv_safe(review.note) if review else "",
         review.reviewed_at.isoformat() if review else "",
+        *_lesion_cells(p.lesion),
     )
 
 

@@ -28,4 +28,5 @@ class PredictUseCase:
             image_sha256=image.sha256,
             width=image.width,
             height=image.height,
+            lesion=results[0].lesion,
         )

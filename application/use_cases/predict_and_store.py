@@ -88,6 +88,7 @@ class PredictAndStoreUseCase:
                         threshold=assessment.threshold,
                         model_version=assessment.model_version,
                         created_at=self._clock.now(),
+                        lesion=result.lesion,
                     )
                     await uow.predictions.add(prediction, result.cam)
                     await uow.audit.record(

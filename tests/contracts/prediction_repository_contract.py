@@ -10,11 +10,21 @@ import pytest
 
 from application.ports import CamGrid, PredictionQuery, PredictionRepository
 from domain.errors import Conflict, NotFound
+from domain.lesions import BoundingBox, LesionFinding
 from domain.predictions import Label, Prediction, Review, Verdict
 from domain.users import User
 from tests.contracts.user_repository_contract import T0, UowFactory, make_user, store_users
 
 CAM: CamGrid = ((0.0, 0.25, 1.0), (0.125, 0.5, 0.75), (3.0e-7, 0.1, 0.2))
+LESION = LesionFinding(
+    found=True,
+    area_fraction=0.0731201171875,
+    max_probability=0.987654321,
+    area_mm2=123.456789,
+    bbox=BoundingBox(101, 40, 87, 120),
+    outline=((140, 40), (188, 70), (180, 160), (120, 159), (101, 90)),
+)
+NO_LESION = LesionFinding.none_found(max_probability=0.25)
 
 
 def make_prediction(
@@ -27,6 +37,7 @@ def make_prediction(
     image_sha256: str | None = None,
     review: Review | None = None,
     prediction_id: UUID | None = None,
+    lesion: LesionFinding | None = None,
 ) -> Prediction:
     return Prediction(
         id=prediction_id or uuid4(),
@@ -38,6 +49,7 @@ def make_prediction(
         model_version="breast-cnn-test-1",
         created_at=created_at,
         review=review,
+        lesion=lesion,
     )
 
 
@@ -93,6 +105,47 @@ class PredictionRepositoryContract:
             assert await uow.predictions.get_cam(prediction.id) is None
             assert await uow.predictions.get_cam(uuid4()) is None
             assert await uow.predictions.get(uuid4()) is None
+
+    async def test_lesion_findings_read_back_equal_everywhere(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        found = make_prediction(owner, lesion=LESION, created_at=T0 + timedelta(hours=2))
+        without_mm2 = make_prediction(
+            owner, lesion=replace(LESION, area_mm2=None), created_at=T0 + timedelta(hours=1)
+        )
+        nothing = make_prediction(owner, lesion=NO_LESION)
+        no_output = make_prediction(owner, created_at=T0 - timedelta(hours=1))
+        everything = [found, without_mm2, nothing, no_output]
+        await store(uow_factory, *everything, cam=CAM)
+        query = PredictionQuery(owner_id=owner.id)
+        async with uow_factory() as uow:
+            for prediction in everything:
+                assert await uow.predictions.get(prediction.id) == prediction
+            assert (await uow.predictions.list(query)).items == everything
+            assert await uow.predictions.all_matching(query) == everything
+
+    async def test_a_review_keeps_the_lesion_and_delete_removes_it(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        prediction = make_prediction(owner, lesion=LESION)
+        await store(uow_factory, prediction)
+        reviewed = replace(prediction, lesion=None).reviewed(make_review(owner))
+        async with uow_factory() as uow:
+            await uow.predictions.update_review(reviewed)
+            await uow.commit()
+        async with uow_factory() as uow:
+            stored = await uow.predictions.get(prediction.id)
+            assert stored is not None
+            assert stored.lesion == LESION
+            await uow.predictions.delete(prediction.id)
+            await uow.commit()
+        async with uow_factory() as uow:
+            assert await uow.predictions.get(prediction.id) is None
+        await store(uow_factory, prediction)  # the old finding is gone with its prediction
+        async with uow_factory() as uow:
+            again = await uow.predictions.get(prediction.id)
+        assert again is not None
+        assert again.lesion == LESION
 
     async def test_stored_review_reads_back(self, uow_factory: UowFactory, owner: User) -> None:
         prediction = make_prediction(owner, review=make_review(owner, Verdict.DISAGREE, "cyst"))

@@ -9,6 +9,7 @@ import pytest
 
 from application.ports import DecodedImage, TumorClassifier
 from domain.errors import InvalidImage
+from domain.lesions import LesionFinding
 
 SIZE = 128
 
@@ -70,6 +71,27 @@ class TumorClassifierContract:
         second = await tumor_classifier.classify([gradient_image()])
         assert first[0].p_malignant == second[0].p_malignant
         assert first[0].cam == second[0].cam
+        assert first[0].lesion == second[0].lesion
+
+    async def test_lesion_findings_come_with_the_lesion_output_only(
+        self, tumor_classifier: TumorClassifier
+    ) -> None:
+        info = tumor_classifier.model
+        results = await tumor_classifier.classify([flat_image(0), flat_image(255)])
+        if not info.has_lesion_output:
+            assert info.lesion_threshold is None
+            assert [r.lesion for r in results] == [None, None]
+            return
+        assert info.lesion_threshold is not None
+        assert 0.0 < info.lesion_threshold < 1.0
+        for result in results:
+            lesion = result.lesion
+            assert isinstance(lesion, LesionFinding)
+            if lesion.found:
+                assert lesion.bbox is not None
+                assert lesion.bbox.x + lesion.bbox.width <= SIZE
+                assert lesion.bbox.y + lesion.bbox.height <= SIZE
+                assert all(0 <= x <= SIZE and 0 <= y <= SIZE for x, y in lesion.outline)
 
     async def test_empty_batch_gives_no_results(self, tumor_classifier: TumorClassifier) -> None:
         assert await tumor_classifier.classify([]) == []

@@ -14,6 +14,7 @@ from application.use_cases import (
     DeletePredictionUseCase,
     DescribeModelUseCase,
     ExportPredictionsUseCase,
+    GetLesionOverlayUseCase,
     GetPredictionImageUseCase,
     GetPredictionUseCase,
     GetStatisticsUseCase,
@@ -37,6 +38,7 @@ from tests.fakes import (
     FakeHeatmapRenderer,
     FakeImageDecoder,
     FakeImageStore,
+    FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
     FakeTokenService,
@@ -63,6 +65,7 @@ class App:
     classifier: FakeTumorClassifier
     images: FakeImageStore
     renderer: FakeHeatmapRenderer
+    lesion_renderer: FakeLesionRenderer
 
     def __post_init__(self) -> None:
         uow, clock = self.uow, self.clock
@@ -78,6 +81,7 @@ class App:
         self.export = ExportPredictionsUseCase(uow, clock)
         self.get_prediction = GetPredictionUseCase(uow, clock)
         self.get_image = GetPredictionImageUseCase(uow, self.images, self.renderer)
+        self.get_lesion = GetLesionOverlayUseCase(uow, self.images, self.lesion_renderer)
         self.review = ReviewPredictionUseCase(uow, clock)
         self.delete = DeletePredictionUseCase(uow, self.images, clock)
         self.statistics = GetStatisticsUseCase(uow)
@@ -130,4 +134,5 @@ def app() -> App:
         classifier=FakeTumorClassifier(),
         images=FakeImageStore(),
         renderer=FakeHeatmapRenderer(),
+        lesion_renderer=FakeLesionRenderer(),
     )

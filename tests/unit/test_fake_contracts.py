@@ -14,6 +14,7 @@ from tests.contracts.health_probe_contract import HealthProbeContract
 from tests.contracts.heatmap_renderer_contract import HeatmapRendererContract
 from tests.contracts.image_decoder_contract import ImageDecoderContract
 from tests.contracts.image_store_contract import ImageStoreContract
+from tests.contracts.lesion_renderer_contract import LesionRendererContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
@@ -28,6 +29,7 @@ from tests.fakes import (
     FakeHeatmapRenderer,
     FakeImageDecoder,
     FakeImageStore,
+    FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
     FakeTokenService,
@@ -110,6 +112,12 @@ class TestFakeHeatmapRenderer(HeatmapRendererContract):
         return FakeHeatmapRenderer()
 
 
+class TestFakeLesionRenderer(LesionRendererContract):
+    @pytest.fixture
+    def lesion_renderer(self) -> FakeLesionRenderer:
+        return FakeLesionRenderer()
+
+
 @pytest.mark.parametrize(
     ("fake", "port"),
     [
@@ -150,6 +158,12 @@ class TestFakeTumorClassifier(TumorClassifierContract):
     @pytest.fixture
     def tumor_classifier(self) -> FakeTumorClassifier:
         return FakeTumorClassifier()
+
+
+class TestFakeTumorClassifierWithoutLesionOutput(TumorClassifierContract):
+    @pytest.fixture
+    def tumor_classifier(self) -> FakeTumorClassifier:
+        return FakeTumorClassifier(lesion=False)
 
 
 class TestFakeHealthProbe(HealthProbeContract):

@@ -42,6 +42,7 @@ from tests.fakes import (
     FakeHeatmapRenderer,
     FakeImageDecoder,
     FakeImageStore,
+    FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
     FakeTokenService,
@@ -76,6 +77,7 @@ class FakeCore:
             "throttle": FakeLoginThrottle(self.clock, max_failures=3),
             "decoder": FakeImageDecoder(max_bytes=64 * 1024),
             "heatmap_renderer": FakeHeatmapRenderer(),
+            "lesion_renderer": FakeLesionRenderer(),
             "classifier": self.classifier,
             "image_store": self.images,
         }.items():

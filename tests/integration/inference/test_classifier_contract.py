@@ -20,6 +20,12 @@ class TestOnnxTumorClassifierOnTinyModel(TumorClassifierContract):
         return OnnxTumorClassifier(build_tiny_model(tmp_path / "tiny.onnx"))
 
 
+class TestOnnxTumorClassifierOnTinyModelWithoutLesionOutput(TumorClassifierContract):
+    @pytest.fixture
+    def tumor_classifier(self, tmp_path: Path) -> OnnxTumorClassifier:
+        return OnnxTumorClassifier(build_tiny_model(tmp_path / "tiny.onnx", lesion=False))
+
+
 class TestOnnxTumorClassifierOnCommittedModel(TumorClassifierContract):
     @pytest.fixture
     def tumor_classifier(self) -> OnnxTumorClassifier:

@@ -16,6 +16,7 @@ from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from application.ports import DecodedImage, ModelInfo, TumorClassifier
 from domain.errors import InvalidImage, ModelUnavailable
+from domain.lesions import DEFAULT_LESION_THRESHOLD, BoundingBox, LesionFinding
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +36,13 @@ def tiny_model(
     input_type: int = TensorProto.UINT8,
     outputs: tuple[str, ...] = ("p_malignant", "cam"),
     batch: int | str = "batch",
+    lesion: str | None = None,
 ) -> Path:
-    """p = mean pixel / 255 ([N]); cam = 8x8-block means of the first channel ([N,16,16])."""
+    """p = mean pixel / 255 ([N]); cam = 8x8-block means of the first channel ([N,16,16]).
+
+    `lesion`: "pixels" adds a contract `lesion` output, each pixel's brightness / 255
+    ([N,128,128]); "grid" a wrongly shaped one (the CAM, [N,16,16]); "double" a float64 one.
+    """
     nodes = [
         helper.make_node("Cast", ["image"], ["x"], to=TensorProto.FLOAT),
         helper.make_node("Div", ["x", "c255"], ["xs"]),
@@ -62,6 +68,15 @@ def tiny_model(
         graph_outputs.append(
             helper.make_tensor_value_info(outputs[1], TensorProto.FLOAT, ["batch", GRID, GRID])
         )
+    if lesion == "grid":
+        nodes.append(helper.make_node("Identity", [outputs[1]], ["lesion"]))
+        shape, element = ["batch", GRID, GRID], TensorProto.FLOAT
+    elif lesion in ("pixels", "double"):
+        element = TensorProto.DOUBLE if lesion == "double" else TensorProto.FLOAT
+        nodes.append(helper.make_node("Cast", ["gray"], ["lesion"], to=element))
+        shape = ["batch", S, S]
+    if lesion is not None:
+        graph_outputs.append(helper.make_tensor_value_info("lesion", element, shape))
     graph = helper.make_graph(
         nodes,
         "tiny",
@@ -116,7 +131,8 @@ def test_reads_model_info_from_metadata(classifier: OnnxTumorClassifier) -> None
 
 def test_run_returns_probabilities_and_cams(classifier: OnnxTumorClassifier) -> None:
     batch = np.stack([np.full((S, S, 3), v, np.uint8) for v in (0, 51, 255)])
-    p, cam = classifier.run(batch)
+    p, cam, lesion = classifier.run(batch)
+    assert lesion is None  # this model has no lesion output
     assert p.dtype == np.float32
     assert p.shape == (3,)
     np.testing.assert_allclose(p, [0.0, 0.2, 1.0], atol=1e-5)
@@ -194,3 +210,118 @@ def test_unavailable_provider_falls_back_to_cpu_with_a_warning(
         )
     assert classifier.providers == ("CPUExecutionProvider",)
     assert "NoSuchExecutionProvider" in caplog.text
+
+
+# --- the lesion output (model 2.0) -------------------------------------------------------
+
+
+def square_on_black(
+    stored: tuple[int, int], spacing: tuple[float, float] | None = None
+) -> DecodedImage:
+    """A white 32 x 32 square at rows 32-63, columns 64-95 of the model input."""
+    pixels = np.zeros((S, S, 3), np.uint8)
+    pixels[32:64, 64:96] = 255
+    png = f"square-{stored}".encode()
+    return DecodedImage(
+        model_input=pixels.tobytes(),
+        stored_png=png,
+        sha256=hashlib.sha256(png).hexdigest(),
+        width=stored[0] * 2,  # the upload was larger than what is stored
+        height=stored[1] * 2,
+        source_format="PNG",
+        stored_width=stored[0],
+        stored_height=stored[1],
+        pixel_spacing_mm=spacing,
+    )
+
+
+class CountingSession:
+    """The real session, counting its runs."""
+
+    def __init__(self, session: object) -> None:
+        self.session, self.runs = session, 0
+
+    def run(self, *args: object, **kwargs: object) -> object:
+        self.runs += 1
+        return self.session.run(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def lesion_classifier(tmp_path: Path) -> OnnxTumorClassifier:
+    path = tiny_model(tmp_path / "lesion.onnx", lesion="pixels")
+    return OnnxTumorClassifier(path, intra_op_threads=1)
+
+
+def test_model_with_lesion_output_says_so(lesion_classifier: OnnxTumorClassifier) -> None:
+    info = lesion_classifier.model
+    assert info.has_lesion_output is True
+    assert info.lesion_threshold == DEFAULT_LESION_THRESHOLD  # no lesion_threshold metadata
+
+
+def test_model_without_lesion_output_loads_and_says_so(
+    model_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="adapters.inference.onnx_classifier"):
+        classifier = OnnxTumorClassifier(model_path)
+    assert (classifier.model.has_lesion_output, classifier.model.lesion_threshold) == (False, None)
+    assert "no 'lesion' output" in caplog.text
+
+
+def test_lesion_threshold_and_bands_come_from_metadata(tmp_path: Path) -> None:
+    bands = '[{"name": "low", "lower": 0.0, "upper": 0.1, "n_val": 40, "malignancy_rate": 0.02}]'
+    metadata = {**METADATA, "lesion_threshold": "0.35", "likelihood_bands": bands}
+    path = tiny_model(tmp_path / "m.onnx", metadata=metadata, lesion="pixels")
+    info = OnnxTumorClassifier(path).model
+    assert info.lesion_threshold == 0.35
+    assert info.metadata["likelihood_bands"] == bands
+
+
+async def test_lesion_map_becomes_a_finding_on_the_stored_image(
+    lesion_classifier: OnnxTumorClassifier,
+) -> None:
+    counting = CountingSession(lesion_classifier._session)
+    lesion_classifier._session = counting  # type: ignore[assignment]
+    images = [square_on_black((300, 200), spacing=(0.1, 0.2)), decoded(0), decoded(40)]
+    square, black, dim = await lesion_classifier.classify(images)
+    assert counting.runs == 1, "one session run per batch, lesion included"
+    # 128 model pixels span the 200-pixel centre square starting at x = 50: 1.5625 px each
+    assert square.lesion == LesionFinding(
+        found=True,
+        area_fraction=0.0625,
+        max_probability=1.0,
+        area_mm2=0.0625 * 200 * 200 * 0.1 * 0.2,
+        bbox=BoundingBox(150, 50, 50, 50),
+        outline=((150, 50), (200, 50), (200, 100), (150, 100)),
+    )
+    assert black.lesion == LesionFinding.none_found(0.0)
+    assert dim.lesion is not None
+    assert not dim.lesion.found  # 40/255 everywhere: below the threshold
+    assert dim.lesion.max_probability == pytest.approx(40 / 255)
+
+
+def test_run_returns_the_lesion_map(lesion_classifier: OnnxTumorClassifier) -> None:
+    batch = np.stack([np.full((S, S, 3), v, np.uint8) for v in (0, 255)])
+    _, _, lesion = lesion_classifier.run(batch)
+    assert lesion is not None
+    assert lesion.shape == (2, S, S)
+    assert lesion.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lesion": "grid"}, "'lesion' must be float32"),
+        ({"lesion": "double"}, "'lesion' must be float32"),
+        ({"lesion": "pixels", "metadata": {**METADATA, "lesion_threshold": "1"}}, "outside"),
+        (
+            {"lesion": "pixels", "metadata": {**METADATA, "lesion_threshold": "half"}},
+            "lesion_threshold is not a number",
+        ),
+    ],
+)
+def test_lesion_contract_violations_are_refused(
+    tmp_path: Path, kwargs: dict[str, object], message: str
+) -> None:
+    path = tiny_model(tmp_path / "bad.onnx", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ModelUnavailable, match=message):
+        OnnxTumorClassifier(path)
