@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import logging
@@ -227,6 +228,8 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
                 "confidence": round(a.confidence, 6),
                 "threshold": a.threshold,
                 "model_version": a.model_version,
+                # null when the model has no lesion output; box and outline in image pixels
+                "lesion": None if analysis.lesion is None else dataclasses.asdict(analysis.lesion),
             }
         )
     if args.json:
@@ -239,8 +242,22 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
                 print(
                     f"{r['file']}: {r['label']} (P(malignant)={r['probability']:.3f}, "
                     f"threshold {r['threshold']}, model {r['model_version']})"
+                    f"{_lesion_words(r['lesion'])}"
                 )
     return worst
+
+
+def _lesion_words(lesion: object) -> str:
+    if not isinstance(lesion, dict):
+        return ""
+    if not lesion["found"]:
+        return "; no lesion found"
+    box = lesion["bbox"]
+    mm2 = "" if lesion["area_mm2"] is None else f", {lesion['area_mm2']:.1f} mm²"
+    return (
+        f"; lesion {lesion['area_fraction'] * 100:.1f} % of the analysed area{mm2}, "
+        f"box {box['width']}x{box['height']} at ({box['x']}, {box['y']})"
+    )
 
 
 async def cmd_model_info(args: argparse.Namespace, container: Container) -> int:
@@ -251,12 +268,22 @@ async def cmd_model_info(args: argparse.Namespace, container: Container) -> int:
         "positive_class": info.positive_class,
         "input_size": info.input_size,
         "providers": list(info.providers),
+        "has_lesion_output": info.has_lesion_output,
+        "lesion_threshold": info.lesion_threshold,
         "metadata": dict(info.metadata),
     }
     if args.json:
         print(json.dumps(card, indent=2))
     else:
-        for key in ("version", "threshold", "positive_class", "input_size", "providers"):
+        for key in (
+            "version",
+            "threshold",
+            "positive_class",
+            "input_size",
+            "providers",
+            "has_lesion_output",
+            "lesion_threshold",
+        ):
             print(f"{key}: {card[key]}")
         for key, value in sorted(info.metadata.items()):
             print(f"metadata.{key}: {value}")

@@ -47,6 +47,7 @@ USE_CASES = (
     "export_predictions",
     "get_prediction",
     "get_prediction_image",
+    "get_lesion_overlay",
     "review_prediction",
     "delete_prediction",
     "get_statistics",

@@ -10,6 +10,7 @@ import msgspec
 
 from application.commands import Analysis, Session, StoredOutcome
 from application.ports import AuditEntry, ModelInfo, Page
+from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction, Review, Statistics, Verdict
 from domain.users import Role, User
 
@@ -132,6 +133,45 @@ class AuditPageOut(Struct):
 # --- predictions -----------------------------------------------------------------------
 
 
+class BoxOut(Struct):
+    """Bounding box in the stored image's pixels (origin top-left, x right, y down)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class LesionOut(Struct):
+    """The lesion the model outlined: the largest region at or above its lesion threshold.
+
+    `area_fraction` is its share of the analysed centre square of the stored image (the model's
+    input); `area_mm2` is present only when the pixel size is known; `bbox` and `outline`
+    ([x, y] points of a closed polygon) are in stored-image pixels, null/empty when not found.
+    """
+
+    found: bool
+    area_fraction: Probability
+    area_mm2: float | None
+    max_probability: Probability
+    bbox: BoxOut | None
+    outline: list[list[int]]
+
+    @classmethod
+    def of(cls, lesion: LesionFinding | None) -> LesionOut | None:
+        if lesion is None:
+            return None
+        box = lesion.bbox
+        return cls(
+            found=lesion.found,
+            area_fraction=lesion.area_fraction,
+            area_mm2=lesion.area_mm2,
+            max_probability=lesion.max_probability,
+            bbox=BoxOut(x=box.x, y=box.y, width=box.width, height=box.height) if box else None,
+            outline=[[x, y] for x, y in lesion.outline],
+        )
+
+
 class AnalysisOut(Struct):
     """POST /api/predict: the model's answer for one image; nothing is stored."""
 
@@ -145,6 +185,7 @@ class AnalysisOut(Struct):
     width: int
     height: int
     cam: list[list[float]]
+    lesion: LesionOut | None  # null when the model has no lesion output
 
     @classmethod
     def of(cls, analysis: Analysis) -> AnalysisOut:
@@ -160,6 +201,7 @@ class AnalysisOut(Struct):
             width=analysis.width,
             height=analysis.height,
             cam=[list(row) for row in analysis.cam],
+            lesion=LesionOut.of(analysis.lesion),
         )
 
 
@@ -195,9 +237,12 @@ class PredictionOut(Struct):
     review: ReviewOut | None
     image_url: str
     heatmap_url: str
+    lesion: LesionOut | None  # null when the model had no lesion output
+    lesion_url: str | None  # the outline drawn on the image; null when no lesion was found
 
     @classmethod
     def of(cls, p: Prediction) -> PredictionOut:
+        found = p.lesion is not None and p.lesion.found
         return cls(
             id=p.id,
             owner_id=p.owner_id,
@@ -212,6 +257,8 @@ class PredictionOut(Struct):
             review=ReviewOut.of(p.review),
             image_url=f"/api/predictions/{p.id}/image",
             heatmap_url=f"/api/predictions/{p.id}/heatmap",
+            lesion=LesionOut.of(p.lesion),
+            lesion_url=f"/api/predictions/{p.id}/lesion" if found else None,
         )
 
 
@@ -305,7 +352,9 @@ class ModelOut(Struct):
     positive_class: str
     input_size: int
     providers: list[str]
-    metadata: dict[str, str]
+    metadata: dict[str, str]  # includes likelihood_bands (JSON) from model 2.0
+    has_lesion_output: bool
+    lesion_threshold: Probability | None  # null when the model has no lesion output
 
     @classmethod
     def of(cls, info: ModelInfo) -> ModelOut:
@@ -316,6 +365,8 @@ class ModelOut(Struct):
             input_size=info.input_size,
             providers=list(info.providers),
             metadata=dict(info.metadata),
+            has_lesion_output=info.has_lesion_output,
+            lesion_threshold=info.lesion_threshold,
         )
 
 

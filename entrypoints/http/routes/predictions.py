@@ -25,6 +25,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.commands import (
     DeletePrediction,
     ExportPredictions,
+    GetLesionOverlay,
     GetPrediction,
     GetPredictionImage,
     GetStatistics,
@@ -38,6 +39,7 @@ from application.commands import (
 from application.use_cases import (
     DeletePredictionUseCase,
     ExportPredictionsUseCase,
+    GetLesionOverlayUseCase,
     GetPredictionImageUseCase,
     GetPredictionUseCase,
     GetStatisticsUseCase,
@@ -286,6 +288,25 @@ async def get_heatmap(
     return _png(await get_prediction_image(cmd))
 
 
+@get(
+    "/predictions/{prediction_id:uuid}/lesion",
+    summary="The lesion outline overlay",
+    tags=TAGS,
+    security=SECURITY,
+    media_type="image/png",
+    responses={404: ResponseSpec(ErrorBody, description="No such analysis, or no lesion found")},
+)
+async def get_lesion(
+    prediction_id: FromPath[UUID],
+    user: CurrentUser,
+    get_lesion_overlay: NamedDependency[GetLesionOverlayUseCase],
+) -> Response[bytes]:
+    """The stored image with the outline of the lesion the model found, as PNG (404 when the
+    model found none or had no lesion output)."""
+    cmd = GetLesionOverlay(actor=user, prediction_id=prediction_id)
+    return _png(await get_lesion_overlay(cmd))
+
+
 @patch(
     "/predictions/{prediction_id:uuid}/review",
     tags=TAGS,
@@ -378,6 +399,7 @@ HANDLERS = [
     get_one,
     get_image,
     get_heatmap,
+    get_lesion,
     review,
     remove,
     statistics,

@@ -18,7 +18,7 @@ import pytest
 from entrypoints import cli
 from tests import images
 from tests.e2e.http.conftest import PASSWORD
-from tests.e2e.http.images import bright, dark
+from tests.e2e.http.images import block_png, bright, dark
 from tests.e2e.http.tiny_model import VERSION
 
 pytestmark = [pytest.mark.e2e]
@@ -89,6 +89,27 @@ def test_predict_json_per_file_with_exit_code_of_the_failure(env, tmp_path: Path
     assert "ERROR" in capsys.readouterr().out
 
 
+def test_predict_prints_the_lesion_finding(env, tmp_path: Path, capsys) -> None:
+    (tmp_path / "block.png").write_bytes(block_png())
+    (tmp_path / "black.png").write_bytes(dark())
+    files = [str(tmp_path / "block.png"), str(tmp_path / "black.png")]
+    assert cli.main(["predict", *files, "--json"]) == cli.EXIT_OK
+    block, black = (r["lesion"] for r in json.loads(capsys.readouterr().out))
+    assert block["found"] is True
+    assert block["area_fraction"] == pytest.approx(1 / 16, rel=0.1)
+    assert block["area_mm2"] is None
+    assert block["bbox"]["x"] == pytest.approx(100, abs=2)
+    assert block["bbox"]["width"] == pytest.approx(50, abs=2)
+    assert 3 <= len(block["outline"]) <= 64
+    assert all(len(point) == 2 for point in block["outline"])
+    assert (black["found"], black["bbox"], black["outline"]) == (False, None, [])
+
+    assert cli.main(["predict", *files]) == cli.EXIT_OK
+    text = capsys.readouterr().out.splitlines()
+    assert "of the analysed area" in text[0]
+    assert "no lesion found" in text[1]
+
+
 def test_predict_stores_nothing(env, tmp_path: Path) -> None:
     (tmp_path / "white.png").write_bytes(bright())
     assert cli.main(["predict", str(tmp_path / "white.png")]) == 0
@@ -100,6 +121,7 @@ def test_model_info_and_missing_model(env, monkeypatch, tmp_path: Path, capsys) 
     card = json.loads(capsys.readouterr().out)
     assert card["version"] == VERSION
     assert card["metadata"]["positive_class"] == "malignant"
+    assert (card["has_lesion_output"], card["lesion_threshold"]) == (True, 0.5)
 
     missing = tmp_path / "breast-cnn.onnx"
     monkeypatch.setenv("BREASTSCAN_MODEL_PATH", str(missing))
