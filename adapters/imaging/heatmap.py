@@ -42,6 +42,12 @@ def colormap_lut(stops: np.ndarray = _VIRIDIS_STOPS) -> np.ndarray:
 VIRIDIS = colormap_lut()
 
 
+def css_gradient(stops: np.ndarray = _VIRIDIS_STOPS) -> str:
+    """The colour scale as a CSS left-to-right gradient (low to high), for legends."""
+    colours = ", ".join(f"rgb({r:.0f}, {g:.0f}, {b:.0f})" for r, g, b in stops)
+    return f"linear-gradient(to right, {colours})"
+
+
 class PillowHeatmapRenderer:
     """HeatmapRenderer port: CAM normalised to [0, 1], bilinearly upsampled, coloured with
     viridis and blended over the centre square crop the model saw (the crop ``preprocess``

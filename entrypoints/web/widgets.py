@@ -1,4 +1,4 @@
-"""Pieces shared by pages: the result panel (probability, threshold, words, heatmap)."""
+"""Pieces shared by pages: the result panel (probability, threshold, words, heatmap, lesion)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime
 
 from nicegui import ui
 
-from application.commands import GetPredictionImage
+from adapters.imaging.heatmap import css_gradient
+from application.commands import GetLesionOverlay, GetPredictionImage
 from domain.predictions import Label, Prediction
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
@@ -73,13 +74,45 @@ def probability_bar(prediction: Prediction) -> None:
     ).mark("threshold")
 
 
+def lesion_summary(prediction: Prediction) -> None:
+    """The outlined lesion's size in words; nothing when the model has no lesion output."""
+    lesion = prediction.lesion
+    if lesion is None:
+        return
+    if not lesion.found:
+        text = t("result.no_lesion")
+    elif lesion.area_mm2 is None:
+        text = t("result.lesion_area", share=percent(lesion.area_fraction))
+    else:
+        text = t(
+            "result.lesion_area_mm2",
+            share=percent(lesion.area_fraction),
+            mm2=f"{lesion.area_mm2:.1f}",
+        )
+    ui.label(text).classes("text-body2").mark("lesion-area")
+
+
+def heatmap_legend() -> None:
+    """The heatmap's colour scale, low to high attention, in words at both ends."""
+    ui.label(t("result.legend")).classes("text-caption")
+    ui.element("div").classes("w-full h-3 rounded").style(f"background: {css_gradient()}").props(
+        f'role="img" aria-label="{t("result.legend")}: '
+        f'{t("result.legend_low")} → {t("result.legend_high")}"'
+    ).mark("heatmap-legend")
+    with ui.row().classes("w-full justify-between no-wrap"):
+        ui.label(t("result.legend_low")).classes("text-caption")
+        ui.label(t("result.legend_high")).classes("text-caption")
+
+
 def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
-    """Probability, words, model version, and the original side by side with its heatmap."""
+    """Probability, words, model version, lesion size, and the original (optionally with the
+    lesion outline) side by side with its heatmap."""
     verdict_line(prediction)
     probability_bar(prediction)
     ui.label(f"{t('result.model_version')}: {prediction.model_version}").classes(
         "text-caption"
     ).mark("model-version")
+    lesion_summary(prediction)
 
     async def render_overlay() -> None:
         with reported():
@@ -101,8 +134,23 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
         else:
             overlay_box.set_visibility(False)
 
+    async def outline(show: bool) -> None:
+        if not show:
+            original.set_source(png_data_url(original_png))
+            return
+        with reported():
+            png = await web.use_cases.get_lesion_overlay()(
+                GetLesionOverlay(actor=await actor(web), prediction_id=prediction.id)
+            )
+            original.set_source(png_data_url(png))
+            original.props(f'alt="{t("result.outlined")}: {prediction.filename}"')
+
     with ui.row().classes("items-center gap-4 w-full"):
         ui.switch(t("result.heatmap"), on_change=lambda e: toggle(e.value)).mark("heatmap-toggle")
+        if prediction.lesion is not None and prediction.lesion.found:
+            ui.switch(t("result.outline"), on_change=lambda e: outline(e.value)).mark(
+                "outline-toggle"
+            )
         with ui.row().classes("items-center gap-2 grow"):
             ui.label(t("result.opacity")).classes("text-caption")
             opacity = (
@@ -116,9 +164,14 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
     with ui.row().classes("w-full max-w-4xl gap-4 no-wrap"):
         with ui.column().classes("w-1/2 gap-1"):
             ui.label(t("result.original")).classes("text-caption")
-            ui.image(png_data_url(original_png)).classes("w-full rounded").props(
-                f'alt="{t("result.original")}: {prediction.filename}" fit=contain no-transition'
-            ).mark("original")
+            original = (
+                ui.image(png_data_url(original_png))
+                .classes("w-full rounded")
+                .props(
+                    f'alt="{t("result.original")}: {prediction.filename}" fit=contain no-transition'
+                )
+                .mark("original")
+            )
         overlay_box = ui.column().classes("w-1/2 gap-1")
         with overlay_box:
             ui.label(t("result.overlay")).classes("text-caption")
@@ -128,4 +181,5 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
                 .props(f'alt="{t("result.overlay")}" fit=contain no-transition')
                 .mark("overlay")
             )
+            heatmap_legend()
         overlay_box.set_visibility(False)
