@@ -84,17 +84,17 @@ explore: $(VENV)/.dev ## Data exploration: balance, intensities, montage, near-d
 
 preprocess: $(VENV)/.dev ## Ingest a class-folder tree: make preprocess FOLDER=dir [OUT=ml/data/dataset.npz]
 	@test -n "$(FOLDER)" || { echo "usage: make preprocess FOLDER=path/to/{train,val,test}/<class>/ [OUT=...]"; exit 2; }
-	$(BIN)/python -m ml.preprocessing --folder "$(FOLDER)" --out "$${OUT:-ml/data/dataset.npz}"
+	$(BIN)/python -m ml.ingest --folder "$(FOLDER)" --out "$${OUT:-ml/data/dataset.npz}"
 
-train: $(VENV)/.dev ## Train the fold ensemble from ml/config.yaml, then export models/breast-cnn.onnx
+train: $(VENV)/.dev ## Train model 2.0 from ml/config.yaml (log: ml/runs/default/), then export fp32 + int8
 	$(BIN)/python -m ml.train
 	$(BIN)/python -m ml.export
 
-export: $(VENV)/.dev ## Export the last training run to ONNX (+ parity check, threshold, model card)
+export: $(VENV)/.dev ## Export the last run: ONNX fp32 + int8, parity, calibration, threshold, bands, card
 	$(BIN)/python -m ml.export
 
-evaluate: $(VENV)/.dev ## Metrics with bootstrap CIs, ROC and reliability plots (SPLIT=val)
-	$(BIN)/python -m ml.evaluate --split $${SPLIT:-val}
+evaluate: $(VENV)/.dev ## Per-source validation metrics, ROC, reliability, outline montage (MODEL=path)
+	$(BIN)/python -m ml.evaluate --model $${MODEL:-models/breast-cnn.onnx}
 
-ml-bench: $(VENV)/.dev ## Images/s of the exported ONNX model on this CPU
+ml-bench: $(VENV)/.dev ## Single-image latency on one core: model 1.1.0 vs fp32 vs int8, side by side
 	$(BIN)/python -m ml.benchmark

@@ -10,8 +10,10 @@ import numpy as np
 from PIL import Image
 
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
+from ml.settings import Config, data_path
 
 SPLITS = ("train", "val", "test")
+DATA_KEYS = ("busi_npz", "busi_masks", "busbra_npz")
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,71 @@ def stratified_group_folds(
         fold_of[members] = fold
         counts[fold, cls] += len(members)
     return fold_of
+
+
+@dataclass(frozen=True)
+class Source:
+    """One site's images (uint8 [N,128,128,3]), malignant flags [N], lesion masks [N,128,128]."""
+
+    name: str
+    images: np.ndarray
+    malignant: np.ndarray
+    masks: np.ndarray
+    birads: np.ndarray | None = None  # BI-RADS 2/3/4/5 as 0..3 (an auxiliary target), -1 unknown
+
+    def __len__(self) -> int:
+        return int(self.malignant.shape[0])
+
+    @property
+    def birads_index(self) -> np.ndarray:
+        return self.birads if self.birads is not None else np.full(len(self), -1, np.int64)
+
+    def subset(self, keep: np.ndarray) -> Source:
+        return Source(
+            self.name, self.images[keep], self.malignant[keep], self.masks[keep],
+            self.birads_index[keep],
+        )  # fmt: skip
+
+
+def load_busi(
+    npz: str | Path, masks_npz: str | Path, malignant_label: int = 0
+) -> dict[str, Source]:
+    """BUSI (BreastMNIST 128) train and val with their expert lesion masks."""
+    splits = load_npz_splits(npz, malignant_label)
+    with np.load(masks_npz) as masks:
+        return {
+            name: Source(
+                "busi", splits[name].images, splits[name].malignant, masks[f"{name}_masks"]
+            )
+            for name in ("train", "val")
+        }
+
+
+def load_busbra(
+    npz: str | Path, val_folds: int, seed: int, malignant_label: int = 0
+) -> dict[str, Source]:
+    """BUS-BRA split by patient (group_id), label-stratified: fold 0 of val_folds validates.
+
+    BI-RADS at acquisition is kept as an auxiliary training target (never the label)."""
+    with np.load(npz) as data:
+        raw, masks = data["images"], data["masks"]
+        malignant = (data["labels"].reshape(-1) == malignant_label).astype(np.int64)
+        _, groups = np.unique(data["group_id"], return_inverse=True)
+        categories = {"2": 0, "3": 1, "4": 2, "5": 3}
+        raw_birads = data["birads"] if "birads" in data else np.full(len(raw), "")
+        birads = np.array([categories.get(str(b), -1) for b in raw_birads], np.int64)
+    images = np.stack([preprocess_array(img) for img in raw])
+    everything = Source("busbra", images, malignant, masks, birads)
+    fold_of = stratified_group_folds(malignant, groups, val_folds, seed)
+    return {"train": everything.subset(fold_of != 0), "val": everything.subset(fold_of == 0)}
+
+
+def load_sources(cfg: Config) -> dict[str, dict[str, Source]]:
+    """{"train"|"val": {"busi"|"busbra": Source}}."""
+    busi = load_busi(
+        data_path(cfg, "busi_npz"), data_path(cfg, "busi_masks"), cfg.data.malignant_label
+    )
+    busbra = load_busbra(
+        data_path(cfg, "busbra_npz"), cfg.data.busbra_val_folds, cfg.seed, cfg.data.malignant_label
+    )
+    return {split: {"busi": busi[split], "busbra": busbra[split]} for split in ("train", "val")}

@@ -1,17 +1,16 @@
-"""Evaluate the exported ONNX model (through the service adapter) and the Keras ensemble.
+"""Evaluate an exported ONNX model per data source (ONNX Runtime, exactly what the service runs).
 
-On any split of a MedMNIST-style npz or a class-folder dataset: accuracy, precision, recall
-(sensitivity), specificity, F1, ROC AUC with stratified-bootstrap 95% intervals, confusion
-matrix, Brier score, ROC curve, reliability plot and a CAM overlay montage (PNG).
+Per source: AUC with stratified-bootstrap 95% intervals; accuracy, sensitivity, specificity at
+the model's threshold; Brier and ECE; Dice of the `lesion` output on lesion images; the share
+of normal images' area flagged as lesion; for the CAM the pointing game (hottest pixel of the
+upsampled heatmap inside the lesion) and the share of its mass inside the lesion, on malignant
+lesions. Plots: ROC per source, reliability, a montage of outlines + heatmaps.
 
-Usage: python -m ml.evaluate [--split val] [--npz PATH | --folder DIR] [--no-keras]
+Usage: python -m ml.evaluate [--model models/breast-cnn.onnx] [--out ml/reports/evaluate]
+       python -m ml.evaluate --npz other.npz --split test   (a MedMNIST-style npz, no masks)
 """
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
 import json
@@ -19,57 +18,92 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
 
-from adapters.inference.onnx_classifier import OnnxTumorClassifier
-from ml.data import Split, load_npz_splits
-from ml.metrics import roc_curve, summarize
-from ml.settings import dataset_path, load_config, resolve
+from ml.data import Source, load_npz_splits, load_sources
+from ml.metrics import (
+    brier,
+    cam_localisation,
+    dice,
+    expected_calibration_error,
+    roc_curve,
+    summarize,
+    upsample,
+)
+from ml.settings import Config, load_config, resolve
+
+OUTPUTS = ("p_malignant", "cam", "lesion")
 
 
-def onnx_predict(
-    classifier: OnnxTumorClassifier, images: np.ndarray, batch: int = 32
-) -> tuple[np.ndarray, np.ndarray]:
-    """(p_malignant [N], cam [N,h,w]) from the exported model through the service adapter."""
-    out = [classifier.run(images[i : i + batch]) for i in range(0, len(images), batch)]
-    return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+def run_onnx(
+    path: Path, images: np.ndarray, batch: int = 64, threads: int | None = None
+) -> dict[str, np.ndarray]:
+    """Every output of the model ({p_malignant [N], cam [N,h,w], lesion [N,S,S]} when present)."""
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs() if o.name in OUTPUTS]
+    chunks = [
+        session.run(names, {"image": images[i : i + batch]}) for i in range(0, len(images), batch)
+    ]
+    out = {name: np.concatenate([c[k] for c in chunks]) for k, name in enumerate(names)}
+    out["p_malignant"] = out["p_malignant"].reshape(-1)
+    return out
 
 
-def plot_cams(
-    path: Path, images: np.ndarray, y: np.ndarray, p: np.ndarray, cam: np.ndarray, per_row: int = 6
-) -> None:
-    """Most confident malignant and benign cases with their CAM overlaid (shortcut check)."""
+def model_metadata(path: Path) -> dict[str, str]:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def source_metrics(
+    source: Source,
+    outputs: dict[str, np.ndarray],
+    threshold: float,
+    lesion_threshold: float,
+    n_boot: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Classification, calibration, segmentation and CAM figures for one source."""
+    y, p = source.malignant, outputs["p_malignant"].astype(np.float64)
+    metrics = summarize(y, p, threshold, n_boot=n_boot, seed=seed)
+    metrics["ece"] = round(expected_calibration_error(y, p), 4)
+    metrics["brier_value"] = round(brier(y, p), 4)
+    has = source.masks.reshape(len(source), -1).any(axis=1)
+    if "lesion" in outputs and has.any():
+        flagged = outputs["lesion"] >= lesion_threshold
+        metrics["dice"] = round(float(np.mean(dice(flagged[has], source.masks[has]))), 4)
+        metrics["dice_malignant"] = round(
+            float(np.mean(dice(flagged[has & (y == 1)], source.masks[has & (y == 1)]))), 4
+        )
+        metrics["n_lesion_images"] = int(has.sum())
+        if (~has).any():
+            metrics["normal_area_flagged"] = round(float(flagged[~has].mean()), 4)
+            metrics["normal_images_any_flagged"] = round(
+                float(flagged[~has].reshape(int((~has).sum()), -1).any(axis=1).mean()), 4
+            )
+    focus = has & (y == 1)
+    if focus.any():
+        hottest, mass = cam_localisation(outputs["cam"][focus], source.masks[focus])
+        metrics["cam_pointing_malignant"] = round(float(hottest.mean()), 4)
+        metrics["cam_mass_inside_malignant"] = round(float(mass.mean()), 4)
+        metrics["lesion_area_share_malignant"] = round(float(source.masks[focus].mean()), 4)
+        metrics["n_malignant_lesions"] = int(focus.sum())
+    return metrics
+
+
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from PIL import Image
 
-    rows = [np.argsort(-p)[:per_row], np.argsort(p)[:per_row]]
-    fig, axes = plt.subplots(2, per_row, figsize=(per_row * 1.6, 3.6), squeeze=False)
-    size = images.shape[2], images.shape[1]
-    for r, idx in enumerate(rows):
-        for c, i in enumerate(idx):
-            ax = axes[r, c]
-            heat = Image.fromarray(cam[i].astype(np.float32)).resize(
-                size, Image.Resampling.BILINEAR
-            )
-            ax.imshow(images[i, :, :, 0], cmap="gray", vmin=0, vmax=255)
-            ax.imshow(np.asarray(heat), cmap="jet", alpha=0.35, vmin=0, vmax=max(cam.max(), 1e-6))
-            ax.set_title(f"p={p[i]:.2f} y={'M' if y[i] else 'B'}", fontsize=7)
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.suptitle("Top: highest P(malignant); bottom: lowest. CAM overlaid.", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return plt
 
 
 def plot_roc(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     for name, (y, p, auc) in curves.items():
         fpr, tpr, _ = roc_curve(y, p)
@@ -77,121 +111,173 @@ def plot_roc(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray, float]]
     ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
     ax.set_xlabel("1 - specificity")
     ax.set_ylabel("sensitivity")
-    ax.set_title("ROC, malignant vs not")
+    ax.set_title("ROC per source, malignant vs not")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def plot_reliability(path: Path, y: np.ndarray, p: np.ndarray, bins: int = 10) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    edges = np.linspace(0, 1, bins + 1)
-    idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
-    centres, observed, counts = [], [], []
-    for b in range(bins):
-        mask = idx == b
-        if mask.any():
-            centres.append(float(p[mask].mean()))
-            observed.append(float(y[mask].mean()))
-            counts.append(int(mask.sum()))
+def plot_reliability(
+    path: Path, sets: dict[str, tuple[np.ndarray, np.ndarray]], bins: int = 10
+) -> None:
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
-    ax.plot(centres, observed, marker="o")
-    for c, o, n in zip(centres, observed, counts, strict=True):
-        ax.annotate(str(n), (c, o), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel("mean predicted P(malignant)")
+    edges = np.linspace(0, 1, bins + 1)
+    for name, (y, p) in sets.items():
+        idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+        pts = [
+            (p[idx == b].mean(), y[idx == b].mean(), int((idx == b).sum()))
+            for b in range(bins)
+            if (idx == b).any()
+        ]
+        ax.plot([c for c, _, _ in pts], [o for _, o, _ in pts], marker="o", label=name)
+        for c, o, n in pts:
+            ax.annotate(str(n), (c, o), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("mean calibrated P(malignant)")
     ax.set_ylabel("observed fraction malignant")
     ax.set_title("Reliability (bin counts annotated)")
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def load_split(args: argparse.Namespace, cfg: dict[str, Any]) -> Split:
-    if args.folder:
-        from ml.preprocessing import ingest_folder
+def plot_montage(
+    path: Path,
+    source: Source,
+    outputs: dict[str, np.ndarray],
+    lesion_threshold: float,
+    per_row: int = 6,
+) -> None:
+    """Malignant and benign validation cases: expert outline (green), model outline (yellow),
+    heatmap (jet)."""
+    plt = _pyplot()
+    rng = np.random.default_rng(0)
+    y = source.malignant
+    rows = [
+        rng.choice(np.nonzero(y == c)[0], min(per_row, int((y == c).sum())), replace=False)
+        for c in (1, 0)
+    ]
+    size = source.images.shape[1]
+    heat = upsample(np.maximum(outputs["cam"], 0), size)
+    fig, axes = plt.subplots(2, per_row, figsize=(per_row * 1.7, 3.9), squeeze=False)
+    for r, idx in enumerate(rows):
+        for c, i in enumerate(idx):
+            ax = axes[r, c]
+            ax.imshow(source.images[i, :, :, 0], cmap="gray", vmin=0, vmax=255)
+            ax.imshow(heat[i], cmap="jet", alpha=0.3, vmin=0, vmax=max(float(heat[i].max()), 1e-6))
+            if source.masks[i].any():
+                ax.contour(source.masks[i], levels=[0.5], colors="lime", linewidths=0.7)
+            if "lesion" in outputs and (outputs["lesion"][i] >= lesion_threshold).any():
+                ax.contour(
+                    outputs["lesion"][i], levels=[lesion_threshold], colors="yellow", linewidths=0.7
+                )
+            ax.set_title(f"p={outputs['p_malignant'][i]:.2f} {'M' if y[i] else 'B/N'}", fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle(f"{source.name}: expert outline green, model outline yellow, heatmap", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
-        report = ingest_folder(Path(args.folder), min_size=args.min_size)
-        if args.split not in report.splits:
-            raise SystemExit(f"no split {args.split!r} in {args.folder}")
-        return report.splits[args.split]
-    npz = Path(args.npz) if args.npz else dataset_path(cfg)
-    splits = load_npz_splits(npz, cfg["data"]["malignant_label"])
-    if args.split not in splits:
-        raise SystemExit(f"no split {args.split!r} in {npz} (has {sorted(splits)})")
-    return splits[args.split]
 
-
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = load_config(args.config)
-    split = load_split(args, cfg)
-    classifier = OnnxTumorClassifier(resolve(args.model))
-    threshold = args.threshold if args.threshold is not None else classifier.model.threshold
-    y = split.malignant
+def evaluate_model(
+    model: Path, sources: dict[str, Source], out: Path | None, n_boot: int, seed: int = 0
+) -> dict[str, Any]:
+    """Metrics per source (and figures under `out` when given) at the model's own threshold."""
+    meta = model_metadata(model)
+    threshold = float(meta["threshold"])
+    lesion_threshold = float(meta.get("lesion_threshold", "0.5"))
     results: dict[str, Any] = {
-        "split": args.split,
-        "model": str(args.model),
-        "model_version": classifier.model.version,
-        "providers": list(classifier.providers),
+        "model": str(model),
+        "model_version": meta.get("model_version"),
+        "threshold": threshold,
     }
-    p_onnx, cam = onnx_predict(classifier, split.images)
-    results["onnx"] = summarize(y, p_onnx, threshold, n_boot=args.bootstrap)
-    curves = {"ONNX (service adapter)": (y, p_onnx, results["onnx"]["auc"]["value"])}
-    if not args.no_keras and resolve(args.run).joinpath("summary.json").exists():
-        from ml.export import keras_predict, load_members
-
-        p_keras = keras_predict(load_members(resolve(args.run)), split.images)
-        results["keras"] = summarize(y, p_keras, threshold, n_boot=args.bootstrap)
-        results["max_abs_dp_keras_vs_onnx"] = float(np.max(np.abs(p_keras - p_onnx)))
-        curves["Keras ensemble"] = (y, p_keras, results["keras"]["auc"]["value"])
-    out = resolve(args.out) / args.split
-    out.mkdir(parents=True, exist_ok=True)
-    plot_roc(out / "roc.png", curves)
-    plot_reliability(out / "reliability.png", y.astype(float), p_onnx.astype(float))
-    plot_cams(out / "cams.png", split.images, y, p_onnx, cam)
-    np.save(out / "p_onnx.npy", p_onnx)
-    (out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    curves, calib, per_source = {}, {}, {}
+    for name, source in sources.items():
+        outputs = run_onnx(model, source.images)
+        m = source_metrics(source, outputs, threshold, lesion_threshold, n_boot, seed)
+        per_source[name] = m
+        curves[name] = (source.malignant, outputs["p_malignant"], m["auc"]["value"])
+        calib[name] = (source.malignant.astype(float), outputs["p_malignant"].astype(float))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            plot_montage(out / f"montage_{name}.png", source, outputs, lesion_threshold)
+    results["sources"] = per_source
+    if out is not None:
+        plot_roc(out / "roc.png", curves)
+        plot_reliability(out / "reliability.png", calib)
+        (out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results
 
 
-def _line(name: str, m: dict[str, Any]) -> str:
-    parts = [
-        f"{k} {m[k]['value']:.3f} [{m[k]['ci95'][0]:.3f}, {m[k]['ci95'][1]:.3f}]"
-        for k in ("auc", "accuracy", "sensitivity", "specificity", "precision", "f1", "brier")
-    ]
-    cm = m["confusion"]
-    return (
-        f"{name}: n={m['n']} (malignant {m['n_malignant']}) threshold {m['threshold']:.4f}\n  "
-        + "\n  ".join(parts)
-        + f"\n  confusion TP {cm['tp']} FN {cm['fn']} TN {cm['tn']} FP {cm['fp']}"
-    )
+TABLE_COLUMNS = (
+    "source", "n", "AUC [95% CI]", "acc", "sens", "spec", "ECE", "Dice",
+    "normal area flagged", "CAM pointing", "CAM mass in lesion",
+)  # fmt: skip
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """One Markdown row per source, the figures the model issue asks for."""
+    nan = float("nan")
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
+    for name, m in results["sources"].items():
+        auc = m["auc"]
+        cells = [
+            name,
+            str(m["n"]),
+            f"{auc['value']:.3f} [{auc['ci95'][0]:.3f}, {auc['ci95'][1]:.3f}]",
+            *(f"{m[k]['value']:.3f}" for k in ("accuracy", "sensitivity", "specificity")),
+            f"{m['ece']:.3f}",
+            f"{m.get('dice', nan):.3f}",
+            f"{m.get('normal_area_flagged', nan):.4f}",
+            f"{m.get('cam_pointing_malignant', nan):.3f}",
+            f"{m.get('cam_mass_inside_malignant', nan):.3f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def validation_sources(cfg: Config) -> dict[str, Source]:
+    return load_sources(cfg)["val"]
+
+
+def external_source(npz: Path, split: str, malignant_label: int) -> dict[str, Source]:
+    splits = load_npz_splits(npz, malignant_label)
+    if split not in splits:
+        raise SystemExit(f"no split {split!r} in {npz} (has {sorted(splits)})")
+    s = splits[split]
+    masks = np.zeros(s.images.shape[:3], np.uint8)  # no masks: classification figures only
+    return {f"{npz.stem}:{split}": Source(npz.stem, s.images, s.malignant, masks)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default=None)
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--npz", default=None, help="MedMNIST-style npz (default: config path)")
-    parser.add_argument("--folder", default=None, help="class-folder dataset root instead of npz")
-    parser.add_argument("--min-size", type=int, default=32)
     parser.add_argument("--model", default="models/breast-cnn.onnx")
-    parser.add_argument("--run", default="ml/runs/default", help="training run for the Keras side")
-    parser.add_argument("--no-keras", action="store_true", help="evaluate only the ONNX model")
-    parser.add_argument("--threshold", type=float, default=None, help="default: the model's")
+    parser.add_argument(
+        "--npz", default=None, help="a MedMNIST-style npz instead of the validation sources"
+    )
+    parser.add_argument("--split", default="test", help="split of --npz")
     parser.add_argument("--bootstrap", type=int, default=2000)
     parser.add_argument("--out", default="ml/reports/evaluate")
     args = parser.parse_args(argv)
-    results = run(args)
-    print(_line("ONNX via OnnxTumorClassifier", results["onnx"]))
-    if "keras" in results:
-        print(_line("Keras ensemble", results["keras"]))
-        print(f"max |dp| Keras vs ONNX: {results['max_abs_dp_keras_vs_onnx']:.2e}")
-    print(f"figures and metrics.json in {resolve(args.out) / args.split}")
+    cfg = load_config(args.config)
+    sources = (
+        external_source(Path(args.npz), args.split, cfg.data.malignant_label)
+        if args.npz
+        else validation_sources(cfg)
+    )
+    out = resolve(args.out)
+    results = evaluate_model(resolve(args.model), sources, out, args.bootstrap, cfg.seed)
+    print(
+        f"{results['model']} (version {results['model_version']}, "
+        f"threshold {results['threshold']:.4f})"
+    )
+    print(format_table(results))
+    print(f"figures and metrics.json in {out}")
     return 0
 
 

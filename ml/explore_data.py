@@ -184,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     npz = Path(args.npz) if args.npz else dataset_path(cfg)
-    bits = args.bits if args.bits is not None else int(cfg["data"]["dedup_hamming"])
-    summary = run(npz, resolve(args.out), bits, cfg["data"]["malignant_label"])
+    bits = args.bits if args.bits is not None else cfg.data.dedup_hamming
+    summary = run(npz, resolve(args.out), bits, cfg.data.malignant_label)
     print((resolve(args.out) / "summary.md").read_text(encoding="utf-8"))
     _ = summary
     return 0

@@ -1,9 +1,12 @@
-"""Export the trained ensemble to models/breast-cnn.onnx (the service contract) + MODEL_CARD.md.
+"""Export the trained network to models/breast-cnn.onnx (+ the int8 variant and MODEL_CARD.md).
 
-The graph: uint8 image -> float -> [image, mirrored image] -> every fold member -> P(malignant)
-and signed CAM per member -> averaged over mirrors and members -> p_malignant [N], cam = ReLU
-[N,h,w]. Parity with Keras is checked on the real validation images through the service's own
-adapter (fails above 1e-4). The threshold is chosen on validation for the configured goal.
+The graph: uint8 image -> the one network (one pass) -> p_malignant = sigmoid(logit / T),
+cam = ReLU(lesion-weighted CAM) / T, lesion = sigmoid(lesion logits). The temperature T is
+fitted on validation (both sources pooled, NLL); the threshold is the highest that keeps
+sensitivity >= the floor on *each* validation source; the likelihood bands are cut-points on
+the calibrated probability with their validation counts and observed malignancy rates.
+Parity with Keras is checked on the validation images (fails above 1e-4). The int8 QDQ variant
+is static, per-channel, calibrated on training images of both sites.
 
 Usage: python -m ml.export [--run ml/runs/default] [--output models/breast-cnn.onnx]
 """
@@ -12,12 +15,12 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
 import datetime as dt
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,87 +32,90 @@ import tf2onnx
 
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
+from ml.benchmark import compare_latency
 from ml.card import write_model_card
-from ml.data import load_npz_splits, sha256_file
-from ml.metrics import confusion, select_threshold, summarize
-from ml.model import feature_model, head_weights
-from ml.settings import REPO_ROOT, dataset_path, resolve
+from ml.data import DATA_KEYS, Source, load_sources, sha256_file
+from ml.evaluate import evaluate_model, run_onnx
+from ml.metrics import select_threshold
+from ml.settings import config_from_dict, data_path, resolve
+from ml.train import predict
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
+OUTPUTS = ("p_malignant", "cam", "lesion")
 INPUT_CONTRACT = {
     "name": "image",
     "dtype": "uint8",
     "shape": ["batch", MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3],
     "range": "RGB 0-255, scaled inside the graph",
     "preprocessing": "grayscale -> centre square crop -> Pillow BILINEAR resize to 128 -> "
-    "3 channels "
-    "(adapters.imaging.preprocessing.preprocess)",
+    "3 channels (adapters.imaging.preprocessing.preprocess)",
 }
 
 
-def load_members(run_dir: Path) -> list[keras.Model]:
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    return [
-        keras.models.load_model(run_dir / f"member_{m['member']}" / "model.keras")
-        for m in summary["members"]
-    ]
+def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
+    """Temperature minimising the binary NLL of sigmoid(logit / T) (log-spaced search)."""
+    z = np.asarray(logits, np.float64)
+    y = np.asarray(targets, np.float64)
+
+    def nll(t: float) -> float:
+        s = z / t
+        return float(np.mean(np.logaddexp(0.0, s) - y * s))
+
+    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 161))
+    best = float(grid[np.argmin([nll(t) for t in grid])])
+    fine = best * np.exp(np.linspace(-0.03, 0.03, 61))
+    return float(fine[np.argmin([nll(t) for t in fine])])
 
 
-def keras_predict(members: list[keras.Model], images: np.ndarray, batch: int = 64) -> np.ndarray:
-    """Reference P(malignant): Keras forward of image and mirror, averaged over all members."""
-    probs = []
-    for model in members:
-        for flip in (False, True):
-            x = images[:, :, ::-1, :] if flip else images
-            out = [
-                np.asarray(model(x[i : i + batch].astype(np.float32), training=False)).reshape(-1)
-                for i in range(0, len(x), batch)
-            ]
-            probs.append(np.concatenate(out))
-    return np.mean(probs, axis=0)
+def likelihood_bands(cuts: list[float], y: np.ndarray, p: np.ndarray) -> list[dict[str, Any]]:
+    """Bands [lower, upper) on the calibrated probability with validation counts and rates."""
+    edges = [0.0, *cuts, 1.0]
+    names = ["very low", "low", "intermediate", "high", "very high"]
+    if len(edges) - 1 != len(names):
+        names = [f"band {i + 1}" for i in range(len(edges) - 1)]
+    bands = []
+    for i, name in enumerate(names):
+        lower, upper = edges[i], edges[i + 1]
+        inside = (p >= lower) & ((p < upper) if i < len(names) - 1 else (p <= upper))
+        n = int(inside.sum())
+        bands.append(
+            {
+                "name": name,
+                "lower": lower,
+                "upper": upper,
+                "n_val": n,
+                "malignancy_rate": round(float(y[inside].mean()), 4) if n else None,
+            }
+        )
+    return bands
 
 
-def build_serving_function(members: list[keras.Model]) -> tf.types.experimental.GenericFunction:
-    parts = []
-    for model in members:
-        kernel, bias = head_weights(model)
-        parts.append((feature_model(model), np.asarray(kernel[:, 0]), np.asarray(bias[0])))
-
+def build_serving_function(model: keras.Model, temperature: float) -> Any:
     spec = tf.TensorSpec([None, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3], tf.uint8, name="image")
 
     @tf.function(input_signature=[spec])
     def serve(image: tf.Tensor) -> dict[str, tf.Tensor]:
-        n = tf.shape(image)[0]
-        x = tf.cast(image, tf.float32)
-        both = tf.concat([x, tf.reverse(x, axis=[2])], axis=0)
-        probs, cams = [], []
-        for features, kernel_np, bias_np in parts:
-            kernel, bias = tf.constant(kernel_np), tf.constant(bias_np)  # embedded, not captured
-            fmap = features(both, training=False)  # [2N, h, w, C]
-            signed = tf.tensordot(fmap, kernel, axes=[[3], [0]])  # per-location logit share
-            logit = tf.reduce_mean(fmap, axis=[1, 2])
-            logit = tf.tensordot(logit, kernel, axes=[[1], [0]]) + bias  # GAP -> Dense
-            p = tf.sigmoid(logit)
-            probs.append((p[:n] + p[n:]) / 2.0)
-            cams.append((signed[:n] + tf.reverse(signed[n:], axis=[2])) / 2.0)
-        p_malignant = tf.identity(tf.add_n(probs) / len(parts), name="p_malignant")
-        cam = tf.identity(tf.nn.relu(tf.add_n(cams) / len(parts)), name="cam")
-        return {"p_malignant": p_malignant, "cam": cam}
+        inv_t = tf.constant(1.0 / temperature, tf.float32)  # embedded, not a captured input
+        logit, cam, lesion_logit = model(tf.cast(image, tf.float32), training=False)[:3]
+        return {
+            "p_malignant": tf.identity(tf.sigmoid(logit * inv_t), name="p_malignant"),
+            "cam": tf.identity(tf.nn.relu(cam) * inv_t, name="cam"),
+            "lesion": tf.identity(tf.sigmoid(lesion_logit), name="lesion"),
+        }
 
     return serve
 
 
-def convert(members: list[keras.Model]) -> onnx.ModelProto:
-    serve = build_serving_function(members)
+def convert(model: keras.Model, temperature: float) -> onnx.ModelProto:
+    serve = build_serving_function(model, temperature)
     proto, _ = tf2onnx.convert.from_function(
         serve, input_signature=serve.input_signature, opset=OPSET
     )
     graph = proto.graph
-    wanted = {"p_malignant", "cam"}
     for output in graph.output:  # tf2onnx may suffix names (e.g. ":0"); pin the contract names
         base = output.name.split(":")[0]
-        for target in wanted:
+        for target in OUTPUTS:
             if base.endswith(target) and output.name != target:
                 old = output.name
                 for node in graph.node:
@@ -121,39 +127,9 @@ def convert(members: list[keras.Model]) -> onnx.ModelProto:
         if dim and not dim[0].HasField("dim_value"):
             dim[0].dim_param = "batch"
     names = {o.name for o in graph.output}
-    if names != wanted or [i.name for i in graph.input] != ["image"]:
+    if names != set(OUTPUTS) or [i.name for i in graph.input] != ["image"]:
         raise RuntimeError(f"unexpected graph IO: in={[i.name for i in graph.input]} out={names}")
     return proto
-
-
-def oof_operating_point(
-    run_dir: Path, npz: Path, cfg: dict[str, Any], threshold: float
-) -> dict[str, float] | None:
-    """Sensitivity/specificity at the threshold on the out-of-fold training predictions."""
-    if not (run_dir / "oof.npy").exists():
-        return None
-    oof = np.load(run_dir / "oof.npy")
-    y = load_npz_splits(npz, cfg["data"]["malignant_label"])["train"].malignant
-    done = ~np.isnan(oof)
-    cm = confusion(y[done], oof[done], threshold)
-    return {
-        "n": int(done.sum()),
-        "sensitivity": round(cm.sensitivity, 4),
-        "specificity": round(cm.specificity, 4),
-    }
-
-
-def benchmark(output: Path) -> dict[str, Any]:
-    from ml.benchmark import throughput
-
-    threads = min(2, os.cpu_count() or 1)
-    classifier = OnnxTumorClassifier(output, intra_op_threads=threads)
-    rate = throughput(classifier, batch=1, seconds=3.0)
-    return {
-        "images_per_s_batch1": round(rate, 1),
-        "intra_op_threads": threads,
-        "cpu_count": os.cpu_count(),
-    }
 
 
 def set_metadata(proto: onnx.ModelProto, props: dict[str, str]) -> None:
@@ -163,103 +139,190 @@ def set_metadata(proto: onnx.ModelProto, props: dict[str, str]) -> None:
         entry.key, entry.value = key, value
 
 
+def quantize_int8(fp32: Path, output: Path, calibration: np.ndarray) -> None:
+    """Static QDQ int8, per-channel weights, activations calibrated on real training images."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(
+                [{"image": calibration[i : i + 16]} for i in range(0, len(calibration), 16)]
+            )
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(output),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
+        )
+
+
+def calibration_images(train: dict[str, Source], per_source: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    picks = [
+        s.images[rng.choice(len(s), min(per_source, len(s)), replace=False)] for s in train.values()
+    ]
+    return np.concatenate(picks)
+
+
+def _compact(results: dict[str, Any]) -> dict[str, Any]:
+    """Per-source metrics for metadata_props: point values, intervals for the AUC."""
+    out: dict[str, Any] = {}
+    for name, m in results["sources"].items():
+        out[name] = {
+            k: (v["value"] if isinstance(v, dict) and "value" in v else v)
+            for k, v in m.items()
+            if k not in ("confusion", "threshold")
+        }
+        out[name]["auc_ci95"] = m["auc"]["ci95"]
+        out[name]["confusion"] = m["confusion"]
+    return out
+
+
 def run(
-    run_dir: Path, output: Path, card: Path | None, n_boot: int | None = None
+    run_dir: Path,
+    output: Path,
+    card: Path | None,
+    n_boot: int | None = None,
+    int8: bool = True,
+    bench_seconds: float = 3.0,
 ) -> dict[str, Any]:
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    cfg = summary["config"]
-    npz = dataset_path(cfg)
-    if sha256_file(npz) != summary["data"]["sha256"]:
-        raise RuntimeError(f"{npz} differs from the data the run was trained on")
-    val = load_npz_splits(npz, cfg["data"]["malignant_label"])["val"]
-    members = load_members(run_dir)
+    cfg = config_from_dict(summary["config"])
+    for key in DATA_KEYS:
+        if sha256_file(data_path(cfg, key)) != summary["data"][key]["sha256"]:
+            raise RuntimeError(
+                f"{data_path(cfg, key)} differs from the data the run was trained on"
+            )
+    sources = load_sources(cfg)
+    val = sources["val"]
+    model = keras.models.load_model(run_dir / "model.keras")
+    boot = n_boot if n_boot is not None else cfg.eval.bootstrap
 
-    proto = convert(members)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    provisional = {
-        "model_version": cfg["model_version"],
-        "threshold": "0.5",
-        "positive_class": "malignant",
-    }
-    set_metadata(proto, provisional)
+    keras_out = {name: predict(model, s.images) for name, s in val.items()}
+    logits = np.concatenate([keras_out[n][0] for n in val])
+    targets = np.concatenate([s.malignant for s in val.values()])
+    temperature = fit_temperature(logits, targets) if cfg.calibration == "temperature" else 1.0
+
+    proto = convert(model, temperature)
+    set_metadata(
+        proto,
+        {"model_version": cfg.model_version, "threshold": "0.5", "positive_class": "malignant"},
+    )
     onnx.checker.check_model(proto)
+    output.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(proto, str(output))
 
-    # Parity on the real validation images, through the service adapter.
-    classifier = OnnxTumorClassifier(output)
-    p_onnx, cam = classifier.run(val.images)
-    p_keras = keras_predict(members, val.images)
-    max_delta = float(np.max(np.abs(p_onnx - p_keras)))
-    print(f"parity on {len(val)} validation images: max |dp| = {max_delta:.2e}")
+    onnx_out = {name: run_onnx(output, s.images) for name, s in val.items()}
+    max_delta = 0.0
+    for name in val:
+        p_keras = 1.0 / (1.0 + np.exp(-keras_out[name][0] / temperature))
+        max_delta = max(max_delta, float(np.max(np.abs(onnx_out[name]["p_malignant"] - p_keras))))
+        max_delta = max(
+            max_delta, float(np.max(np.abs(onnx_out[name]["lesion"] - keras_out[name][2])))
+        )
+    print(f"parity on {len(targets)} validation images: max |d| = {max_delta:.2e}")
     if max_delta > PARITY_TOLERANCE:
         output.unlink()
         raise SystemExit(f"parity check failed: {max_delta:.2e} > {PARITY_TOLERANCE}")
 
-    tcfg = cfg["threshold"]
-    y_thr, p_thr = val.malignant, p_onnx
-    if tcfg.get("source") == "oof+val" and (run_dir / "oof.npy").exists():
-        train = load_npz_splits(npz, cfg["data"]["malignant_label"])["train"]
-        y_thr = np.concatenate([train.malignant, val.malignant])
-        p_thr = np.concatenate([np.load(run_dir / "oof.npy"), p_onnx])
-    threshold = round(select_threshold(y_thr, p_thr, tcfg["min_sensitivity"]), 6)
-    boot = n_boot if n_boot is not None else int(cfg["eval"]["bootstrap"])
-    metrics = summarize(val.malignant, p_onnx, threshold, n_boot=boot, seed=int(cfg["seed"]))
-    at_half = confusion(val.malignant, p_onnx, 0.5)
-    metrics["at_0.5"] = {
-        "accuracy": round(at_half.accuracy, 4),
-        "sensitivity": round(at_half.sensitivity, 4),
-        "specificity": round(at_half.specificity, 4),
+    floor = cfg.threshold.min_sensitivity
+    per_source_thr = {
+        name: select_threshold(s.malignant, onnx_out[name]["p_malignant"], floor)
+        for name, s in val.items()
     }
-    oof_point = oof_operating_point(run_dir, npz, cfg, threshold)
-    if oof_point:
-        metrics["oof_at_threshold"] = oof_point
-    goal = (
-        f"highest specificity at sensitivity >= {tcfg['min_sensitivity']:.2f} "
-        f"on {tcfg.get('source', 'val')}"
-    )
+    threshold = round(min(per_source_thr.values()), 6)
+    p_all = np.concatenate([onnx_out[n]["p_malignant"] for n in val])
+    bands = likelihood_bands(list(cfg.bands), targets, p_all)
+
     props = {
-        "model_version": cfg["model_version"],
+        "model_version": cfg.model_version,
         "threshold": f"{threshold:.6f}",
-        "threshold_goal": goal,
+        "threshold_goal": f"highest threshold with sensitivity >= {floor:.2f} on each validation "
+        f"source (per source: {json.dumps({k: round(v, 6) for k, v in per_source_thr.items()})})",
         "positive_class": "malignant",
-        "label_mapping": "p_malignant = P(BUSI malignant); MedMNIST label 0 = malignant, "
-        "1 = normal/benign",
+        "label_mapping": "p_malignant = P(malignant); dataset label 0 = malignant (BUSI, BUS-BRA)",
         "input_contract": json.dumps(INPUT_CONTRACT),
         "outputs": json.dumps(
             {
-                "p_malignant": "float32 [batch], probability of malignancy",
-                "cam": f"float32 [batch,{cam.shape[1]},{cam.shape[2]}], non-negative CAM for "
-                "malignancy on the last conv grid (flip- and member-averaged)",
+                "p_malignant": "float32 [batch], calibrated probability of malignancy "
+                "(temperature)",
+                "cam": "float32 [batch,h,w], non-negative lesion-weighted CAM on the last "
+                "encoder grid: "
+                "each cell's share of the malignancy logit",
+                "lesion": f"float32 [batch,{MODEL_INPUT_SIZE},{MODEL_INPUT_SIZE}], "
+                "per-pixel lesion probability",
             }
         ),
-        "training_data_sha256": summary["data"]["sha256"],
-        "training_data": f"{Path(summary['data']['path']).name} train={summary['data']['train']} "
-        f"val={summary['data']['val']}",
-        "validation_metrics": json.dumps(metrics),
-        "cv_oof_auc": f"{summary.get('cv_oof_auc', float('nan')):.4f}",
-        "ensemble": f"{len(members)} fold members x horizontal-flip TTA, probabilities averaged",
+        "calibration": json.dumps(
+            {"method": cfg.calibration, "temperature": round(temperature, 6)}
+        ),
+        "likelihood_bands": json.dumps(bands),
+        "lesion_threshold": str(cfg.lesion_threshold),
+        "training_data_sha256": json.dumps({k: summary["data"][k]["sha256"] for k in DATA_KEYS}),
+        "training_data": json.dumps(summary["counts"]),
+        "passes_per_image": "1",
         "seed": str(summary["seed"]),
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "framework": f"tensorflow {tf.__version__}, keras {keras.__version__}, "
         f"tf2onnx {tf2onnx.__version__}, opset {OPSET}",
     }
+    set_metadata(proto, {**props, "validation_metrics": "{}"})
+    onnx.save(proto, str(output))
+    fp32 = evaluate_model(output, val, run_dir / "evaluate", boot, cfg.seed)
+    props["validation_metrics"] = json.dumps(_compact(fp32))
     set_metadata(proto, props)
     onnx.save(proto, str(output))
-    OnnxTumorClassifier(output)  # re-validate the final file against the contract
+    OnnxTumorClassifier(output)  # the service's adapter accepts the final file
 
-    result = {
+    result: dict[str, Any] = {
         "output": str(output),
         "size_bytes": output.stat().st_size,
-        "parity_max_dp": max_delta,
+        "parity_max_abs": max_delta,
+        "temperature": temperature,
         "threshold": threshold,
-        "validation": metrics,
-        "cv_oof_auc": summary.get("cv_oof_auc"),
+        "threshold_per_source": per_source_thr,
+        "bands": bands,
+        "validation": fp32["sources"],
         "train_wall_seconds": summary["wall_seconds"],
-        "cam_shape": list(cam.shape[1:]),
-        "members": summary["members"],
+        "params": summary["params"],
+        "counts": summary["counts"],
         "metadata": props,
     }
-    result["throughput"] = benchmark(output)
+    models = {"fp32": output}
+    if int8:
+        int8_path = output.with_suffix(".int8.onnx")
+        quantize_int8(output, int8_path, calibration_images(sources["train"], 128, cfg.seed))
+        q = onnx.load(str(int8_path))
+        set_metadata(
+            q,
+            {**props, "variant": "int8 static QDQ, per-channel, calibrated on 256 training images"},
+        )
+        onnx.save(q, str(int8_path))
+        q8 = evaluate_model(int8_path, val, run_dir / "evaluate_int8", boot, cfg.seed)
+        result["int8"] = {
+            "output": str(int8_path),
+            "size_bytes": int8_path.stat().st_size,
+            "validation": q8["sources"],
+        }
+        models["int8"] = int8_path
+    result["latency"] = compare_latency(models, seconds=bench_seconds)
     (run_dir / "export.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     if card is not None:
         write_model_card(card, result, summary)
@@ -272,33 +335,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="models/breast-cnn.onnx")
     parser.add_argument("--card", default="models/MODEL_CARD.md", help="'' to skip the card")
     parser.add_argument("--bootstrap", type=int, default=None, help="bootstrap resamples")
+    parser.add_argument("--no-int8", action="store_true", help="skip the int8 variant")
     args = parser.parse_args(argv)
     result = run(
         resolve(args.run),
         resolve(args.output),
         resolve(args.card) if args.card else None,
         args.bootstrap,
+        int8=not args.no_int8,
     )
-    v = result["validation"]
+    from ml.evaluate import format_table
+
     print(
         json.dumps(
-            {
-                "output": result["output"],
-                "size_bytes": result["size_bytes"],
-                "threshold": result["threshold"],
-                "auc": v["auc"],
-                "accuracy": v["accuracy"],
-                "sensitivity": v["sensitivity"],
-                "specificity": v["specificity"],
-                "cv_oof_auc": result["cv_oof_auc"],
-            },
-            indent=2,
+            {k: result[k] for k in ("output", "size_bytes", "temperature", "threshold")}, indent=2
         )
     )
+    print(format_table({"sources": result["validation"]}))
+    if "int8" in result:
+        print("int8:")
+        print(format_table({"sources": result["int8"]["validation"]}))
+    print(json.dumps(result["latency"], indent=2))
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-_ = REPO_ROOT

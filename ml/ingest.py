@@ -10,7 +10,7 @@ conflict). Near-duplicates (dHash) are reported, and dropped with --drop-near-du
 Output: a MedMNIST-style npz (grayscale uint8 [N,128,128], labels 0 = malignant, 1 = not, as in
 BreastMNIST) that `ml.train --set data.npz=...` accepts, plus a JSON report.
 
-Usage: python -m ml.preprocessing (--folder DIR | --npz FILE) --out ml/data/dataset.npz
+Usage: python -m ml.ingest (--folder DIR | --npz FILE) --out ml/data/dataset.npz
        [--split 0.8,0.1,0.1] [--balance none|oversample] [--min-size 32] [--seed 42]
 """
 
@@ -77,7 +77,9 @@ def _load_image(path: Path, min_size: int) -> tuple[np.ndarray | None, str | Non
             if mode.startswith("I;16"):
                 arr = np.asarray(img, dtype=np.float64)
                 peak = arr.max() or 1.0
-                img = Image.fromarray((arr / peak * 255.0).round().astype(np.uint8))
+                return preprocess(
+                    Image.fromarray((arr / peak * 255.0).round().astype(np.uint8))
+                ), None
             return preprocess(img), None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         return None, f"unreadable: {type(exc).__name__}"
@@ -207,12 +209,12 @@ def _finish(
             )
     kept = [i for i in kept if i not in near_drop]
     for split in dict.fromkeys(entries[i][0] for i in kept):
-        idx = [i for i in kept if entries[i][0] == split]
+        members = [i for i in kept if entries[i][0] == split]
         report.splits[split] = Split(
-            np.stack([entries[i][2] for i in idx]),
-            np.array([entries[i][3] for i in idx], dtype=np.int64),
+            np.stack([entries[i][2] for i in members]),
+            np.array([entries[i][3] for i in members], dtype=np.int64),
         )
-        report.sources[split] = [entries[i][1] for i in idx]
+        report.sources[split] = [entries[i][1] for i in members]
 
 
 def stratified_split(split: Split, fractions: list[float], seed: int) -> dict[str, Split]:
@@ -248,7 +250,7 @@ def save_npz(path: Path, splits: dict[str, Split], malignant_label: int = 0) -> 
         labels = np.where(split.malignant == 1, malignant_label, 1 - malignant_label)
         arrays[f"{name}_labels"] = labels.astype(np.uint8).reshape(-1, 1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy's stub: **kwds vs allow_pickle
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,3 +162,53 @@ def summarize(
     cm = confusion(y, s, threshold)
     out["confusion"] = {"tp": cm.tp, "fp": cm.fp, "tn": cm.tn, "fn": cm.fn}
     return out
+
+
+def dice(predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Dice per image of binary masks [N,H,W]; 1.0 when both are empty."""
+    p = np.asarray(predicted).astype(bool).reshape(len(predicted), -1)
+    t = np.asarray(truth).astype(bool).reshape(len(truth), -1)
+    inter = (p & t).sum(axis=1)
+    total = p.sum(axis=1) + t.sum(axis=1)
+    return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 1.0)
+
+
+def expected_calibration_error(targets: np.ndarray, probs: np.ndarray, bins: int = 10) -> float:
+    """ECE over equal-width probability bins (weighted mean |observed rate - mean p|)."""
+    y = np.asarray(targets, dtype=np.float64)
+    p = np.asarray(probs, dtype=np.float64)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            ece += inside.mean() * abs(y[inside].mean() - p[inside].mean())
+    return float(ece)
+
+
+def upsample(maps: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear upsampling of [N,h,w] grids to [N,size,size] (as the service's overlay does)."""
+    from PIL import Image
+
+    return np.stack(
+        [
+            np.asarray(
+                Image.fromarray(m.astype(np.float32)).resize(
+                    (size, size), Image.Resampling.BILINEAR
+                )
+            )
+            for m in maps
+        ]
+    )
+
+
+def cam_localisation(cam: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: (hottest CAM pixel inside the lesion, share of positive CAM mass inside it).
+
+    The CAM grid is upsampled bilinearly to the mask size first, as the heatmap a clinician sees.
+    """
+    heat = np.maximum(upsample(cam, masks.shape[1]), 0.0).reshape(len(cam), -1)
+    flat = np.asarray(masks).astype(bool).reshape(len(masks), -1)
+    hottest = flat[np.arange(len(heat)), heat.argmax(axis=1)]
+    mass = (heat * flat).sum(axis=1) / np.maximum(heat.sum(axis=1), 1e-12)
+    return hottest.astype(float), mass

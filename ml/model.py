@@ -1,55 +1,112 @@
-"""The client's network: three convolutional blocks with Dropout and a GAP head (exact CAMs)."""
+"""Model 2.0: a residual encoder, a lesion-segmentation decoder and a lesion-weighted CAM head.
+
+One pass gives three things from shared features:
+- `lesion`: a small U-Net decoder (skips from the encoder) predicts the lesion mask;
+- `cam`: per-location malignancy logits s[h,w] on the last encoder grid, weighted by where the
+  network sees the lesion: weight = share/(h*w) + (1-share) * m / sum(m), m = lesion
+  probability pooled to the grid (gradient stopped). The weighted map *is* the logit's
+  decomposition over locations (logit = sum(cam) + bias), so the heatmap shows exactly the
+  evidence the classifier used, concentrated on the lesion by construction;
+- `logit`: sum(cam) + bias (calibrated and squashed to P(malignant) at export).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import keras
+import tensorflow as tf
 from keras import layers
 
-FEATURES_LAYER = "features"
-LOGIT_LAYER = "logit"
+from ml.settings import ModelConfig
 
 
-def build_cnn(model_cfg: dict[str, Any], input_size: int = 128) -> keras.Model:
-    """Input float32 0-255 [N,S,S,3] -> P(malignant) [N,1]; scaling is the first layer."""
-    reg = keras.regularizers.l2(model_cfg["l2"]) if model_cfg.get("l2") else None
+def _conv_bn(
+    x: Any, filters: int, stride: int, name: str, reg: Any, momentum: float, relu: bool = True
+) -> Any:
+    x = layers.Conv2D(
+        filters,
+        3,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        kernel_regularizer=reg,
+        name=f"{name}_conv",
+    )(x)
+    x = layers.BatchNormalization(momentum=momentum, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def _stage(x: Any, filters: int, stride: int, name: str, reg: Any, momentum: float) -> Any:
+    """A strided conv, then a residual unit of two convs."""
+    x = _conv_bn(x, filters, stride, f"{name}a", reg, momentum)
+    y = _conv_bn(x, filters, 1, f"{name}b", reg, momentum)
+    y = _conv_bn(y, filters, 1, f"{name}c", reg, momentum, relu=False)
+    return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([x, y]))
+
+
+@keras.saving.register_keras_serializable(package="breastscan")
+class LesionWeightedCam(layers.Layer):
+    """cam = s * (share/(h*w) + (1-share) * m/sum(m)); logit = sum(cam) + bias."""
+
+    def __init__(self, global_share: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.global_share = float(global_share)
+
+    def build(self, input_shape: Any) -> None:
+        self.bias = self.add_weight(name="bias", shape=(), initializer="zeros")
+
+    def call(self, inputs: list[Any]) -> tuple[Any, Any]:
+        scores, mask = inputs  # [N,h,w], [N,h,w] lesion probability on the same grid
+        mask = tf.stop_gradient(mask)
+        cells = tf.cast(tf.shape(scores)[1] * tf.shape(scores)[2], scores.dtype)
+        focus = mask / (tf.reduce_sum(mask, axis=[1, 2], keepdims=True) + 1e-3)
+        weight = self.global_share / cells + (1.0 - self.global_share) * focus
+        cam = scores * weight
+        logit = tf.reduce_sum(cam, axis=[1, 2]) + self.bias
+        return logit, cam
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "global_share": self.global_share}
+
+
+def build_model(cfg: ModelConfig, input_size: int = 128) -> keras.Model:
+    """float32 0-255 [N,S,S,3] -> logit [N], cam [N,h,w], lesion_logit [N,S,S] (+ BI-RADS
+    logits [N,4] when `birads_head`, for training only)."""
+    reg = keras.regularizers.l2(cfg.l2) if cfg.l2 else None
+    momentum = cfg.bn_momentum
+    widths = list(cfg.filters)
     inputs = keras.Input((input_size, input_size, 3), name="image")
-    x = layers.Rescaling(1.0 / 255.0, name="scale")(inputs)
-    filters = list(model_cfg["filters"])
-    for block, width in enumerate(filters, start=1):
-        for conv in range(model_cfg["convs_per_block"]):
-            stride = model_cfg.get("stem_stride", 1) if (block == 1 and conv == 0) else 1
-            x = layers.Conv2D(
-                width,
-                3,
-                strides=stride,
-                padding="same",
-                use_bias=False,
-                kernel_regularizer=reg,
-                name=f"b{block}_conv{conv + 1}",
-            )(x)
-            x = layers.BatchNormalization(
-                momentum=model_cfg.get("bn_momentum", 0.9), name=f"b{block}_bn{conv + 1}"
-            )(x)
-            last = block == len(filters) and conv == model_cfg["convs_per_block"] - 1
-            x = layers.ReLU(name=FEATURES_LAYER if last else f"b{block}_relu{conv + 1}")(x)
-        if block < len(filters):
-            x = layers.MaxPooling2D(2, name=f"b{block}_pool")(x)
-            x = layers.Dropout(model_cfg["block_dropout"], name=f"b{block}_drop")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(model_cfg["head_dropout"], name="head_drop")(x)
-    logit = layers.Dense(1, kernel_regularizer=reg, name=LOGIT_LAYER)(x)
-    prob = layers.Activation("sigmoid", name="p_malignant")(logit)
-    return keras.Model(inputs, prob, name="breast_cnn")
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scale")(inputs)
+    skips = []
+    for i, width in enumerate(widths):
+        x = _stage(x, width, 2, f"enc{i + 1}", reg, momentum)
+        skips.append(x)
+    features = layers.Dropout(cfg.feature_dropout, name="features_drop")(x)
 
+    # Decoder: upsample, concatenate the encoder skip, conv; lesion logits at 1/2 resolution.
+    y = x
+    for i, width in enumerate(cfg.decoder):
+        y = layers.UpSampling2D(2, interpolation="bilinear", name=f"dec{i + 1}_up")(y)
+        y = layers.Concatenate(name=f"dec{i + 1}_cat")([y, skips[-2 - i]])
+        y = _conv_bn(y, width, 1, f"dec{i + 1}", reg, momentum)
+    half = layers.Conv2D(1, 1, name="lesion_head")(y)  # [N,S/2,S/2,1]
+    factor = input_size // half.shape[1]
+    lesion_logit = layers.UpSampling2D(factor, interpolation="bilinear", name="lesion_up")(half)
+    lesion_logit = layers.Reshape((input_size, input_size), name="lesion_logit")(lesion_logit)
 
-def feature_model(model: keras.Model) -> keras.Model:
-    """Same weights, outputs the last-conv feature maps [N,h,w,C] (inference only)."""
-    return keras.Model(model.inputs, model.get_layer(FEATURES_LAYER).output)
-
-
-def head_weights(model: keras.Model) -> tuple[Any, Any]:
-    """(kernel [C,1], bias [1]) of the Dense head that sits on the GAP of the features."""
-    kernel, bias = model.get_layer(LOGIT_LAYER).get_weights()
-    return kernel, bias
+    grid = features.shape[1]
+    pooled = layers.AveragePooling2D(half.shape[1] // grid, name="lesion_pool")(
+        layers.Activation("sigmoid", name="lesion_half_prob")(half)
+    )
+    pooled = layers.Reshape((grid, grid), name="lesion_grid")(pooled)
+    scores = layers.Conv2D(1, 1, kernel_regularizer=reg, name="score")(features)
+    scores = layers.Reshape((grid, grid), name="scores")(scores)
+    logit, cam = LesionWeightedCam(cfg.global_share, name="cam_head")([scores, pooled])
+    logit = layers.Identity(name="logit")(logit)
+    cam = layers.Identity(name="cam")(cam)
+    outputs = [logit, cam, lesion_logit]
+    if cfg.birads_head:  # auxiliary training target; not exported
+        pooled_features = layers.GlobalAveragePooling2D(name="gap")(features)
+        outputs.append(layers.Dense(4, name="birads_logits")(pooled_features))
+    return keras.Model(inputs, outputs, name="breast_cnn_v2")

@@ -1,234 +1,253 @@
-"""Train the Breastscan CNN: stratified, duplicate-grouped K-fold members on the train split.
+"""Train model 2.0 on two sites: BUSI train + BUS-BRA (patient-grouped), one network.
 
-Each fold member early-stops on its held-out fold; the untouched validation split evaluates the
-averaged ensemble. Usage: python -m ml.train [--config ml/config.yaml] [--set train.epochs=2 ...]
+Each batch holds the same number of images from each site (neither dominates; classes weighted
+within each site). The loss adds, to class-weighted binary cross-entropy, pixel BCE + soft Dice
+on the expert lesion mask and the share of positive CAM outside the lesion on malignant images.
+A fixed-length warm-up + cosine schedule (no selection on validation); BUSI val and the held-out
+BUS-BRA patients are reported per epoch for progress only.
+
+Usage: python -m ml.train [--config ml/config.yaml] [--set train.epochs=2 ...]
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
 import json
+import math
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm
 
-from ml.augment import build_augmenter
-from ml.data import (
-    dhash,
-    duplicate_groups,
-    load_npz_splits,
-    sha256_file,
-    stratified_group_folds,
-)
-from ml.metrics import roc_auc
-from ml.model import build_cnn
-from ml.settings import dataset_path, load_config, resolve
+from ml.augment import augment_batch
+from ml.data import DATA_KEYS, Source, load_sources, sha256_file
+from ml.metrics import dice, roc_auc
+from ml.model import build_model
+from ml.settings import Config, TrainConfig, data_path, load_config, resolve
 
 
-def set_determinism(seed: int) -> None:
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-
-
-def class_weights(targets: np.ndarray, mode: str | None) -> dict[int, float] | None:
+def sample_weights(malignant: np.ndarray, mode: str | None) -> np.ndarray:
+    """Balanced class weights within one site (mean weight 1)."""
     if mode != "balanced":
-        return None
-    counts = np.bincount(targets, minlength=2).astype(float)
-    return {c: float(len(targets) / (2 * counts[c])) for c in (0, 1) if counts[c] > 0}
+        return np.ones(len(malignant), np.float32)
+    counts = np.bincount(malignant, minlength=2).astype(np.float64)
+    per_class = len(malignant) / (2.0 * np.maximum(counts, 1.0))
+    return per_class[malignant].astype(np.float32)
 
 
-def build_optimizer(
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule, weight_decay: float
-) -> keras.optimizers.Optimizer:
-    """Adam, or AdamW (decoupled weight decay) when weight_decay > 0."""
-    if weight_decay > 0:
-        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
-    return keras.optimizers.Adam(learning_rate)
+class BalancedBatches:
+    """Endless seeded batches with batch/len(sources) images from each source."""
+
+    def __init__(self, sources: list[Source], batch: int, seed: int, class_weight: str | None):
+        self.sources = sources
+        self.per_source = batch // len(sources)
+        self.weights = [sample_weights(s.malignant, class_weight) for s in sources]
+        self.rng = np.random.default_rng(seed)
+        self.orders = [self.rng.permutation(len(s)) for s in sources]
+        self.cursors = [0] * len(sources)
+
+    def _take(self, i: int) -> np.ndarray:
+        if self.cursors[i] + self.per_source > len(self.orders[i]):
+            self.orders[i], self.cursors[i] = self.rng.permutation(len(self.sources[i])), 0
+        idx = self.orders[i][self.cursors[i] : self.cursors[i] + self.per_source]
+        self.cursors[i] += self.per_source
+        return idx
+
+    def next(self) -> tuple[np.ndarray, ...]:
+        parts = []
+        for i, source in enumerate(self.sources):
+            idx = self._take(i)
+            parts.append(
+                (
+                    source.images[idx],
+                    source.malignant[idx],
+                    source.masks[idx],
+                    self.weights[i][idx],
+                    source.birads_index[idx],
+                )
+            )
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
-def make_dataset(
-    images: np.ndarray, targets: np.ndarray, batch: int, seed: int, augmenter: keras.Model | None
-) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices((images, targets.astype(np.float32)))
-    if augmenter is not None:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch).map(lambda x, y: (tf.cast(x, tf.float32), y))
-    if augmenter is not None:
-        ds = ds.map(lambda x, y: (augmenter(x, training=True), y))
-    options = tf.data.Options()
-    options.deterministic = True
-    return ds.with_options(options).prefetch(2)
+def grid_mask(masks: tf.Tensor, grid: int) -> tf.Tensor:
+    """1 where a grid cell touches the lesion: [N,S,S] -> [N,g,g]."""
+    size = int(masks.shape[1])
+    return tf.nn.max_pool2d(masks[..., None], size // grid, size // grid, "VALID")[..., 0]
 
 
-def predict_tta(model: keras.Model, images: np.ndarray, batch: int = 64) -> np.ndarray:
-    """P(malignant) averaged over the image and its horizontal mirror (as the export does)."""
+def losses(
+    outputs: list[tf.Tensor],
+    malignant: tf.Tensor,
+    masks: tf.Tensor,
+    weights: tf.Tensor,
+    birads: tf.Tensor,
+    tcfg: TrainConfig,
+) -> dict[str, tf.Tensor]:
+    logit, cam, lesion_logit = outputs[:3]
+    smooth = tcfg.label_smoothing
+    target = malignant * (1.0 - smooth) + 0.5 * smooth
+    cls = tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=logit)
+    cls = tf.reduce_sum(cls * weights) / tf.reduce_sum(weights)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
-    def step(x: tf.Tensor) -> tf.Tensor:
-        x = tf.cast(x, tf.float32)
-        both = tf.concat([x, tf.reverse(x, axis=[2])], axis=0)
-        p = tf.reshape(model(both, training=False), [2, -1])
-        return tf.reduce_mean(p, axis=0)
-
-    out = [step(tf.constant(images[i : i + batch])).numpy() for i in range(0, len(images), batch)]
-    return np.concatenate(out) if out else np.zeros((0,), np.float32)
-
-
-def train_member(
-    cfg: dict[str, Any],
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_monitor: np.ndarray,
-    y_monitor: np.ndarray,
-    seed: int,
-    out_dir: Path,
-    verbose: int,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    tcfg = cfg["train"]
-    set_determinism(seed)
-    model = build_cnn(cfg["model"])
-    schedule = tcfg.get("schedule", "plateau")
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = tcfg["learning_rate"]
-    if schedule == "cosine":  # fixed length, no selection on the monitor split
-        steps = tcfg["epochs"] * int(np.ceil(len(x_train) / tcfg["batch_size"]))
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            tcfg["learning_rate"],
-            decay_steps=steps,
-            alpha=tcfg["min_learning_rate"] / tcfg["learning_rate"],
-        )
-    model.compile(
-        optimizer=build_optimizer(learning_rate, float(tcfg.get("weight_decay", 0.0))),
-        loss=keras.losses.BinaryCrossentropy(
-            label_smoothing=float(tcfg.get("label_smoothing", 0.0))
-        ),
-        metrics=[keras.metrics.AUC(name="auc")],
+    seg_bce = tf.reduce_mean(
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=masks, logits=lesion_logit)
     )
-    augmenter = build_augmenter(cfg["augment"], seed)
-    train_ds = make_dataset(x_train, y_train, tcfg["batch_size"], seed, augmenter)
-    monitor_ds = make_dataset(x_monitor, y_monitor, 64, seed, None)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.CSVLogger(str(out_dir / "history.csv"))
+    prob = tf.sigmoid(lesion_logit)
+    inter = tf.reduce_sum(prob * masks, axis=[1, 2])
+    total = tf.reduce_sum(prob + masks, axis=[1, 2])
+    has_lesion = tf.cast(tf.reduce_sum(masks, axis=[1, 2]) > 0, tf.float32)
+    soft_dice = 1.0 - (2.0 * inter + 1.0) / (total + 1.0)
+    seg_dice = tf.reduce_sum(soft_dice * has_lesion) / tf.maximum(tf.reduce_sum(has_lesion), 1.0)
+
+    positive = tf.nn.relu(cam)
+    outside = tf.reduce_sum(positive * (1.0 - grid_mask(masks, int(cam.shape[1]))), axis=[1, 2])
+    share = outside / (tf.reduce_sum(positive, axis=[1, 2]) + 1e-4)
+    focus = malignant * has_lesion
+    cam_out = tf.reduce_sum(share * focus) / tf.maximum(tf.reduce_sum(focus), 1.0)
+    parts = {"cls": cls, "seg_bce": seg_bce, "seg_dice": seg_dice, "cam_out": cam_out}
+    if len(outputs) > 3:  # auxiliary BI-RADS head, on the images that have a category
+        known = tf.cast(birads >= 0, tf.float32)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.maximum(birads, 0), logits=outputs[3]
+        )
+        parts["birads"] = tf.reduce_sum(ce * known) / tf.maximum(tf.reduce_sum(known), 1.0)
+    return parts
+
+
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, peak: float, floor: float, warmup: int, total: int) -> None:
+        self.peak, self.floor, self.warmup, self.total = peak, floor, max(warmup, 1), total
+
+    def __call__(self, step: Any) -> Any:
+        step = tf.cast(step, tf.float32)
+        warm = self.peak * (step + 1.0) / self.warmup
+        progress = tf.clip_by_value((step - self.warmup) / max(self.total - self.warmup, 1), 0, 1)
+        cosine = self.floor + 0.5 * (self.peak - self.floor) * (1.0 + tf.cos(math.pi * progress))
+        return tf.where(step < self.warmup, warm, cosine)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"peak": self.peak, "floor": self.floor, "warmup": self.warmup, "total": self.total}
+
+
+def predict(
+    model: keras.Model, images: np.ndarray, batch: int = 64
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(logit [N], cam [N,h,w], lesion probability [N,S,S]) in inference mode."""
+    outs = [
+        model(images[i : i + batch].astype(np.float32), training=False)
+        for i in range(0, len(images), batch)
     ]
-    if schedule == "plateau":
-        callbacks += [
-            keras.callbacks.EarlyStopping(
-                monitor="val_auc",
-                mode="max",
-                patience=tcfg["early_stopping_patience"],
-                restore_best_weights=True,
-                start_from_epoch=tcfg.get("early_stopping_start", 5),
-            ),
-            keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss",
-                factor=tcfg["reduce_lr_factor"],
-                patience=tcfg["reduce_lr_patience"],
-                min_lr=tcfg["min_learning_rate"],
-            ),
-        ]
-    history = model.fit(
-        train_ds,
-        validation_data=monitor_ds,
-        epochs=tcfg["epochs"],
-        class_weight=class_weights(y_train, tcfg.get("class_weight")),
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,  # the dataset shuffles itself, seeded
-    )
-    model.save(out_dir / "model.keras")
-    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    logit = np.concatenate([np.asarray(o[0]) for o in outs])
+    cam = np.concatenate([np.asarray(o[1]) for o in outs])
+    lesion = np.concatenate([np.asarray(tf.sigmoid(o[2])) for o in outs])
+    return logit, cam, lesion
 
 
-def run(cfg: dict[str, Any]) -> dict[str, Any]:
+def quick_report(model: keras.Model, val: dict[str, Source]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, source in val.items():
+        logit, _, lesion = predict(model, source.images)
+        out[f"{name}_auc"] = round(roc_auc(source.malignant, logit), 4)
+        has = source.masks.reshape(len(source), -1).any(axis=1)
+        out[f"{name}_dice"] = round(float(np.mean(dice(lesion[has] >= 0.5, source.masks[has]))), 4)
+    return out
+
+
+def run(cfg: Config) -> dict[str, Any]:
     started = time.time()
-    seed = int(cfg["seed"])
-    out = resolve(cfg["output_dir"])
+    seed = cfg.seed
+    tcfg = cfg.train
+    keras.utils.set_random_seed(seed)
+    out = resolve(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    npz = dataset_path(cfg)
-    splits = load_npz_splits(npz, cfg["data"]["malignant_label"])
-    train, val = splits["train"], splits["val"]
-    n_folds = int(cfg["train"]["folds"])
-    verbose = 1 if sys.stdout.isatty() else 2
+    sources = load_sources(cfg)
+    train, val = sources["train"], sources["val"]
 
-    oof = np.full(len(train), np.nan, dtype=np.float64)
-    member_val: list[np.ndarray] = []
-    members: list[dict[str, Any]] = []
-    if n_folds >= 2:
-        groups = duplicate_groups(
-            [dhash(img) for img in train.images], cfg["data"]["dedup_hamming"]
-        )
-        fold_of = stratified_group_folds(train.malignant, groups, n_folds, seed)
-        only = cfg["train"].get("only_folds")  # for quick experiments: a subset of members
-        plans = [(k, fold_of != k, fold_of == k) for k in range(n_folds) if not only or k in only]
-    else:  # single model: all of train, early stopping on the validation split
-        fold_of = np.zeros(len(train), dtype=np.int64)
-        plans = [(0, np.ones(len(train), bool), None)]
+    model = build_model(cfg.model)
+    batches = BalancedBatches(list(train.values()), tcfg.batch_size, seed, tcfg.class_weight)
+    steps_per_epoch = math.ceil(len(train) * tcfg.samples_per_site / tcfg.batch_size)
+    total = steps_per_epoch * tcfg.epochs
+    schedule = WarmupCosine(
+        tcfg.learning_rate,
+        tcfg.min_learning_rate,
+        int(tcfg.warmup_epochs * steps_per_epoch),
+        total,
+    )
+    ema = tcfg.ema  # exponential moving average of the weights, shipped
+    optimizer = keras.optimizers.AdamW(
+        schedule,
+        weight_decay=tcfg.weight_decay,
+        use_ema=ema > 0,
+        ema_momentum=ema or 0.99,
+    )
+    rng = tf.random.Generator.from_seed(seed)
+    seg_w, cam_w = tcfg.seg_weight, tcfg.cam_weight
+    birads_w = tcfg.birads_weight
 
-    for k, train_mask, holdout_mask in tqdm(plans, desc="members", unit="model"):
-        x_mon, y_mon = (
-            (train.images[holdout_mask], train.malignant[holdout_mask])
-            if holdout_mask is not None
-            else (val.images, val.malignant)
-        )
-        member_dir = out / f"member_{k}"
-        model, history = train_member(
-            cfg,
-            train.images[train_mask],
-            train.malignant[train_mask],
-            x_mon,
-            y_mon,
-            seed + 1000 * k,
-            member_dir,
-            verbose,
-        )
-        info: dict[str, Any] = {
-            "member": k,
-            "path": str(member_dir / "model.keras"),
-            "epochs_run": len(history["loss"]),
-            "best_monitor_auc": max(history.get("val_auc", [float("nan")])),
-        }
-        if holdout_mask is not None:
-            oof[holdout_mask] = predict_tta(model, train.images[holdout_mask])
-            info["holdout_auc"] = roc_auc(train.malignant[holdout_mask], oof[holdout_mask])
-        p_val = predict_tta(model, val.images)
-        member_val.append(p_val)
-        info["val_auc"] = roc_auc(val.malignant, p_val)
-        members.append(info)
-        tqdm.write(json.dumps(info))
-        keras.backend.clear_session()
+    @tf.function
+    def step(
+        x: tf.Tensor, y: tf.Tensor, m: tf.Tensor, w: tf.Tensor, b: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        x, m = augment_batch(tf.cast(x, tf.float32), tf.cast(m, tf.float32), rng, cfg.augment)
+        with tf.GradientTape() as tape:
+            parts = losses(model(x, training=True), tf.cast(y, tf.float32), m, w, b, tcfg)
+            loss = (
+                parts["cls"]
+                + seg_w * (parts["seg_bce"] + parts["seg_dice"])
+                + cam_w * parts["cam_out"]
+                + birads_w * parts.get("birads", tf.constant(0.0))
+                + tf.add_n(model.losses or [tf.constant(0.0)])
+            )
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return {"loss": loss, **parts}
 
-    val_ensemble = np.mean(member_val, axis=0)
+    history: list[dict[str, float]] = []
+    for epoch in range(1, tcfg.epochs + 1):
+        t0 = time.time()
+        sums: dict[str, float] = {}
+        for _ in range(steps_per_epoch):
+            for key, value in step(*batches.next()).items():
+                sums[key] = sums.get(key, 0.0) + float(value)
+        row = {"epoch": epoch, **{k: round(v / steps_per_epoch, 4) for k, v in sums.items()}}
+        row.update(quick_report(model, val))
+        row["seconds"] = round(time.time() - t0, 1)
+        history.append(row)
+        print(json.dumps(row), flush=True)
+    if ema > 0:
+        optimizer.finalize_variable_values(model.trainable_variables)
+        history[-1].update({f"ema_{k}": v for k, v in quick_report(model, val).items()})
+        print(json.dumps({"ema": history[-1]}), flush=True)
+    model.save(out / "model.keras")
+
     summary: dict[str, Any] = {
         "data": {
-            "path": str(npz),
-            "sha256": sha256_file(npz),
-            "train": len(train),
-            "val": len(val),
+            key: {"path": str(data_path(cfg, key)), "sha256": sha256_file(data_path(cfg, key))}
+            for key in DATA_KEYS
+        },
+        "counts": {
+            split: {
+                name: {"n": len(s), "malignant": int(s.malignant.sum())}
+                for name, s in group.items()
+            }
+            for split, group in sources.items()
         },
         "seed": seed,
-        "folds": n_folds,
-        "members": members,
-        "val_auc_ensemble": roc_auc(val.malignant, val_ensemble),
+        "epochs": tcfg.epochs,
+        "steps_per_epoch": steps_per_epoch,
+        "final": history[-1] if history else {},
         "wall_seconds": round(time.time() - started, 1),
-        "config": cfg,
+        "params": int(model.count_params()),
+        "config": cfg.as_dict(),
     }
-    if n_folds >= 2:
-        done = ~np.isnan(oof)
-        summary["cv_oof_auc"] = roc_auc(train.malignant[done], oof[done])
-        np.save(out / "oof.npy", oof)
-        np.save(out / "folds.npy", fold_of)
-    np.save(out / "val_members.npy", np.stack(member_val))
+    (out / "history.json").write_text(json.dumps(history, indent=1), encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
@@ -247,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.overrides)
     summary = run(cfg)
-    print(json.dumps({k: summary[k] for k in summary if k not in ("config", "members")}, indent=2))
+    print(json.dumps({k: summary[k] for k in summary if k != "config"}, indent=2), file=sys.stderr)
     return 0
 
 

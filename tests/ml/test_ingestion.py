@@ -10,7 +10,7 @@ from PIL import Image
 
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
 from ml.data import Split, load_npz_splits
-from ml.preprocessing import ingest_folder, ingest_npz, oversample, save_npz, stratified_split
+from ml.ingest import ingest_folder, ingest_npz, oversample, save_npz, stratified_split
 
 pytestmark = pytest.mark.unit
 

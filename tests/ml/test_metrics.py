@@ -106,3 +106,36 @@ def test_summarize_reports_values_intervals_and_confusion() -> None:
     for key in ("auc", "accuracy", "sensitivity", "specificity", "precision", "f1", "brier"):
         low, high = out[key]["ci95"]
         assert low <= high
+
+
+def test_dice_per_image_with_empty_pairs_counting_as_agreement() -> None:
+    from ml.metrics import dice
+
+    a = np.zeros((3, 4, 4), bool)
+    b = np.zeros((3, 4, 4), bool)
+    a[0, :2, :2] = True  # 4 pixels
+    b[0, :2, :] = True  # 8 pixels, 4 shared -> 2*4/12
+    a[1, 0, 0] = True  # predicted but none true -> 0
+    assert dice(a, b) == pytest.approx([8 / 12, 0.0, 1.0])
+
+
+def test_ece_is_zero_when_calibrated_and_the_gap_when_not() -> None:
+    from ml.metrics import expected_calibration_error
+
+    y = np.array([1, 0, 0, 0] * 25)
+    assert expected_calibration_error(y, np.full(100, 0.25)) == pytest.approx(0.0)
+    assert expected_calibration_error(y, np.full(100, 0.75)) == pytest.approx(0.5)
+
+
+def test_cam_localisation_points_inside_and_measures_mass() -> None:
+    from ml.metrics import cam_localisation
+
+    masks = np.zeros((2, 16, 16), np.uint8)
+    masks[:, :8, :8] = 1  # top-left quarter is the lesion
+    cam = np.zeros((2, 4, 4), np.float32)
+    cam[0, 0, 0] = 1.0  # hot in the lesion
+    cam[1, 3, 3] = 1.0  # hot in the far corner
+    hottest, mass = cam_localisation(cam, masks)
+    assert hottest.tolist() == [1.0, 0.0]
+    assert mass[0] > 0.9
+    assert mass[1] == pytest.approx(0.0, abs=1e-6)
