@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import CamGrid, IssuedToken
+from domain.errors import InvalidImage
 from domain.lesions import LesionFinding
 from domain.predictions import Assessment, Label, Prediction, Verdict
 from domain.users import Role, User
@@ -114,8 +115,7 @@ class PredictAndStore(Command, frozen=True, kw_only=True):
 class StoredOutcome(msgspec.Struct, frozen=True):
     filename: str
     prediction: Prediction | None = None
-    error: str | None = None  # message of the InvalidImage that refused this file
-    error_kind: str | None = None  # the domain error's class name
+    error: InvalidImage | None = None  # why the decoder refused this file (code, params)
 
 
 class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):

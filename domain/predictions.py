@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from domain.errors import Forbidden, InvalidInput
+from domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from domain.lesions import LesionFinding
 from domain.users import User
 
@@ -23,6 +23,11 @@ class Label(StrEnum):
 class Verdict(StrEnum):
     AGREE = "agree"
     DISAGREE = "disagree"
+
+
+def prediction_not_found() -> NotFound:
+    """An analysis that is absent or someone else's: the two read alike."""
+    return NotFound("No such analysis.", ErrorCode.PREDICTION_NOT_FOUND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,11 @@ class Review:
 
     def __post_init__(self) -> None:
         if len(self.note) > MAX_NOTE_LENGTH:
-            raise InvalidInput(f"Note must be at most {MAX_NOTE_LENGTH} characters.")
+            raise InvalidInput(
+                f"Note must be at most {MAX_NOTE_LENGTH} characters.",
+                ErrorCode.NOTE_TOO_LONG,
+                count=MAX_NOTE_LENGTH,
+            )
 
 
 @dataclass(frozen=True, slots=True)

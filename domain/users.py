@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from domain.errors import InvalidInput
+from domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -20,22 +20,41 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+def email_taken() -> Conflict:
+    """The one refusal of a second account with an email (use cases and repositories alike)."""
+    return Conflict("An account with this email already exists.", ErrorCode.EMAIL_TAKEN)
+
+
+def user_not_found() -> NotFound:
+    return NotFound("No such user.", ErrorCode.USER_NOT_FOUND)
+
+
 def normalise_email(raw: str) -> str:
     """Trim and lower-case an email, refusing anything that is not shaped like one."""
     email = raw.strip().lower()
     if len(email) > 254 or not _EMAIL.match(email):
-        raise InvalidInput("Enter a valid email address.")
+        raise InvalidInput("Enter a valid email address.", ErrorCode.EMAIL_INVALID)
     return email
 
 
 def check_password_policy(password: str, common_passwords: frozenset[str]) -> None:
     """Refuse passwords that are too short, too long or on the common-password list."""
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput(f"Password must be at least {PASSWORD_MIN_LENGTH} characters.")
+        raise InvalidInput(
+            f"Password must be at least {PASSWORD_MIN_LENGTH} characters.",
+            ErrorCode.PASSWORD_TOO_SHORT,
+            count=PASSWORD_MIN_LENGTH,
+        )
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInput(f"Password must be at most {PASSWORD_MAX_LENGTH} characters.")
+        raise InvalidInput(
+            f"Password must be at most {PASSWORD_MAX_LENGTH} characters.",
+            ErrorCode.PASSWORD_TOO_LONG,
+            count=PASSWORD_MAX_LENGTH,
+        )
     if password.lower() in common_passwords:
-        raise InvalidInput("This password is too common; choose another.")
+        raise InvalidInput(
+            "This password is too common; choose another.", ErrorCode.PASSWORD_TOO_COMMON
+        )
 
 
 @dataclass(frozen=True, slots=True)

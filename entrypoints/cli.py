@@ -26,21 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from uuid import UUID
 
 from application.commands import DescribeModel, Predict, RegisterUser, Upload
-from domain.errors import (
-    Conflict,
-    DatabaseUnavailable,
-    DomainError,
-    Forbidden,
-    ImageTooLarge,
-    InvalidCredentials,
-    InvalidImage,
-    InvalidInput,
-    ModelUnavailable,
-    NotAuthenticated,
-    NotFound,
-    TooManyAttempts,
-    UnsupportedImageFormat,
-)
+from domain.errors import DomainError, ErrorCode, InvalidInput, ModelUnavailable
 from domain.users import Role, User
 from entrypoints.settings import PREFIX, Settings, SettingsError
 
@@ -50,30 +36,23 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILURE = 1  # unexpected error
 EXIT_USAGE = 2  # argparse's own code for bad arguments
-EXIT_CONFIG = 3  # invalid BREASTSCAN_ settings or the service cannot start
-# Most specific first: the first matching class decides the code.
-EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (ImageTooLarge, 10),
-    (UnsupportedImageFormat, 11),
-    (InvalidImage, 12),
-    (InvalidInput, 13),
-    (Conflict, 14),
-    (NotFound, 15),
-    (Forbidden, 16),
-    (InvalidCredentials, 17),
-    (NotAuthenticated, 17),
-    (TooManyAttempts, 18),
-    (ModelUnavailable, 20),
-    (DatabaseUnavailable, 21),
-    (SettingsError, EXIT_CONFIG),
-    (FileNotFoundError, 15),
-    (DomainError, EXIT_FAILURE),
-)
-# Errors of modules imported lazily (module, class, code): such an error can only have been
-# raised once its module is loaded, so they are matched, before EXIT_CODES, only then.
-LAZY_EXIT_CODES: tuple[tuple[str, str, int], ...] = (
-    ("entrypoints.container", "StartupError", EXIT_CONFIG),
-)
+EXIT_CONFIG = 3  # invalid BREASTSCAN_ settings or the service cannot start (SettingsError)
+EXIT_MISSING_FILE = 15  # a file named on the command line does not exist
+# The exit status of each kind of domain error (an error's kind is its class's code).
+EXIT_BY_KIND: dict[ErrorCode, int] = {
+    ErrorCode.IMAGE_TOO_LARGE: 10,
+    ErrorCode.UNSUPPORTED_IMAGE_FORMAT: 11,
+    ErrorCode.INVALID_IMAGE: 12,
+    ErrorCode.INVALID_INPUT: 13,
+    ErrorCode.CONFLICT: 14,
+    ErrorCode.NOT_FOUND: EXIT_MISSING_FILE,
+    ErrorCode.FORBIDDEN: 16,
+    ErrorCode.INVALID_CREDENTIALS: 17,
+    ErrorCode.NOT_AUTHENTICATED: 17,
+    ErrorCode.TOO_MANY_ATTEMPTS: 18,
+    ErrorCode.MODEL_UNAVAILABLE: 20,
+    ErrorCode.DATABASE_UNAVAILABLE: 21,
+}
 
 # The local operator running `predict`: decisions are printed, never stored or audited.
 CLI_OPERATOR = User(
@@ -88,14 +67,12 @@ CLI_OPERATOR = User(
 
 
 def exit_code(error: BaseException) -> int:
-    loaded = tuple(
-        (getattr(sys.modules[module], name), code)
-        for module, name, code in LAZY_EXIT_CODES
-        if module in sys.modules
-    )
-    for kind, code in (*loaded, *EXIT_CODES):
-        if isinstance(error, kind):
-            return code
+    if isinstance(error, DomainError):
+        return EXIT_BY_KIND.get(error.kind, EXIT_FAILURE)
+    if isinstance(error, SettingsError):  # StartupError is one
+        return EXIT_CONFIG
+    if isinstance(error, FileNotFoundError):
+        return EXIT_MISSING_FILE
     return EXIT_FAILURE
 
 
@@ -107,6 +84,15 @@ def _build(settings: Settings) -> Container:
 
 def _message(error: BaseException) -> str:
     return error.message if isinstance(error, DomainError) else str(error)
+
+
+def _refusal(error: DomainError | OSError) -> dict[str, object]:
+    """Why a file was not analysed: kind and code (as in the API's error bodies), detail."""
+    if isinstance(error, DomainError):
+        kind, code = error.kind.value, error.code.value
+    else:
+        kind = code = "file_not_found" if isinstance(error, FileNotFoundError) else "os_error"
+    return {"error": kind, "code": code, "detail": _message(error)}
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -181,7 +167,7 @@ def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
         return stdin.readline().rstrip("\r\n")
     first = getpass.getpass("Password: ")
     if getpass.getpass("Repeat password: ") != first:
-        raise InvalidInput("The passwords do not match.")
+        raise InvalidInput("The passwords do not match.", ErrorCode.PASSWORDS_DIFFER)
     return first
 
 
@@ -217,7 +203,7 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
                 raise
             code = exit_code(error)
             worst = worst or code
-            results.append({"file": name, "error": type(error).__name__, "detail": _message(error)})
+            results.append({"file": name, **_refusal(error)})
             continue
         a = analysis.assessment
         results.append(

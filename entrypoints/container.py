@@ -28,17 +28,13 @@ from adapters.security.jwt_tokens import JwtTokenService
 from adapters.security.secrets import load_or_create_secret
 from adapters.storage.filesystem_store import FilesystemImageStore
 from application import use_cases as uc
-from domain.errors import ModelUnavailable
-from entrypoints.settings import Settings
+from domain.errors import ErrorCode, ModelUnavailable
+from entrypoints.settings import Settings, StartupError
 
 MODEL_HELP = (
     "Train and export it with `make train` (see ml/README.md), or point "
     "BREASTSCAN_MODEL_PATH at an existing .onnx file."
 )
-
-
-class StartupError(RuntimeError):
-    """The service cannot start; the message says what is missing and how to fix it."""
 
 
 def _jwt_secret(settings: Settings) -> bytes | str:
@@ -47,7 +43,11 @@ def _jwt_secret(settings: Settings) -> bytes | str:
 
 def _classifier(settings: Settings) -> OnnxTumorClassifier:
     if not settings.model_path.is_file():
-        raise ModelUnavailable(f"Model file not found: {settings.model_path}. {MODEL_HELP}")
+        raise ModelUnavailable(
+            f"Model file not found: {settings.model_path}. {MODEL_HELP}",
+            ErrorCode.MODEL_MISSING,
+            path=str(settings.model_path),
+        )
     # Unless configured, each API worker gets half its share of the cores per inference
     # (decoding runs beside it, and idle ORT threads spin and steal from it: on two cores one
     # thread per run does far more images per second than two) and enough concurrent runs

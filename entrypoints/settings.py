@@ -27,6 +27,11 @@ class SettingsError(ValueError):
     """One or more BREASTSCAN_ variables are invalid; the message lists every problem."""
 
 
+class StartupError(SettingsError):
+    """The service cannot start: the configuration names something missing or unusable (the
+    model file); the message says what and how to fix it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the composition root needs, read from the environment."""

@@ -39,6 +39,7 @@ from application.ports import (
 from domain.errors import (
     Conflict,
     DatabaseUnavailable,
+    ErrorCode,
     ImageTooLarge,
     InvalidImage,
     InvalidInput,
@@ -49,8 +50,8 @@ from domain.errors import (
     UnsupportedImageFormat,
 )
 from domain.lesions import BoundingBox, LesionFinding
-from domain.predictions import Prediction
-from domain.users import User
+from domain.predictions import Prediction, prediction_not_found
+from domain.users import User, email_taken, user_not_found
 
 # --- time --------------------------------------------------------------------------------
 
@@ -113,7 +114,7 @@ class FakeUserRepository(_FakeRepository):
         if user.id in self._db.users:
             raise Conflict("A user with this id already exists.")
         if any(u.email == user.email for u in self._db.users.values()):
-            raise Conflict("An account with this email already exists.")
+            raise email_taken()
         self._db.users[user.id] = user
 
     async def get(self, user_id: UUID) -> User | None:
@@ -124,9 +125,9 @@ class FakeUserRepository(_FakeRepository):
 
     async def update(self, user: User) -> None:
         if user.id not in self._db.users:
-            raise NotFound("No such user.")
+            raise user_not_found()
         if any(u.email == user.email and u.id != user.id for u in self._db.users.values()):
-            raise Conflict("An account with this email already exists.")
+            raise email_taken()
         self._db.users[user.id] = user
 
     async def list(self, offset: int, limit: int) -> Page[User]:
@@ -168,7 +169,7 @@ class FakePredictionRepository(_FakeRepository):
     async def update_review(self, prediction: Prediction) -> None:
         stored = self._db.predictions.get(prediction.id)
         if stored is None:
-            raise NotFound("No such analysis.")
+            raise prediction_not_found()
         # Only the review changes; the model's output is never overwritten.
         self._db.predictions[prediction.id] = replace(stored, review=prediction.review)
 
@@ -453,20 +454,41 @@ class FakeImageDecoder:
 
     async def decode(self, data: bytes, filename: str) -> DecodedImage:
         if len(data) > self.max_bytes:
-            raise ImageTooLarge(f"{filename}: the file exceeds {self.max_bytes} bytes.")
+            raise ImageTooLarge(
+                f"{filename}: the file exceeds {self.max_bytes} bytes.",
+                ErrorCode.IMAGE_TOO_MANY_BYTES,
+                filename=filename,
+                size_mb=round(len(data) / 2**20, 1),
+                limit_mb=round(self.max_bytes / 2**20),
+            )
         if not data.startswith(FAKE_IMAGE_MARKER):
-            raise UnsupportedImageFormat(f"{filename}: not a PNG or JPEG image.")
-        if not data.endswith(FAKE_IMAGE_END):
-            raise InvalidImage(f"{filename}: the image is truncated or corrupt.")
+            raise UnsupportedImageFormat(
+                f"{filename}: not a PNG or JPEG image.",
+                ErrorCode.IMAGE_FORMAT_NOT_ACCEPTED,
+                filename=filename,
+                formats=("PNG", "JPEG"),
+            )
         header, _, _seed = data[len(FAKE_IMAGE_MARKER) :].partition(b"\n")
         try:
             width, height, level = (int(v) for v in header.split())
         except ValueError:
-            raise InvalidImage(f"{filename}: the image is truncated or corrupt.") from None
-        if width <= 0 or height <= 0 or not 0 <= level <= 255:
-            raise InvalidImage(f"{filename}: the image is truncated or corrupt.")
+            width = height = level = -1
+        if not data.endswith(FAKE_IMAGE_END) or width <= 0 or height <= 0 or not 0 <= level <= 255:
+            raise InvalidImage(
+                f"{filename}: the image is truncated or corrupt.",
+                ErrorCode.IMAGE_CORRUPT,
+                filename=filename,
+                reason="fake",
+            )
         if width * height > self.max_pixels:
-            raise ImageTooLarge(f"{filename}: {width}x{height} pixels is too many.")
+            raise ImageTooLarge(
+                f"{filename}: {width}x{height} pixels is too many.",
+                ErrorCode.IMAGE_TOO_MANY_PIXELS,
+                filename=filename,
+                width=width,
+                height=height,
+                limit=self.max_pixels,
+            )
         stored_png = b"\x89PNG\r\n\x1a\n" + data[len(FAKE_IMAGE_MARKER) :]
         return DecodedImage(
             model_input=bytes([level]) * (MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3),
@@ -597,7 +619,7 @@ class FakeImageStore:
         try:
             return self.blobs[self._check(sha256)]
         except KeyError:
-            raise NotFound("The stored image is missing.") from None
+            raise NotFound("The stored image is missing.", ErrorCode.STORED_IMAGE_MISSING) from None
 
     async def delete(self, sha256: str) -> None:
         self.blobs.pop(self._check(sha256), None)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from adapters.imaging.preprocessing import centre_square
 from application.ports import CamGrid
-from domain.errors import InvalidImage
+from domain.errors import ErrorCode, InvalidImage
 
 # Viridis sampled at nine evenly spaced points: perceptually ordered, readable by people with
 # the common colour-vision deficiencies, and dark-to-bright so it survives grayscale printing.
@@ -96,7 +96,11 @@ def stored_rgb(stored_png: bytes) -> Image.Image:
             image.load()
             return image.convert("RGB")
     except (OSError, SyntaxError, ValueError) as error:
-        raise InvalidImage(f"The stored image cannot be decoded ({error}).") from None
+        raise InvalidImage(
+            f"The stored image cannot be decoded ({error}).",
+            ErrorCode.STORED_IMAGE_CORRUPT,
+            reason=str(error),
+        ) from None
 
 
 def _normalised(cam: CamGrid) -> np.ndarray:

@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
 from application.ports import DecodedImage
-from domain.errors import ImageTooLarge, InvalidImage, UnsupportedImageFormat
+from domain.errors import ErrorCode, ImageTooLarge, InvalidImage, UnsupportedImageFormat
 
 MAGIC_NUMBERS: dict[str, tuple[bytes, ...]] = {
     "PNG": (b"\x89PNG\r\n\x1a\n",),
@@ -71,17 +71,23 @@ class PillowImageDecoder:
 
     def decode_sync(self, data: bytes, filename: str) -> DecodedImage:
         """The whole decode in the calling thread (for the CLI, benchmarks and tests)."""
-        name = _display_name(filename)
+        shown = _shown_name(filename)
+        name = f"'{shown}'" if shown else "The upload"
         if len(data) > self.max_bytes:
+            size_mb, limit_mb = round(len(data) / MIB, 1), round(self.max_bytes / MIB)
             raise ImageTooLarge(
-                f"{name} is {len(data) / MIB:.1f} MB; the limit is {self.max_bytes / MIB:.0f} MB."
+                f"{name} is {size_mb:.1f} MB; the limit is {limit_mb} MB.",
+                ErrorCode.IMAGE_TOO_MANY_BYTES,
+                filename=shown,
+                size_mb=size_mb,
+                limit_mb=limit_mb,
             )
         if not data:
-            raise UnsupportedImageFormat(f"{name} is empty.")
-        source_format = self._sniff(data, name)
+            raise UnsupportedImageFormat(f"{name} is empty.", ErrorCode.IMAGE_EMPTY, filename=shown)
+        source_format = self._sniff(data, name, shown)
         try:
             with Image.open(io.BytesIO(data), formats=[source_format]) as image:
-                width, height = self._check_size(image, name)
+                width, height = self._check_size(image, name, shown)
                 if source_format == "JPEG":
                     # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the image is far larger
                     # than what is kept: much faster, and both sides stay >= max_stored_side.
@@ -89,10 +95,18 @@ class PillowImageDecoder:
                 image.load()
                 oriented = _apply_orientation(image)
         except Image.DecompressionBombError:
-            raise ImageTooLarge(f"{name} has too many pixels to be decoded safely.") from None
+            raise ImageTooLarge(
+                f"{name} has too many pixels to be decoded safely.",
+                ErrorCode.IMAGE_BOMB,
+                filename=shown,
+            ) from None
         except _DECODE_ERRORS as error:
+            reason = _reason(error)
             raise InvalidImage(
-                f"{name} is damaged or truncated and cannot be decoded ({_reason(error)})."
+                f"{name} is damaged or truncated and cannot be decoded ({reason}).",
+                ErrorCode.IMAGE_CORRUPT,
+                filename=shown,
+                reason=reason,
             ) from None
         if oriented.size[0] != oriented.size[1] and oriented.size != image.size:
             width, height = height, width
@@ -110,20 +124,29 @@ class PillowImageDecoder:
             stored_height=stored.height,
         )
 
-    def _sniff(self, data: bytes, name: str) -> str:
+    def _sniff(self, data: bytes, name: str, shown: str) -> str:
         for source_format in self.formats:
             if data.startswith(MAGIC_NUMBERS[source_format]):
                 return source_format
-        accepted = " or ".join(self.formats)
-        raise UnsupportedImageFormat(f"{name} is not a {accepted} image.")
+        raise UnsupportedImageFormat(
+            f"{name} is not a {' or '.join(self.formats)} image.",
+            ErrorCode.IMAGE_FORMAT_NOT_ACCEPTED,
+            filename=shown,
+            formats=self.formats,
+        )
 
-    def _check_size(self, image: Image.Image, name: str) -> tuple[int, int]:
+    def _check_size(self, image: Image.Image, name: str, shown: str) -> tuple[int, int]:
         width, height = image.size
         if width < 1 or height < 1:
-            raise InvalidImage(f"{name} has no pixels.")
+            raise InvalidImage(f"{name} has no pixels.", ErrorCode.IMAGE_NO_PIXELS, filename=shown)
         if width * height > self.max_pixels:
             raise ImageTooLarge(
-                f"{name} is {width}x{height} pixels; the limit is {self.max_pixels:,} pixels."
+                f"{name} is {width}x{height} pixels; the limit is {self.max_pixels:,} pixels.",
+                ErrorCode.IMAGE_TOO_MANY_PIXELS,
+                filename=shown,
+                width=width,
+                height=height,
+                limit=self.max_pixels,
             )
         return width, height
 
@@ -192,10 +215,10 @@ def _encode_png(image: Image.Image, compress_level: int) -> bytes:
     return buffer.getvalue()
 
 
-def _display_name(filename: str) -> str:
+def _shown_name(filename: str) -> str:
+    """The file name as it may be shown back: last path part, printable, bounded ("" if none)."""
     base = os.path.basename(filename.replace("\\", "/")) if filename else ""
-    printable = "".join(ch for ch in base if ch.isprintable())[:100]
-    return f"'{printable}'" if printable else "The upload"
+    return "".join(ch for ch in base if ch.isprintable())[:100]
 
 
 def _reason(error: BaseException) -> str:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
 
 from domain.errors import Conflict, DatabaseUnavailable, DomainError
 
-__all__ = ["DatabaseUnavailable", "is_unavailable", "translate_errors"]
+__all__ = ["is_unavailable", "translate_errors", "unavailable"]
+
+
+def unavailable() -> DatabaseUnavailable:
+    return DatabaseUnavailable("The database is unavailable; try again shortly.")
+
+
+def _clash() -> Conflict:
+    return Conflict("The change clashes with existing data.")
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -27,17 +35,15 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 @contextmanager
-def translate_errors(
-    conflict_message: str = "The change clashes with existing data.",
-) -> Iterator[None]:
-    """Turn SQLAlchemy/driver failures into DatabaseUnavailable or Conflict."""
+def translate_errors(conflict: Callable[[], Conflict] = _clash) -> Iterator[None]:
+    """Turn SQLAlchemy/driver failures into DatabaseUnavailable or `conflict()`."""
     try:
         yield
     except sa_exc.IntegrityError as error:
-        raise Conflict(conflict_message) from error
+        raise conflict() from error
     except DomainError:
         raise
     except Exception as error:
         if is_unavailable(error):
-            raise DatabaseUnavailable("The database is unavailable; try again shortly.") from error
+            raise unavailable() from error
         raise

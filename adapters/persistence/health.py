@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.errors import DatabaseUnavailable
 from adapters.persistence.migrate import head_revision, read_revision
+from domain.errors import DatabaseUnavailable
 
 
 class SqlAlchemyHealthProbe:

@@ -18,13 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.persistence.errors import translate_errors
 from adapters.persistence.tables import audit_log, lesion_findings, predictions, users
 from application.ports import AuditEntry, AuditQuery, CamGrid, Page, PredictionQuery
-from domain.errors import NotFound
 from domain.lesions import BoundingBox, LesionFinding
-from domain.predictions import Label, Prediction, Review, Verdict
-from domain.users import Role, User
+from domain.predictions import Label, Prediction, Review, Verdict, prediction_not_found
+from domain.users import Role, User, email_taken, user_not_found
 
 SessionSource = AsyncSession | Callable[[], AsyncSession]
-DUPLICATE_EMAIL = "This email address is already registered."
 LIKE_ESCAPE = "\\"
 
 
@@ -89,7 +87,7 @@ class SqlAlchemyUserRepository(_Repository):
     """Users in the `users` table; a duplicate email raises Conflict."""
 
     async def add(self, user: User) -> None:
-        with translate_errors(DUPLICATE_EMAIL):
+        with translate_errors(email_taken):
             await self._session.execute(insert(users).values(**_user_values(user)))
 
     async def get(self, user_id: UUID) -> User | None:
@@ -101,12 +99,12 @@ class SqlAlchemyUserRepository(_Repository):
     async def update(self, user: User) -> None:
         values = _user_values(user)
         del values["id"], values["created_at"]
-        with translate_errors(DUPLICATE_EMAIL):
+        with translate_errors(email_taken):
             result = await self._session.execute(
                 update(users).where(users.c.id == user.id).values(**values)
             )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise NotFound("No such user.")
+            raise user_not_found()
 
     async def list(self, offset: int, limit: int) -> Page[User]:
         statement = (
@@ -272,7 +270,7 @@ class SqlAlchemyPredictionRepository(_Repository):
             "cam_json": _cam_to_json(cam),
             **_review_values(prediction.review),
         }
-        with translate_errors("This prediction clashes with stored data."):
+        with translate_errors():
             await self._session.execute(insert(predictions).values(**values))
             if prediction.lesion is not None:
                 await self._session.execute(
@@ -302,7 +300,7 @@ class SqlAlchemyPredictionRepository(_Repository):
         with translate_errors():
             result = await self._session.execute(statement)
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise NotFound("No such prediction.")
+            raise prediction_not_found()
 
     async def delete(self, prediction_id: UUID) -> None:
         with translate_errors():
@@ -380,7 +378,7 @@ class SqlAlchemyAuditLog(_Repository):
             "detail": entry.detail,
             "client": entry.client,
         }
-        with translate_errors("This audit entry already exists."):
+        with translate_errors():
             await self._session.execute(insert(audit_log).values(**values))
 
     async def list(self, query: AuditQuery) -> Page[AuditEntry]:

@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.persistence.engine import create_session_factory
-from adapters.persistence.errors import DatabaseUnavailable, is_unavailable, translate_errors
+from adapters.persistence.errors import is_unavailable, translate_errors, unavailable
 from adapters.persistence.repositories import (
     SqlAlchemyAuditLog,
     SqlAlchemyPredictionRepository,
@@ -64,7 +64,7 @@ class SqlAlchemyUnitOfWork:
             await transaction.session.close()
         except Exception as error:
             if exc is None and is_unavailable(error):
-                raise DatabaseUnavailable("The database is unavailable.") from error
+                raise unavailable() from error
             if exc is None:
                 raise
             # the block's own error matters more than a failed rollback on a dead connection

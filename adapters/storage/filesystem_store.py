@@ -13,7 +13,7 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import ErrorCode, InvalidInput, NotFound
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 R = TypeVar("R")
@@ -41,7 +41,7 @@ class FilesystemImageStore:
         try:
             return await self._run(path.read_bytes)
         except FileNotFoundError:
-            raise NotFound("The stored image is missing.") from None
+            raise NotFound("The stored image is missing.", ErrorCode.STORED_IMAGE_MISSING) from None
 
     async def delete(self, sha256: str) -> None:
         # Directories stay (at most 65,536): removing them could race a concurrent put.

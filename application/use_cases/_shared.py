@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 
 from application.commands import PredictionFilters
 from application.ports import AuditEntry, Clock, ModelInfo, PredictionQuery, UnitOfWork
-from domain.errors import Conflict, Forbidden, InvalidInput, ModelUnavailable, NotFound
-from domain.predictions import Assessment, Prediction
+from domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, ModelUnavailable
+from domain.predictions import Assessment, Prediction, prediction_not_found
 from domain.users import User
 
 MAX_FILENAME_LENGTH = 255
@@ -42,15 +42,21 @@ def audit_entry(
 def require_admin(actor: User) -> None:
     """Refuse callers that are not active administrators."""
     if not (actor.is_admin and actor.is_active):
-        raise Forbidden("Only administrators may do this.")
+        raise Forbidden("Only administrators may do this.", ErrorCode.ADMIN_ONLY)
 
 
 def check_page(offset: int, limit: int, max_limit: int = 200) -> None:
     """Refuse negative offsets and page sizes outside 1..max_limit."""
     if offset < 0:
-        raise InvalidInput("Offset must not be negative.")
+        raise InvalidInput(
+            "Offset must not be negative.", ErrorCode.PAGE_INVALID, max_limit=max_limit
+        )
     if not 1 <= limit <= max_limit:
-        raise InvalidInput(f"Limit must lie between 1 and {max_limit}.")
+        raise InvalidInput(
+            f"Limit must lie between 1 and {max_limit}.",
+            ErrorCode.PAGE_INVALID,
+            max_limit=max_limit,
+        )
 
 
 def scoped_query(
@@ -58,10 +64,16 @@ def scoped_query(
 ) -> PredictionQuery:
     """Clinicians see their own predictions only; administrators see everyone's."""
     if filters.created_from and filters.created_to and filters.created_from >= filters.created_to:
-        raise InvalidInput("The start of the date range must lie before its end.")
+        raise InvalidInput(
+            "The start of the date range must lie before its end.", ErrorCode.DATE_RANGE_REVERSED
+        )
     search = filters.filename_contains.strip() if filters.filename_contains else None
     if search and len(search) > MAX_SEARCH_LENGTH:
-        raise InvalidInput(f"Search text must be at most {MAX_SEARCH_LENGTH} characters.")
+        raise InvalidInput(
+            f"Search text must be at most {MAX_SEARCH_LENGTH} characters.",
+            ErrorCode.SEARCH_TOO_LONG,
+            count=MAX_SEARCH_LENGTH,
+        )
     return PredictionQuery(
         owner_id=None if actor.is_admin else actor.id,
         offset=offset,
@@ -78,11 +90,11 @@ async def visible_prediction(uow: UnitOfWork, actor: User, prediction_id: UUID) 
     """Load a prediction the actor may see; someone else's reads as absent, not forbidden."""
     prediction = await uow.predictions.get(prediction_id)
     if prediction is None:
-        raise NotFound("No such analysis.")
+        raise prediction_not_found()
     try:
         prediction.ensure_visible_to(actor)
     except Forbidden:
-        raise NotFound("No such analysis.") from None
+        raise prediction_not_found() from None
     return prediction
 
 
@@ -112,7 +124,9 @@ async def ensure_not_last_active_admin(uow: UnitOfWork, user: User) -> None:
         offset += page_size
         if not page.items or offset >= page.total:
             break
-    raise Conflict("This is the last active administrator; appoint another one first.")
+    raise Conflict(
+        "This is the last active administrator; appoint another one first.", ErrorCode.LAST_ADMIN
+    )
 
 
 def assess(p_malignant: float, model: ModelInfo) -> Assessment:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from application.commands import ChangeRole
 from application.ports import Clock, UnitOfWork
 from application.use_cases._shared import audit_entry, ensure_not_last_active_admin, require_admin
-from domain.errors import NotFound
-from domain.users import Role, User
+from domain.users import Role, User, user_not_found
 
 
 class ChangeRoleUseCase:
@@ -21,7 +20,7 @@ class ChangeRoleUseCase:
         async with self._uow as uow:
             user = await uow.users.get(cmd.user_id)
             if user is None:
-                raise NotFound("No such user.")
+                raise user_not_found()
             if user.role is cmd.role:
                 return user
             if cmd.role is not Role.ADMIN:

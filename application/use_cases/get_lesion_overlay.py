@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.commands import GetLesionOverlay
 from application.ports import ImageStore, LesionRenderer, UnitOfWork
 from application.use_cases._shared import visible_prediction
-from domain.errors import NotFound
+from domain.errors import ErrorCode, NotFound
 
 
 class GetLesionOverlayUseCase:
@@ -20,6 +20,8 @@ class GetLesionOverlayUseCase:
         async with self._uow as uow:
             prediction = await visible_prediction(uow, cmd.actor, cmd.prediction_id)
         if prediction.lesion is None or not prediction.lesion.found:
-            raise NotFound("No lesion outline is stored for this analysis.")
+            raise NotFound(
+                "No lesion outline is stored for this analysis.", ErrorCode.LESION_NOT_FOUND
+            )
         png = await self._images.get(prediction.image_sha256)
         return await self._renderer.render(png, prediction.lesion)

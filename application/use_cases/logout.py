@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.commands import Logout
 from application.ports import Clock, UnitOfWork
 from application.use_cases._shared import audit_entry
-from domain.errors import NotAuthenticated
+from domain.errors import ErrorCode, NotAuthenticated
 
 
 class LogoutUseCase:
@@ -19,7 +19,9 @@ class LogoutUseCase:
         async with self._uow as uow:
             user = await uow.users.get(cmd.actor.id)
             if user is None:
-                raise NotAuthenticated("Your session has ended; sign in again.")
+                raise NotAuthenticated(
+                    "Your session has ended; sign in again.", ErrorCode.SESSION_ENDED
+                )
             await uow.users.update(user.signed_out_everywhere())
             await uow.audit.record(
                 audit_entry(

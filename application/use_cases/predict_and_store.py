@@ -15,7 +15,7 @@ from application.ports import (
     UnitOfWork,
 )
 from application.use_cases._shared import assess, audit_entry, clean_filename
-from domain.errors import InvalidImage, InvalidInput, ModelUnavailable
+from domain.errors import ErrorCode, InvalidImage, InvalidInput, ModelUnavailable
 from domain.predictions import Prediction
 
 DEFAULT_MAX_BATCH = 32
@@ -49,9 +49,13 @@ class PredictAndStoreUseCase:
 
     async def __call__(self, cmd: PredictAndStore) -> list[StoredOutcome]:
         if not cmd.uploads:
-            raise InvalidInput("Send at least one image.")
+            raise InvalidInput("Send at least one image.", ErrorCode.NO_IMAGE)
         if len(cmd.uploads) > self._max_batch:
-            raise InvalidInput(f"Send at most {self._max_batch} images at once.")
+            raise InvalidInput(
+                f"Send at most {self._max_batch} images at once.",
+                ErrorCode.TOO_MANY_IMAGES,
+                count=self._max_batch,
+            )
 
         outcomes: list[StoredOutcome | None] = [None] * len(cmd.uploads)
         accepted: list[_Accepted] = []
@@ -60,9 +64,7 @@ class PredictAndStoreUseCase:
             try:
                 image = await self._decoder.decode(upload.data, filename)
             except InvalidImage as error:
-                outcomes[index] = StoredOutcome(
-                    filename=filename, error=error.message, error_kind=type(error).__name__
-                )
+                outcomes[index] = StoredOutcome(filename=filename, error=error)
             else:
                 accepted.append(_Accepted(index, filename, image))
 

@@ -8,8 +8,8 @@ from uuid import uuid4
 from application.commands import RegisterUser
 from application.ports import Clock, PasswordHasher, UnitOfWork
 from application.use_cases._shared import audit_entry
-from domain.errors import Conflict, Forbidden, InvalidInput
-from domain.users import Role, User, check_password_policy, normalise_email
+from domain.errors import ErrorCode, Forbidden, InvalidInput
+from domain.users import Role, User, check_password_policy, email_taken, normalise_email
 
 MAX_DISPLAY_NAME_LENGTH = 100
 
@@ -41,14 +41,23 @@ class RegisterUserUseCase:
 
     async def __call__(self, cmd: RegisterUser) -> User:
         if cmd.actor is None and not cmd.trusted and not self._registration_open:
-            raise Forbidden("Self-registration is closed; ask an administrator for an account.")
+            raise Forbidden(
+                "Self-registration is closed; ask an administrator for an account.",
+                ErrorCode.REGISTRATION_CLOSED,
+            )
         email = normalise_email(cmd.email)
         check_password_policy(cmd.password, self._common_passwords)
         if cmd.password.strip().lower() == email:
-            raise InvalidInput("The password must not be the email address.")
+            raise InvalidInput(
+                "The password must not be the email address.", ErrorCode.PASSWORD_IS_EMAIL
+            )
         display_name = " ".join(cmd.display_name.split())
         if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-            raise InvalidInput(f"Name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.")
+            raise InvalidInput(
+                f"Name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.",
+                ErrorCode.NAME_TOO_LONG,
+                count=MAX_DISPLAY_NAME_LENGTH,
+            )
         admin_actor = cmd.actor is not None and cmd.actor.is_admin and cmd.actor.is_active
         if cmd.actor is not None and not admin_actor:
             raise Forbidden("Only administrators may create accounts for others.")
@@ -58,7 +67,7 @@ class RegisterUserUseCase:
         password_hash = await self._hasher.hash(cmd.password)
         async with self._uow as uow:
             if await uow.users.get_by_email(email) is not None:
-                raise Conflict("An account with this email already exists.")
+                raise email_taken()
             user = User(
                 id=uuid4(),
                 email=email,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.commands import ResolveCurrentUser
 from application.ports import TokenService, UnitOfWork
-from domain.errors import NotAuthenticated
+from domain.errors import ErrorCode, NotAuthenticated
 from domain.users import User
 
 
@@ -20,5 +20,7 @@ class ResolveCurrentUserUseCase:
         async with self._uow as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or not user.is_active or user.token_version != claims.token_version:
-            raise NotAuthenticated("Your session has ended; sign in again.")
+            raise NotAuthenticated(
+                "Your session has ended; sign in again.", ErrorCode.SESSION_ENDED
+            )
         return user

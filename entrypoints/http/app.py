@@ -22,7 +22,7 @@ from domain.errors import ModelUnavailable
 from entrypoints.container import Container, init_resources, shutdown
 from entrypoints.http import docs, observability
 from entrypoints.http.auth import current_user, require_user
-from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.errors import EXCEPTION_HANDLERS, STATUS_BY_KIND
 from entrypoints.http.headers import security_headers
 from entrypoints.http.routes import account, admin, predictions, system
 
@@ -144,7 +144,7 @@ def create_app(
         dependencies=dependencies,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[security_headers, *extra_middleware],
-        openapi_config=docs.openapi_config(PUBLIC_PREFIX, _package_version()),
+        openapi_config=docs.openapi_config(PUBLIC_PREFIX, _package_version(), STATUS_BY_KIND),
         request_max_body_size=JSON_BODY_LIMIT,
         multipart_form_part_limit=settings.max_files_per_request + 10,
         cors_config=cors,

@@ -6,6 +6,7 @@ static/swagger-ui (swagger-ui-dist, see VERSION.txt) and the page references not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
 from litestar.static_files import create_static_files_router
 
+from domain.errors import ErrorCode
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 BEARER_SCHEME = "BearerToken"
 DESCRIPTION = """\
@@ -24,8 +27,26 @@ lesion and where the network looked (a class-activation heatmap). **It is a deci
 not a diagnosis.**
 
 Sign in with `POST /api/auth/login` and send the returned `access_token` as
-`Authorization: Bearer <token>`. Errors are JSON: `{"status_code", "error", "detail"}`.
+`Authorization: Bearer <token>`.
+
+Errors are JSON: `{"status_code", "error", "code", "params", "detail"}`. `error` is the kind
+of failure (one per status), `code` the stable machine code (the kind itself, or a code that
+refines it) and `params` what its sentence needs (counts, limits, the file name);
+`detail` is an English sentence for people. Match on `code`, never on `detail`.
 """
+
+
+def error_codes_markdown(status_by_kind: Mapping[ErrorCode, int]) -> str:
+    """The error-code section of the API description, from the codes themselves."""
+    kinds = "\n".join(f"| `{kind}` | {status} |" for kind, status in status_by_kind.items())
+    refined = ", ".join(f"`{code}`" for code in ErrorCode if code not in status_by_kind)
+    return (
+        "\n\n### Error codes\n\n| kind (`error` and bare `code`) | HTTP status |\n| --- | --- |\n"
+        f"{kinds}\n\nCodes that refine a kind: {refined}. "
+        "Requests the API refuses before any use case runs (a malformed body, a wrong method) "
+        "answer with `error` = `code` = `bad_request`, `method_not_allowed`, `request_too_large`, "
+        "`unsupported_media_type`, `not_found` or `internal_error`.\n"
+    )
 
 
 class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
@@ -61,12 +82,15 @@ class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
 """.encode()
 
 
-def openapi_config(public_prefix: str, version: str) -> OpenAPIConfig:
-    """OpenAPI 3.1 at <prefix>/schema, Swagger UI there and at /swagger, bearer auth declared."""
+def openapi_config(
+    public_prefix: str, version: str, status_by_kind: Mapping[ErrorCode, int]
+) -> OpenAPIConfig:
+    """OpenAPI 3.1 at <prefix>/schema, Swagger UI there and at /swagger, bearer auth declared,
+    and every error code listed in the description."""
     return OpenAPIConfig(
         title="Breastscan API",
         version=version,
-        description=DESCRIPTION,
+        description=DESCRIPTION + error_codes_markdown(status_by_kind),
         path="/schema",
         servers=[Server(url=public_prefix, description="This server")],
         render_plugins=[

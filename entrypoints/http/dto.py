@@ -13,6 +13,7 @@ from application.ports import AuditEntry, ModelInfo, Page
 from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction, Review, Statistics, Verdict
 from domain.users import Role, User
+from entrypoints.http.errors import ErrorBody, domain_error_body
 
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
@@ -278,19 +279,13 @@ class PredictionPageOut(Struct):
         )
 
 
-class FileError(Struct):
-    status_code: int
-    error: str
-    detail: str
-
-
 class OutcomeOut(Struct):
     """One uploaded file: either its stored prediction or why it was refused."""
 
     filename: str
     stored: bool
     prediction: PredictionOut | None = None
-    error: FileError | None = None
+    error: ErrorBody | None = None  # the refusal, as any error response would say it
 
 
 class BatchOut(Struct):
@@ -380,12 +375,12 @@ class ReadyOut(Struct):
     reasons: list[str]
 
 
-def outcome_of(outcome: StoredOutcome, status_of: dict[str, tuple[int, str]]) -> OutcomeOut:
-    """Map a per-file outcome; `status_of` maps the domain error's class name to status/code."""
+def outcome_of(outcome: StoredOutcome) -> OutcomeOut:
+    """Map a per-file outcome: its stored prediction, or its refusal like any error body."""
     if outcome.prediction is not None:
         return OutcomeOut(
             filename=outcome.filename, stored=True, prediction=PredictionOut.of(outcome.prediction)
         )
-    status, code = status_of.get(outcome.error_kind or "", (422, "invalid_image"))
-    error = FileError(status_code=status, error=code, detail=outcome.error or "Refused.")
+    assert outcome.error is not None, "an outcome is either stored or refused"
+    error = domain_error_body(outcome.error)
     return OutcomeOut(filename=outcome.filename, stored=False, error=error)

@@ -3,67 +3,69 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from adapters.persistence.errors import is_unavailable
 from domain.errors import (
-    Conflict,
     DatabaseUnavailable,
     DomainError,
-    Forbidden,
-    ImageTooLarge,
+    ErrorCode,
     InvalidCredentials,
-    InvalidImage,
-    InvalidInput,
     ModelUnavailable,
     NotAuthenticated,
-    NotFound,
+    Param,
     TooManyAttempts,
-    UnsupportedImageFormat,
 )
 
 logger = logging.getLogger("breastscan.http")
 
 BEARER_CHALLENGE = 'Bearer realm="breastscan"'
 
-# Most specific first: the first matching class decides the status.
-STATUS_BY_ERROR: tuple[tuple[type[DomainError], int, str], ...] = (
-    (ImageTooLarge, 413, "image_too_large"),
-    (UnsupportedImageFormat, 415, "unsupported_image_format"),
-    (InvalidImage, 422, "invalid_image"),
-    (InvalidInput, 422, "invalid_input"),
-    (InvalidCredentials, 401, "invalid_credentials"),
-    (NotAuthenticated, 401, "not_authenticated"),
-    (Forbidden, 403, "forbidden"),
-    (NotFound, 404, "not_found"),
-    (Conflict, 409, "conflict"),
-    (TooManyAttempts, 429, "too_many_attempts"),
-    (ModelUnavailable, 503, "model_unavailable"),
-    (DatabaseUnavailable, 503, "database_unavailable"),
+# The HTTP status of each kind of domain error (an error's kind is its class's code).
+STATUS_BY_KIND: dict[ErrorCode, int] = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.IMAGE_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_IMAGE_FORMAT: 415,
+    ErrorCode.INVALID_IMAGE: 422,
+    ErrorCode.INVALID_INPUT: 422,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.NOT_AUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.TOO_MANY_ATTEMPTS: 429,
+    ErrorCode.MODEL_UNAVAILABLE: 503,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
+}
+CODE_DESCRIPTION = (
+    "Stable machine code of the failure: the error's kind, or a code that refines it "
+    "(see the API description for the list and their params)."
 )
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
-    """Every error response: a stable machine code and a sentence a person can act on."""
+    """Every error response: the kind (`error`), the precise `code` with the `params` its
+    sentence needs, and a sentence in English a person can act on (`detail`)."""
 
     status_code: int
-    error: str
+    error: Annotated[str, msgspec.Meta(description="The kind of failure (one per status).")]
     detail: str
+    code: Annotated[str, msgspec.Meta(description=CODE_DESCRIPTION)] = ""
+    params: dict[str, Param] | None = None
     retry_after: int | None = None
     extra: list[dict[str, Any]] | None = None
 
+    def __post_init__(self) -> None:
+        self.code = self.code or self.error
 
-def classify(error: DomainError) -> tuple[int, str]:
-    """HTTP status and machine code for a domain error."""
-    for kind, status, code in STATUS_BY_ERROR:
-        if isinstance(error, kind):
-            return status, code
-    return 400, "bad_request"
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a domain error."""
+    return STATUS_BY_KIND.get(error.kind, 400)
 
 
 def error_headers(error: DomainError) -> dict[str, str]:
@@ -77,9 +79,15 @@ def error_headers(error: DomainError) -> dict[str, str]:
 
 
 def domain_error_body(error: DomainError) -> ErrorBody:
-    status, code = classify(error)
     retry = max(1, error.retry_after) if isinstance(error, TooManyAttempts) else None
-    return ErrorBody(status_code=status, error=code, detail=error.message, retry_after=retry)
+    return ErrorBody(
+        status_code=status_of(error),
+        error=error.kind.value,
+        detail=error.message,
+        code=error.code.value,
+        params=dict(error.params) or None,
+        retry_after=retry,
+    )
 
 
 def _json(body: ErrorBody, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -127,11 +135,6 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    if is_unavailable(exc):
-        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return handle_domain_error(
-            request, DatabaseUnavailable("The database is unavailable; try again shortly.")
-        )
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     body = ErrorBody(
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,

@@ -7,20 +7,10 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
-from domain.errors import DomainError, NotAuthenticated, TooManyAttempts
-from entrypoints.web.state import error_message, forget_token, t
+from domain.errors import DomainError, NotAuthenticated
+from entrypoints.web.state import error_text, forget_token
 
-
-def error_kinds(error: DomainError) -> tuple[str, ...]:
-    """The error's class names, most specific first, down to DomainError."""
-    return tuple(cls.__name__ for cls in type(error).__mro__ if issubclass(cls, DomainError))
-
-
-def error_text(error: DomainError) -> str:
-    """The reader-facing sentence for a domain error, chosen by its class."""
-    if isinstance(error, TooManyAttempts):
-        return t("error.too_many_attempts", seconds=error.retry_after)
-    return error_message(error_kinds(error), error.message)
+__all__ = ["error_text", "reported", "session_expired"]
 
 
 def session_expired() -> None:

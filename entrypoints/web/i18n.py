@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+
+from domain.errors import DomainError, ErrorCode, Param
 
 LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français"}
 DEFAULT_LANGUAGE = "en"
@@ -164,44 +165,54 @@ EN: dict[str, str] = {
     "admin.filter.apply": "Filter",
     "admin.yes": "yes",
     "admin.no": "no",
-    # errors
+    # errors, by code (domain/errors.py ErrorCode): first the kinds, then the codes that
+    # refine them; `.framed` sentences carry the core's own words, for readers of its language
+    "upload.unnamed": "The upload",
+    "error.bad_request": "{message}",
     "error.invalid_credentials": "Wrong email or password.",
     "error.too_many_attempts": "Too many failed sign-ins. Try again in {seconds} seconds.",
     "error.not_found": "Not found: it may have been deleted.",
     "error.forbidden": "You are not allowed to do this.",
+    "error.not_authenticated": "Your session has ended; sign in again.",
     "error.conflict": "This conflicts with existing data: {message}",
+    "error.conflict.framed": "This conflicts with existing data: {message}",
     "error.invalid_input": "{message}",
-    "error.invalid_image": "Not a usable image: {message}",
+    "error.invalid_input.framed": "{message}",
+    "error.invalid_image": "This file cannot be used as an image.",
+    "error.invalid_image.framed": "Not a usable image: {message}",
+    "error.unsupported_image_format": "This file is not in an accepted image format.",
+    "error.image_too_large": "This image exceeds the size limits.",
     "error.model_unavailable": "The model is unavailable right now; try again later.",
     "error.database_unavailable": "The database is unavailable right now; try again shortly.",
     "error.unexpected": "Something went wrong; the error has been logged.",
-    # core errors by class, with the detail their message carries
-    "error.image.invalid": "This file cannot be used as an image.",
-    "error.image.unsupported": "This file is not in an accepted image format.",
-    "error.image.too_large": "This image exceeds the size limits.",
-    "error.image.too_many_bytes": "{name} is {size} MB; the limit is {limit} MB.",
-    "error.image.too_many_pixels": "{name} is {width}x{height} pixels; "
+    "error.email_invalid": "Enter a valid email address.",
+    "error.password_too_short": "Password must be at least {count} characters.",
+    "error.password_too_long": "Password must be at most {count} characters.",
+    "error.password_too_common": "This password is too common; choose another.",
+    "error.password_is_email": "The password must not be the email address.",
+    "error.passwords_differ": "The passwords do not match.",
+    "error.name_too_long": "Name must be at most {count} characters.",
+    "error.note_too_long": "Note must be at most {count} characters.",
+    "error.search_too_long": "Search text must be at most {count} characters.",
+    "error.date_invalid": "Dates must look like 2025-01-31.",
+    "error.date_range_reversed": "The start of the date range must lie before its end.",
+    "error.page_invalid": "Pages hold between 1 and {max_limit} entries.",
+    "error.opacity_invalid": "The opacity must lie between 0 and 1.",
+    "error.no_image": "Send at least one image.",
+    "error.one_image_expected": "Send exactly one image.",
+    "error.too_many_images": "Send at most {count} images at once.",
+    "error.nothing_to_change": "Nothing to change.",
+    "error.email_taken": "An account with this email already exists.",
+    "error.last_admin": "This is the last active administrator; appoint another one first.",
+    "error.image_empty": "{name} is empty.",
+    "error.image_format_not_accepted": "{name} is not a {formats} image.",
+    "error.image_too_many_bytes": "{name} is {size_mb} MB; the limit is {limit_mb} MB.",
+    "error.image_too_many_pixels": "{name} is {width}x{height} pixels; "
     "the limit is {limit} pixels.",
-    "error.image.bomb": "{name} has too many pixels to be decoded safely.",
-    "error.image.empty": "{name} is empty.",
-    "error.image.not_format": "{name} is not a {formats} image.",
-    "error.image.corrupt": "{name} is damaged or truncated and cannot be decoded ({reason}).",
-    "error.image.no_pixels": "{name} has no pixels.",
-    "error.image.stored_corrupt": "The stored image cannot be decoded ({reason}).",
-    "error.input.email": "Enter a valid email address.",
-    "error.input.password_short": "Password must be at least {count} characters.",
-    "error.input.password_long": "Password must be at most {count} characters.",
-    "error.input.password_common": "This password is too common; choose another.",
-    "error.input.password_is_email": "The password must not be the email address.",
-    "error.input.name_long": "Name must be at most {count} characters.",
-    "error.input.note_long": "Note must be at most {count} characters.",
-    "error.input.search_long": "Search text must be at most {count} characters.",
-    "error.input.date_range": "The start of the date range must lie before its end.",
-    "error.input.no_image": "Send at least one image.",
-    "error.input.too_many_images": "Send at most {count} images at once.",
-    "error.conflict.email_taken": "An account with this email already exists.",
-    "error.conflict.last_admin": "This is the last active administrator; "
-    "appoint another one first.",
+    "error.image_bomb": "{name} has too many pixels to be decoded safely.",
+    "error.image_corrupt": "{name} is damaged or truncated and cannot be decoded ({reason}).",
+    "error.image_no_pixels": "{name} has no pixels.",
+    "error.stored_image_corrupt": "The stored image cannot be decoded ({reason}).",
 }
 
 FR: dict[str, str] = {
@@ -355,149 +366,103 @@ FR: dict[str, str] = {
     "admin.filter.apply": "Filtrer",
     "admin.yes": "oui",
     "admin.no": "non",
+    "upload.unnamed": "Le fichier envoyé",
+    "error.bad_request": "{message}",
     "error.invalid_credentials": "E-mail ou mot de passe incorrect.",
     "error.too_many_attempts": "Trop de tentatives échouées. Réessayez dans {seconds} secondes.",
     "error.not_found": "Introuvable : l'élément a peut-être été supprimé.",
     "error.forbidden": "Vous n'êtes pas autorisé à faire cela.",
+    "error.not_authenticated": "Votre session a pris fin ; reconnectez-vous.",
     "error.conflict": "Conflit avec des données existantes : {message}",
+    "error.conflict.framed": "Conflit avec des données existantes : {message}",
     "error.invalid_input": "{message}",
-    "error.invalid_image": "Image inutilisable : {message}",
+    "error.invalid_input.framed": "{message}",
+    "error.invalid_image": "Ce fichier ne peut pas être utilisé comme image.",
+    "error.invalid_image.framed": "Image inutilisable : {message}",
+    "error.unsupported_image_format": "Ce fichier n'est pas dans un format d'image accepté.",
+    "error.image_too_large": "Cette image dépasse les limites de taille.",
     "error.model_unavailable": "Le modèle est indisponible pour le moment ; réessayez plus tard.",
     "error.database_unavailable": "La base de données est indisponible pour le moment ; "
     "réessayez dans un instant.",
     "error.unexpected": "Une erreur est survenue ; elle a été journalisée.",
-    "error.image.invalid": "Ce fichier ne peut pas être utilisé comme image.",
-    "error.image.unsupported": "Ce fichier n'est pas dans un format d'image accepté.",
-    "error.image.too_large": "Cette image dépasse les limites de taille.",
-    "error.image.too_many_bytes": "{name} pèse {size} Mo ; la limite est de {limit} Mo.",
-    "error.image.too_many_pixels": "{name} mesure {width}x{height} pixels ; "
+    "error.email_invalid": "Saisissez une adresse e-mail valide.",
+    "error.password_too_short": "Le mot de passe doit comporter au moins {count} caractères.",
+    "error.password_too_long": "Le mot de passe doit comporter au plus {count} caractères.",
+    "error.password_too_common": "Ce mot de passe est trop courant ; choisissez-en un autre.",
+    "error.password_is_email": "Le mot de passe ne doit pas être l'adresse e-mail.",
+    "error.passwords_differ": "Les mots de passe ne correspondent pas.",
+    "error.name_too_long": "Le nom doit comporter au plus {count} caractères.",
+    "error.note_too_long": "La note doit comporter au plus {count} caractères.",
+    "error.search_too_long": "La recherche doit comporter au plus {count} caractères.",
+    "error.date_invalid": "Les dates doivent avoir la forme 2025-01-31.",
+    "error.date_range_reversed": "Le début de la période doit précéder sa fin.",
+    "error.page_invalid": "Une page contient entre 1 et {max_limit} éléments.",
+    "error.opacity_invalid": "L'opacité doit être comprise entre 0 et 1.",
+    "error.no_image": "Envoyez au moins une image.",
+    "error.one_image_expected": "Envoyez exactement une image.",
+    "error.too_many_images": "Envoyez au plus {count} images à la fois.",
+    "error.nothing_to_change": "Rien à modifier.",
+    "error.email_taken": "Un compte existe déjà avec cet e-mail.",
+    "error.last_admin": "C'est le dernier administrateur actif ; nommez-en un autre d'abord.",
+    "error.image_empty": "{name} est vide.",
+    "error.image_format_not_accepted": "{name} n'est pas une image {formats}.",
+    "error.image_too_many_bytes": "{name} pèse {size_mb} Mo ; la limite est de {limit_mb} Mo.",
+    "error.image_too_many_pixels": "{name} mesure {width}x{height} pixels ; "
     "la limite est de {limit} pixels.",
-    "error.image.bomb": "{name} comporte trop de pixels pour être décodée sans risque.",
-    "error.image.empty": "{name} est vide.",
-    "error.image.not_format": "{name} n'est pas une image {formats}.",
-    "error.image.corrupt": "{name} est endommagée ou tronquée et ne peut pas être décodée "
+    "error.image_bomb": "{name} comporte trop de pixels pour être décodée sans risque.",
+    "error.image_corrupt": "{name} est endommagée ou tronquée et ne peut pas être décodée "
     "({reason}).",
-    "error.image.no_pixels": "{name} ne contient aucun pixel.",
-    "error.image.stored_corrupt": "L'image enregistrée ne peut pas être décodée ({reason}).",
-    "error.input.email": "Saisissez une adresse e-mail valide.",
-    "error.input.password_short": "Le mot de passe doit comporter au moins {count} caractères.",
-    "error.input.password_long": "Le mot de passe doit comporter au plus {count} caractères.",
-    "error.input.password_common": "Ce mot de passe est trop courant ; choisissez-en un autre.",
-    "error.input.password_is_email": "Le mot de passe ne doit pas être l'adresse e-mail.",
-    "error.input.name_long": "Le nom doit comporter au plus {count} caractères.",
-    "error.input.note_long": "La note doit comporter au plus {count} caractères.",
-    "error.input.search_long": "La recherche doit comporter au plus {count} caractères.",
-    "error.input.date_range": "Le début de la période doit précéder sa fin.",
-    "error.input.no_image": "Envoyez au moins une image.",
-    "error.input.too_many_images": "Envoyez au plus {count} images à la fois.",
-    "error.conflict.email_taken": "Un compte existe déjà avec cet e-mail.",
-    "error.conflict.last_admin": "C'est le dernier administrateur actif ; "
-    "nommez-en un autre d'abord.",
+    "error.image_no_pixels": "{name} ne contient aucun pixel.",
+    "error.stored_image_corrupt": "L'image enregistrée ne peut pas être décodée ({reason}).",
 }
 
 CORE_LANGUAGE = "en"  # the language the core writes its error messages in
+# Kinds whose bare error says what was wrong only in the core's own words: readers of the core's
+# language get them framed (`error.<kind>.framed`); the others get the kind's sentence.
+FRAMED_KINDS = frozenset({ErrorCode.INVALID_IMAGE, ErrorCode.INVALID_INPUT, ErrorCode.CONFLICT})
+CONJUNCTION = {"en": " or ", "fr": " ou "}
+# Codes said by their kind's sentence in every language: what they add (which record, which
+# rule, which file path) is for logs and the API, not for the reader.
+SAID_BY_THEIR_KIND = frozenset(
+    {
+        ErrorCode.PREDICTION_NOT_FOUND,
+        ErrorCode.USER_NOT_FOUND,
+        ErrorCode.HEATMAP_NOT_STORED,
+        ErrorCode.LESION_NOT_FOUND,
+        ErrorCode.STORED_IMAGE_MISSING,
+        ErrorCode.ADMIN_ONLY,
+        ErrorCode.REGISTRATION_CLOSED,
+        ErrorCode.SESSION_ENDED,
+        ErrorCode.MODEL_MISSING,
+    }
+)
 
 
-def _detail(pattern: str, key: str) -> tuple[re.Pattern[str], str]:
-    return re.compile(pattern), key
+def _number(language: str, value: float) -> str:
+    """12.5 -> 12,5 and 10000 -> 10 000 in French; 4096 and years stay ungrouped."""
+    text = (
+        f"{value:.1f}"
+        if isinstance(value, float)
+        else (f"{value:,}" if value >= 10_000 else str(value))
+    )
+    if language == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
-# Core errors by class name (most specific first); where the core's English message carries a
-# useful detail (a limit, a size, a file name), its pattern pulls the detail out so it can be
-# said in the reader's language. Patterns mirror the messages raised in domain/, application/
-# and adapters/imaging/; tests/e2e/web/test_i18n.py checks them against the real raisers.
-DETAILED_ERRORS: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
-    "ImageTooLarge": (
-        _detail(
-            r"(?P<name>.+) is (?P<size>[\d.]+) MB; the limit is (?P<limit>[\d.]+) MB\.",
-            "error.image.too_many_bytes",
-        ),
-        _detail(
-            r"(?P<name>.+) is (?P<width>\d+)x(?P<height>\d+) pixels; "
-            r"the limit is (?P<limit>[\d,]+) pixels\.",
-            "error.image.too_many_pixels",
-        ),
-        _detail(r"(?P<name>.+) has too many pixels to be decoded safely\.", "error.image.bomb"),
-    ),
-    "UnsupportedImageFormat": (
-        _detail(r"(?P<name>.+) is empty\.", "error.image.empty"),
-        _detail(r"(?P<name>.+) is not a (?P<formats>.+) image\.", "error.image.not_format"),
-    ),
-    "InvalidImage": (
-        _detail(
-            r"(?P<name>.+) is damaged or truncated and cannot be decoded \((?P<reason>.*)\)\.",
-            "error.image.corrupt",
-        ),
-        _detail(r"(?P<name>.+) has no pixels\.", "error.image.no_pixels"),
-        _detail(
-            r"The stored image cannot be decoded \((?P<reason>.*)\)\.", "error.image.stored_corrupt"
-        ),
-    ),
-    "InvalidInput": (
-        _detail(r"Enter a valid email address\.", "error.input.email"),
-        _detail(
-            r"Password must be at least (?P<count>\d+) characters\.", "error.input.password_short"
-        ),
-        _detail(
-            r"Password must be at most (?P<count>\d+) characters\.", "error.input.password_long"
-        ),
-        _detail(r"This password is too common; choose another\.", "error.input.password_common"),
-        _detail(r"The password must not be the email address\.", "error.input.password_is_email"),
-        _detail(r"Name must be at most (?P<count>\d+) characters\.", "error.input.name_long"),
-        _detail(r"Note must be at most (?P<count>\d+) characters\.", "error.input.note_long"),
-        _detail(
-            r"Search text must be at most (?P<count>\d+) characters\.", "error.input.search_long"
-        ),
-        _detail(r"The start of the date range must lie before its end\.", "error.input.date_range"),
-        _detail(r"Send at least one image\.", "error.input.no_image"),
-        _detail(r"Send at most (?P<count>\d+) images at once\.", "error.input.too_many_images"),
-    ),
-    "Conflict": (
-        _detail(r"An account with this email already exists\.", "error.conflict.email_taken"),
-        _detail(
-            r"This is the last active administrator; appoint another one first\.",
-            "error.conflict.last_admin",
-        ),
-    ),
-}
-# One sentence per class whatever its message says (the message may name internals).
-CLASS_ERRORS: Mapping[str, str] = {
-    "InvalidCredentials": "error.invalid_credentials",
-    "NotFound": "error.not_found",
-    "Forbidden": "error.forbidden",
-    "ModelUnavailable": "error.model_unavailable",
-    "DatabaseUnavailable": "error.database_unavailable",
-}
-# A message no pattern knows: said in a frame with the core's own words to readers of the core's
-# language, and as the class's sentence to the others (image refusals), or with the core's words
-# where no sentence could say what was wrong (input, conflicts).
-FRAMED_ERRORS: Mapping[str, str] = {
-    "InvalidImage": "error.invalid_image",
-    "InvalidInput": "error.invalid_input",
-    "Conflict": "error.conflict",
-}
-UNFRAMED_ERRORS: Mapping[str, str] = {
-    "ImageTooLarge": "error.image.too_large",
-    "UnsupportedImageFormat": "error.image.unsupported",
-    "InvalidImage": "error.image.invalid",
-    "InvalidInput": "error.invalid_input",
-    "Conflict": "error.conflict",
-}
-
-
-def _localised(language: str, values: Mapping[str, str]) -> dict[str, str]:
-    """A message's details written the reader's way (12.5 MB -> 12,5 Mo, PNG or JPEG -> ou)."""
-    if language != "fr":
-        return dict(values)
-    out = {}
-    for name, value in values.items():
-        if re.fullmatch(r"[\d.,]+", value):
-            value = value.replace(",", "\u202f").replace(".", ",")
-        elif name == "formats":
-            value = value.replace(" or ", " ou ")
-        elif name == "name" and value == "The upload":  # the decoder's name for a nameless file
-            value = "Le fichier envoyé"
-        out[name] = value
+def _localised(language: str, params: Mapping[str, Param]) -> dict[str, str]:
+    """An error's parameters written the reader's way; `filename` becomes `name`."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if isinstance(value, tuple):
+            out[key] = CONJUNCTION.get(language, CONJUNCTION["en"]).join(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = _number(language, value)
+        else:
+            out[key] = str(value)
+    if "filename" in params:
+        name = params["filename"]
+        out["name"] = f"'{name}'" if name else translate(language, "upload.unnamed")
     return out
 
 
@@ -519,17 +484,17 @@ def translate(language: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def translate_error(language: str, kinds: Sequence[str], message: str) -> str:
-    """A core error in `language`, from its class names (most specific first) and message."""
-    for kind in kinds:
-        for pattern, key in DETAILED_ERRORS.get(kind, ()):
-            if found := pattern.fullmatch(message):
-                return translate(language, key, **_localised(language, found.groupdict()))
-    for kind in kinds:
-        if kind in CLASS_ERRORS:
-            return translate(language, CLASS_ERRORS[kind])
-    fallbacks = FRAMED_ERRORS if language == CORE_LANGUAGE else UNFRAMED_ERRORS
-    for kind in kinds:
-        if kind in fallbacks:
-            return translate(language, fallbacks[kind], message=message)
-    return message
+def translate_error(language: str, error: DomainError) -> str:
+    """A core error in `language`: its code's sentence with its parameters, else its kind's."""
+    catalogue = CATALOGUES.get(language, EN)
+    kinds = [c.kind for c in type(error).__mro__ if issubclass(c, DomainError)]
+    keys = [f"error.{error.code}"] if error.code is not error.kind else []
+    if language == CORE_LANGUAGE:
+        keys += [f"error.{kind}.framed" for kind in kinds if kind in FRAMED_KINDS]
+    keys += [f"error.{kind}" for kind in kinds]
+    values = {"message": error.message, **_localised(language, error.params)}
+    for key in keys:
+        text = catalogue.get(key)
+        if text is not None:
+            return text.format(**values)
+    return error.message

@@ -6,10 +6,9 @@ signed session cookie.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from nicegui import app, ui
 
+from domain.errors import DomainError
 from entrypoints.web.i18n import CATALOGUES, pick_language, translate, translate_error
 
 TOKEN = "token"  # noqa: S105 (a storage key, not a secret)
@@ -39,9 +38,9 @@ def t(key: str, **values: object) -> str:
     return translate(language(), key, **values)
 
 
-def error_message(kinds: Sequence[str], message: str) -> str:
-    """A core error, named by its class names (most specific first), in the reader's language."""
-    return translate_error(language(), kinds, message)
+def error_text(error: DomainError) -> str:
+    """A core error, worded from its code and parameters in the reader's language."""
+    return translate_error(language(), error)
 
 
 def token() -> str | None:

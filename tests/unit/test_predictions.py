@@ -7,6 +7,7 @@ import io
 import math
 from collections.abc import Sequence
 from datetime import timedelta
+from types import NoneType
 from uuid import UUID, uuid4
 
 import pytest
@@ -29,7 +30,15 @@ from application.ports import Classification, DecodedImage
 from application.use_cases import PredictAndStoreUseCase
 from application.use_cases._shared import clean_filename
 from application.use_cases.export_predictions import CSV_HEADER, csv_safe
-from domain.errors import InvalidImage, InvalidInput, ModelUnavailable, NotFound
+from domain.errors import (
+    ErrorCode,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidInput,
+    ModelUnavailable,
+    NotFound,
+    UnsupportedImageFormat,
+)
 from domain.predictions import Label, Verdict
 from domain.users import Role, User
 from tests.fakes import FakeTumorClassifier, fake_image
@@ -90,13 +99,20 @@ async def test_batch_with_one_bad_file_stores_the_others_in_one_commit(app: App)
         )
     )
     assert [o.filename for o in outcomes] == ["a.png", "text.png", "b.png", "bomb.png"]
-    assert [o.error_kind for o in outcomes] == [
+    assert [o.error and o.error.kind for o in outcomes] == [
         None,
-        "UnsupportedImageFormat",
+        ErrorCode.UNSUPPORTED_IMAGE_FORMAT,
         None,
-        "ImageTooLarge",
+        ErrorCode.IMAGE_TOO_LARGE,
     ]
-    assert outcomes[1].error
+    assert [type(o.error) for o in outcomes] == [
+        NoneType,
+        UnsupportedImageFormat,
+        NoneType,
+        ImageTooLarge,
+    ]
+    assert outcomes[1].error is not None
+    assert outcomes[1].error.message
     assert outcomes[1].prediction is None
     stored = [o.prediction for o in outcomes if o.prediction]
     assert [p.label for p in stored] == [Label.MALIGNANT, Label.BENIGN]

@@ -60,7 +60,7 @@ from entrypoints.http.dto import (
     StatisticsOut,
     outcome_of,
 )
-from entrypoints.http.errors import STATUS_BY_ERROR, ErrorBody
+from entrypoints.http.errors import ErrorBody
 
 TAGS = ["predictions"]
 UPLOAD_BODY = RequestBody(
@@ -91,7 +91,6 @@ class UploadOperation(Operation):
         self.request_body = UPLOAD_BODY
 
 
-STATUS_BY_KIND = {kind.__name__: (status, code) for kind, status, code in STATUS_BY_ERROR}
 ERRORS = {
     413: ResponseSpec(ErrorBody, description="Body or image over the size/pixel limits"),
     415: ResponseSpec(ErrorBody, description="Not a PNG or JPEG (checked by content)"),
@@ -172,7 +171,7 @@ async def create_predictions(
     refused (each result says why); when none is stored, the first refusal's status
     (413/415/422) with every result listed."""
     cmd = PredictAndStore(actor=user, uploads=await _uploads(request), client=client_of(request))
-    results = [outcome_of(o, STATUS_BY_KIND) for o in await predict_and_store(cmd)]
+    results = [outcome_of(o) for o in await predict_and_store(cmd)]
     stored = sum(r.stored for r in results)
     body = BatchOut(stored=stored, failed=len(results) - stored, results=results)
     if stored == len(results):

@@ -13,7 +13,7 @@ from domain.predictions import Prediction
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
 from entrypoints.web.frame import actor, frame, signed_in_user, to_sign_in
-from entrypoints.web.state import client_address, error_message, t
+from entrypoints.web.state import client_address, error_text, t
 from entrypoints.web.widgets import human_size, result_panel
 
 ACCEPTED_TYPES = ".png,.jpg,.jpeg,image/png,image/jpeg"
@@ -96,9 +96,8 @@ def register(web: Web) -> None:
                     )
                     outcome = outcomes[0]
                     if outcome.prediction is None:
-                        # the decoder refuses with an InvalidImage subclass, named in error_kind
-                        kinds = (outcome.error_kind or "InvalidImage", "InvalidImage")
-                        card.refuse(error_message(kinds, outcome.error or ""))
+                        assert outcome.error is not None
+                        card.refuse(error_text(outcome.error))
                         return
                     original = await web.use_cases.get_prediction_image()(
                         GetPredictionImage(

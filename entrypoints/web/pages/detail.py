@@ -13,8 +13,8 @@ from application.commands import (
     GetPredictionImage,
     ReviewPrediction,
 )
-from domain.errors import DomainError, NotFound
-from domain.predictions import Prediction, Verdict
+from domain.errors import DomainError
+from domain.predictions import Prediction, Verdict, prediction_not_found
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import error_text, reported
 from entrypoints.web.frame import actor, frame, signed_in_user, to_sign_in
@@ -51,7 +51,7 @@ def register(web: Web) -> None:
                     GetPredictionImage(actor=user, prediction_id=wanted)
                 )
             except (ValueError, DomainError) as error:
-                shown = error if isinstance(error, DomainError) else NotFound("Bad id.")
+                shown = error if isinstance(error, DomainError) else prediction_not_found()
                 ui.label(error_text(shown)).classes("text-negative").mark("detail-error")
                 return None
             ui.label(t("detail.title", filename=prediction.filename)).classes("text-h5")

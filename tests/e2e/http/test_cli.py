@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from domain.errors import ErrorCode
 from entrypoints import cli
 from tests import images
 from tests.e2e.http.conftest import PASSWORD
@@ -49,12 +50,12 @@ def test_migrate_then_create_users(env: dict[str, str], monkeypatch, capsys) -> 
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
     code = cli.main(["users", "create", "chief@example.org", "--password-stdin"])
-    assert code == dict(cli.EXIT_CODES)[cli.Conflict]
+    assert code == cli.EXIT_BY_KIND[ErrorCode.CONFLICT]
     assert "already exists" in capsys.readouterr().err
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     code = cli.main(["users", "create", "new@example.org", "--password-stdin"])
-    assert code == dict(cli.EXIT_CODES)[cli.InvalidInput]
+    assert code == cli.EXIT_BY_KIND[ErrorCode.INVALID_INPUT]
 
 
 def test_users_create_prompts_twice_without_echo(env, monkeypatch, capsys) -> None:
@@ -62,7 +63,7 @@ def test_users_create_prompts_twice_without_echo(env, monkeypatch, capsys) -> No
     answers = iter([PASSWORD, "something else"])
     monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
     code = cli.main(["users", "create", "typo@example.org"])
-    assert code == dict(cli.EXIT_CODES)[cli.InvalidInput]
+    assert code == cli.EXIT_BY_KIND[ErrorCode.INVALID_INPUT]
     assert "do not match" in capsys.readouterr().err
 
 
@@ -79,13 +80,14 @@ def test_predict_json_per_file_with_exit_code_of_the_failure(env, tmp_path: Path
     assert 0.0 <= results[1]["probability"] <= 0.5
 
     code = cli.main(["predict", *good, str(tmp_path / "notes.png"), "--json"])
-    assert code == dict(cli.EXIT_CODES)[cli.UnsupportedImageFormat]
+    assert code == cli.EXIT_BY_KIND[ErrorCode.UNSUPPORTED_IMAGE_FORMAT]
     results = json.loads(capsys.readouterr().out)
-    assert results[2]["error"] == "UnsupportedImageFormat"
+    assert results[2]["error"] == "unsupported_image_format"
+    assert results[2]["code"] == "image_format_not_accepted"
     assert "label" in results[0]
 
     code = cli.main(["predict", str(tmp_path / "missing.png")])
-    assert code == dict(cli.EXIT_CODES)[FileNotFoundError]
+    assert code == cli.EXIT_MISSING_FILE
     assert "ERROR" in capsys.readouterr().out
 
 
@@ -125,7 +127,7 @@ def test_model_info_and_missing_model(env, monkeypatch, tmp_path: Path, capsys) 
 
     missing = tmp_path / "breast-cnn.onnx"
     monkeypatch.setenv("BREASTSCAN_MODEL_PATH", str(missing))
-    assert cli.main(["model", "info"]) == dict(cli.EXIT_CODES)[cli.ModelUnavailable]
+    assert cli.main(["model", "info"]) == cli.EXIT_BY_KIND[ErrorCode.MODEL_UNAVAILABLE]
     err = capsys.readouterr().err
     assert str(missing) in err
     assert "make train" in err

@@ -120,6 +120,11 @@ async def test_a_batch_where_nothing_is_stored_takes_the_refusal_status(api: Api
     )
     assert r.status_code == 415
     assert r.json()["results"][0]["error"]["error"] == "unsupported_image_format"
+    assert r.json()["results"][0]["error"]["code"] == "image_format_not_accepted"
+    assert r.json()["results"][0]["error"]["params"] == {
+        "filename": "a.png",
+        "formats": ["PNG", "JPEG"],
+    }
 
 
 async def test_listing_is_paginated_newest_first_and_filtered(api: Api) -> None:

@@ -7,6 +7,8 @@ import re
 import httpx
 import pytest
 
+from domain.errors import ErrorCode
+from domain.users import PASSWORD_MIN_LENGTH
 from entrypoints.container import StartupError
 from entrypoints.http import create_api_asgi, create_app
 from tests.e2e.http.conftest import Api, ApiFactory
@@ -120,6 +122,24 @@ async def test_openapi_document_is_served_with_servers_and_bearer_scheme(api: Ap
         assert path in paths, path
     assert paths["/predictions"]["get"]["security"] == [{"BearerToken": []}]
     assert "security" not in paths["/health"]["get"]
+
+
+async def test_openapi_documents_every_error_code(api: Api) -> None:
+    doc = (await api.client.get("/api/schema/openapi.json")).json()
+    for code in ErrorCode:
+        assert f"`{code}`" in doc["info"]["description"], code
+    body = doc["components"]["schemas"]["ErrorBody"]["properties"]
+    assert {"error", "code", "params", "detail"} <= set(body)
+
+
+async def test_error_bodies_carry_the_code_and_its_params(api: Api) -> None:
+    r = await api.client.post(
+        "/api/auth/register", json={"email": "short@example.org", "password": "short"}
+    )
+    assert r.status_code == 422
+    body = r.json()
+    assert (body["error"], body["code"]) == ("invalid_input", "password_too_short")
+    assert body["params"] == {"count": PASSWORD_MIN_LENGTH}
 
 
 async def test_docs_page_and_its_assets_are_all_local(api: Api) -> None:

@@ -29,7 +29,7 @@ async def test_one_bad_file_never_sinks_the_batch(user: User, core: FakeCore) ->
     await upload(user, ("bright.png", fake_image("b", level=230)), ("broken.png", b"not an image"))
 
     await user.should_see("Suspicious for malignancy — recommend follow-up", retries=50)
-    await user.should_see("broken.png: not a PNG or JPEG image.", retries=50)
+    await user.should_see("'broken.png' is not a PNG or JPEG image.", retries=50)
     await user.should_see("Probability of malignancy: 90.2 %")
     await user.should_see("Model version: fake-1")
     stored = list(core.db.predictions.values())

@@ -1,5 +1,6 @@
-"""The translation catalogues: complete, matching placeholders, language detection, and the
-core's refusals (raised by the real decoder and domain rules) said in the reader's language."""
+"""The translation catalogues: complete, matching placeholders, language detection, a sentence
+for every error code, and the core's refusals (raised by the real decoder and domain rules)
+said in the reader's language from their codes and parameters."""
 
 from __future__ import annotations
 
@@ -11,14 +12,21 @@ import pytest
 from PIL import Image
 
 from adapters.imaging.pillow_decoder import MIB, PillowImageDecoder
-from domain.errors import DomainError, ImageTooLarge, NotFound
+from domain.errors import DatabaseUnavailable, DomainError, ErrorCode, ImageTooLarge, NotFound
 from domain.users import (
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
     check_password_policy,
     normalise_email,
 )
-from entrypoints.web.i18n import EN, FR, pick_language, translate, translate_error
+from entrypoints.web.i18n import (
+    EN,
+    FR,
+    SAID_BY_THEIR_KIND,
+    pick_language,
+    translate,
+    translate_error,
+)
 
 pytestmark = [pytest.mark.unit]
 
@@ -58,10 +66,6 @@ def refusal(raiser: Callable[[], object]) -> DomainError:
     with pytest.raises(DomainError) as caught:
         raiser()
     return caught.value
-
-
-def kinds(error: DomainError) -> tuple[str, ...]:
-    return tuple(c.__name__ for c in type(error).__mro__ if issubclass(c, DomainError))
 
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
@@ -128,17 +132,21 @@ def test_core_refusals_are_said_by_class_with_their_detail(
     raiser: Callable[[], object], english: str, french: str
 ) -> None:
     error = refusal(raiser)
-    assert translate_error("en", kinds(error), error.message).startswith(english)
-    assert translate_error("fr", kinds(error), error.message).startswith(french)
+    assert error.code is not error.kind, "a refusal worth wording carries its own code"
+    assert translate_error("en", error).startswith(english)
+    assert translate_error("fr", error).startswith(french)
 
 
 def test_unknown_messages_fall_back_to_their_class() -> None:
     odd = ImageTooLarge("'x.png': something the patterns do not know.")
-    assert translate_error("fr", kinds(odd), odd.message) == FR["error.image.too_large"]
-    assert translate_error("en", kinds(odd), odd.message) == f"Not a usable image: {odd.message}"
-    gone = NotFound("No such analysis.")
-    assert translate_error("fr", kinds(gone), gone.message) == FR["error.not_found"]
-    assert (
-        translate_error("fr", ("DatabaseUnavailable", "DomainError"), "down")
-        == FR["error.database_unavailable"]
-    )
+    assert translate_error("fr", odd) == FR["error.image_too_large"]
+    assert translate_error("en", odd) == f"Not a usable image: {odd.message}"
+    gone = NotFound("Nothing here.")
+    assert translate_error("fr", gone) == FR["error.not_found"]
+    assert translate_error("fr", DatabaseUnavailable("down")) == FR["error.database_unavailable"]
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_every_error_code_is_worded_in_every_language(code: ErrorCode) -> None:
+    own = code not in SAID_BY_THEIR_KIND
+    assert (f"error.{code}" in EN, f"error.{code}" in FR) == (own, own)

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.engine import create_engine
-from adapters.persistence.errors import DatabaseUnavailable
 from adapters.persistence.health import SqlAlchemyHealthProbe
 from adapters.persistence.migrate import (
     current_revision,
@@ -25,6 +24,7 @@ from adapters.persistence.migrate import (
     upgrade_to_head,
 )
 from adapters.persistence.tables import metadata
+from domain.errors import DatabaseUnavailable
 from tests.conftest import PostgresServer
 from tests.integration.persistence.conftest import BACKENDS
 

@@ -14,12 +14,11 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.engine import create_engine, normalise_url
-from adapters.persistence.errors import DatabaseUnavailable
 from adapters.persistence.repositories import escape_like
 from adapters.persistence.tables import audit_log
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import AuditQuery, PredictionQuery
-from domain.errors import Conflict
+from domain.errors import Conflict, DatabaseUnavailable, ErrorCode
 from tests.contracts.audit_log_contract import make_entry
 from tests.contracts.prediction_repository_contract import make_prediction, make_review
 from tests.contracts.user_repository_contract import make_user, store_users
@@ -118,8 +117,9 @@ async def test_a_prediction_for_an_unknown_owner_is_refused(uow_factory: UowFact
 
 async def test_duplicate_email_conflict_says_so(uow_factory: UowFactory) -> None:
     await store_users(uow_factory, make_user("dup@example.org"))
-    with pytest.raises(Conflict, match="already registered"):
+    with pytest.raises(Conflict, match="already exists") as raised:
         await store_users(uow_factory, make_user("dup@example.org"))
+    assert raised.value.code is ErrorCode.EMAIL_TAKEN
 
 
 @pytest.mark.parametrize(
