@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import msgspec
 
-from application.ports import CamGrid, IssuedToken
-from domain.errors import InvalidImage
+from application.ports import CamGrid, DatabaseStatus, IssuedToken, ModelInfo
+from domain.errors import ErrorCode, InvalidImage, InvalidInput
 from domain.lesions import LesionFinding
 from domain.predictions import Assessment, Label, Prediction, Verdict
 from domain.users import Role, User
@@ -56,16 +56,13 @@ class ListUsers(Command, frozen=True, kw_only=True):
     limit: int = 50
 
 
-class ChangeRole(Command, frozen=True, kw_only=True):
+class UpdateUser(Command, frozen=True, kw_only=True):
+    """Change a role and/or the active flag; None leaves that field as it is."""
+
     actor: User
     user_id: UUID
-    role: Role
-
-
-class SetUserActive(Command, frozen=True, kw_only=True):
-    actor: User
-    user_id: UUID
-    active: bool
+    role: Role | None = None
+    active: bool | None = None
 
 
 class ListAuditLog(Command, frozen=True, kw_only=True):
@@ -118,12 +115,56 @@ class StoredOutcome(msgspec.Struct, frozen=True):
     error: InvalidImage | None = None  # why the decoder refused this file (code, params)
 
 
+def parse_instant(raw: str | None, field: str, *, end: bool = False) -> datetime | None:
+    """An ISO date or date-time as typed by a person or a client; naive values are UTC.
+
+    The one rule for ranges: a bare end date includes that whole day (`end` gives the
+    exclusive bound, the next midnight); an empty value is no bound."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"'{field}' must be an ISO date or date-time.", ErrorCode.DATE_INVALID, field=field
+        ) from None
+    if end and len(text) == len("YYYY-MM-DD"):
+        value += timedelta(days=1)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What narrows a listing, an export or the statistics; the end of the range is exclusive."""
+
     label: Label | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     reviewed: bool | None = None
     filename_contains: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        label: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        reviewed: bool | None = None,
+        search: str | None = None,
+    ) -> PredictionFilters:
+        """The filters from their typed form, the same for the API's query and the UI's form."""
+        try:
+            chosen = Label(label) if label else None
+        except ValueError:
+            raise InvalidInput(f"Unknown label {label!r}.") from None
+        return cls(
+            label=chosen,
+            created_from=parse_instant(date_from, "from"),
+            created_to=parse_instant(date_to, "to", end=True),
+            reviewed=reviewed,
+            filename_contains=(search or "").strip() or None,
+        )
 
 
 class ListPredictions(Command, frozen=True, kw_only=True):
@@ -180,3 +221,33 @@ class GetStatistics(Command, frozen=True, kw_only=True):
 
 class DescribeModel(Command, frozen=True, kw_only=True):
     pass
+
+
+class CheckReadiness(Command, frozen=True, kw_only=True):
+    pass
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    """What stops this process from taking traffic, if anything."""
+
+    database: DatabaseStatus | None  # None: unreachable, see database_error
+    database_error: str | None = None
+    model: ModelInfo | None  # None: not loadable, see model_error
+    model_error: str | None = None
+
+    @property
+    def reasons(self) -> list[str]:
+        found = []
+        if self.database is None:
+            found.append("database unreachable")
+        elif not self.database.at_head:
+            found.append(
+                f"database migrations {self.database.migrations}: run `breastscan migrate`"
+            )
+        if self.model is None:
+            found.append(self.model_error or "model not loaded")
+        return found
+
+    @property
+    def ready(self) -> bool:
+        return not self.reasons

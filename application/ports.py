@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
+from typing import Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
 from domain.lesions import LesionFinding
-from domain.predictions import Label, Prediction
+from domain.predictions import Label, Prediction, Statistics
 from domain.users import Role, User
 
 T = TypeVar("T")
@@ -100,6 +100,15 @@ class PredictionRepository(Protocol):
 
 
 @runtime_checkable
+class StatisticsReader(Protocol):
+    """Read port of the dashboard: the statistics of the predictions a query selects
+    (offset/limit ignored), aggregated where they are stored; nothing is loaded one by one.
+    Outside any unit of work: it reads what is committed."""
+
+    async def summarise(self, query: PredictionQuery, bins: int = 10) -> Statistics: ...
+
+
+@runtime_checkable
 class AuditLog(Protocol):
     """Append-only record of who did what to which record, and when."""
 
@@ -126,11 +135,30 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class DatabaseStatus:
+    """A database that answered: its backend and its schema revision against this code's."""
+
+    backend: str  # "sqlite" | "postgresql" | ...
+    revision: str | None  # None: never migrated
+    head: str
+
+    @property
+    def at_head(self) -> bool:
+        return self.revision == self.head
+
+    @property
+    def migrations(self) -> Literal["head", "behind", "missing"]:
+        if self.at_head:
+            return "head"
+        return "missing" if self.revision is None else "behind"
+
+
 @runtime_checkable
 class HealthProbe(Protocol):
-    """Tells whether the database is reachable and migrated to head."""
+    """Tells whether the database is reachable (else DatabaseUnavailable) and migrated."""
 
-    async def check(self) -> Mapping[str, object]: ...
+    async def check(self) -> DatabaseStatus: ...
 
 
 # --- security --------------------------------------------------------------------------
@@ -282,6 +310,7 @@ __all__ = [
     "CamGrid",
     "Classification",
     "Clock",
+    "DatabaseStatus",
     "DecodedImage",
     "HealthProbe",
     "HeatmapRenderer",
@@ -296,6 +325,7 @@ __all__ = [
     "PredictionQuery",
     "PredictionRepository",
     "Role",
+    "StatisticsReader",
     "TokenClaims",
     "TokenService",
     "TumorClassifier",

@@ -1,7 +1,11 @@
 """Composition root: the only place adapters are constructed and wired into use cases.
 
 Entrypoints ask the container for use cases by the snake_case name of their command
-(`container.predict_and_store()`, `container.list_predictions()`, ...). Nothing connects or
+(`container.predict_and_store()`, `container.list_predictions()`, ...): the HTTP API provides
+every use case the container holds (`use_case_providers`) as a Litestar dependency, the web UI
+calls the same providers. Decorators are composed here too (the classifier the use cases get is
+the ONNX adapter wrapped in its metrics decorator), and process-wide objects (the engine, the
+model session, the metrics registry) are singletons built from Settings. Nothing connects or
 loads at import time: the engine and the model are created on first use, and
 `init_resources` / `shutdown` bracket the life of a server process.
 """
@@ -15,13 +19,16 @@ from pathlib import Path
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
-from adapters.imaging.heatmap import PillowHeatmapRenderer
+from adapters.imaging.heatmap import PillowHeatmapRenderer, css_gradient
 from adapters.imaging.lesion_overlay import PillowLesionRenderer
 from adapters.imaging.pillow_decoder import PillowImageDecoder
+from adapters.inference.instrumented import InstrumentedTumorClassifier
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
+from adapters.metrics import PrometheusMetrics
 from adapters.persistence.engine import create_engine
 from adapters.persistence.health import SqlAlchemyHealthProbe
 from adapters.persistence.login_throttle import SqlAlchemyLoginThrottle
+from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
@@ -109,8 +116,12 @@ class Container(containers.DeclarativeContainer):
         max_concurrency=settings.provided.decode_concurrency,
     )
     heatmap_renderer = providers.Singleton(PillowHeatmapRenderer)
+    heatmap_legend = providers.Singleton(css_gradient)  # the renderer's colours, for the UI
     lesion_renderer = providers.Singleton(PillowLesionRenderer)
-    classifier = providers.Singleton(_classifier, settings)
+    metrics = providers.Singleton(PrometheusMetrics, settings.provided.prometheus_multiproc_dir)
+    onnx_classifier = providers.Singleton(_classifier, settings)
+    classifier = providers.Singleton(InstrumentedTumorClassifier, onnx_classifier, metrics)
+    statistics = providers.Singleton(SqlAlchemyStatisticsReader, engine)
     image_store = providers.Singleton(
         FilesystemImageStore, providers.Callable(Path, settings.provided.image_dir)
     )
@@ -129,8 +140,7 @@ class Container(containers.DeclarativeContainer):
     resolve_current_user = providers.Singleton(uc.ResolveCurrentUserUseCase, uow, tokens)
     logout = providers.Singleton(uc.LogoutUseCase, uow, clock)
     list_users = providers.Singleton(uc.ListUsersUseCase, uow)
-    change_role = providers.Singleton(uc.ChangeRoleUseCase, uow, clock)
-    set_user_active = providers.Singleton(uc.SetUserActiveUseCase, uow, clock)
+    update_user = providers.Singleton(uc.UpdateUserUseCase, uow, clock)
     list_audit_log = providers.Singleton(uc.ListAuditLogUseCase, uow)
     predict = providers.Singleton(uc.PredictUseCase, decoder, classifier)
     predict_and_store = providers.Singleton(
@@ -153,8 +163,23 @@ class Container(containers.DeclarativeContainer):
     )
     review_prediction = providers.Singleton(uc.ReviewPredictionUseCase, uow, clock)
     delete_prediction = providers.Singleton(uc.DeletePredictionUseCase, uow, image_store, clock)
-    get_statistics = providers.Singleton(uc.GetStatisticsUseCase, uow)
+    get_statistics = providers.Singleton(uc.GetStatisticsUseCase, statistics)
     describe_model = providers.Singleton(uc.DescribeModelUseCase, classifier)
+    check_readiness = providers.Singleton(
+        uc.CheckReadinessUseCase, health_probe, classifier.provider
+    )
+
+
+USE_CASE_TYPES = frozenset(getattr(uc, name) for name in uc.__all__ if name.endswith("UseCase"))
+
+
+def use_case_providers(container: Container) -> dict[str, providers.Provider[object]]:
+    """Every use case the container holds, by provider name: the one list entrypoints use."""
+    return {
+        name: provider
+        for name, provider in container.providers.items()
+        if getattr(provider, "provides", None) in USE_CASE_TYPES
+    }
 
 
 def build_container(settings: Settings | None = None) -> Container:

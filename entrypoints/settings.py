@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 PREFIX = "BREASTSCAN_"
+API_PREFIX = "/api"  # where the HTTP API is served, in both modes
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_PATH = PACKAGE_ROOT / "models" / "breast-cnn.onnx"
 MIN_JWT_SECRET_BYTES = 32
@@ -63,6 +64,8 @@ class Settings:
     log_level: str = "info"
     cors_origins: tuple[str, ...] = ()
     metrics_token: str | None = field(default=None, repr=False)  # None: /api/metrics is off
+    # Not a BREASTSCAN_ variable: prometheus-client's own, read by it in every worker too.
+    prometheus_multiproc_dir: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -83,38 +86,22 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate every BREASTSCAN_ variable; raise SettingsError listing all faults."""
-        env = _Reader(os.environ if environ is None else environ)
-        data_dir = env.get("DATA_DIR", _path, Path("data")).expanduser().resolve()
-        settings = cls(
-            data_dir=data_dir,
-            database_url=env.get("DATABASE_URL", str, ""),
-            model_path=env.get("MODEL_PATH", _path, DEFAULT_MODEL_PATH).expanduser().resolve(),
-            ort_providers=env.get("ORT_PROVIDERS", _csv, ("CPUExecutionProvider",)),
-            ort_threads=env.get("ORT_THREADS", _positive_int, None),
-            inference_concurrency=env.get("INFERENCE_CONCURRENCY", _positive_int, None),
-            decode_concurrency=env.get("DECODE_CONCURRENCY", _positive_int, 2),
-            jwt_secret=env.get("JWT_SECRET", _jwt_secret, None),
-            token_ttl_minutes=env.get("TOKEN_TTL_MINUTES", _positive_int, 30),
-            jwt_issuer=env.get("JWT_ISSUER", _non_empty, "breastscan"),
-            jwt_audience=env.get("JWT_AUDIENCE", _non_empty, "breastscan-api"),
-            argon2_memory_kib=env.get("ARGON2_MEMORY_KIB", _positive_int, 19_456),
-            argon2_time_cost=env.get("ARGON2_TIME_COST", _positive_int, 2),
-            argon2_parallelism=env.get("ARGON2_PARALLELISM", _positive_int, 1),
-            argon2_max_concurrency=env.get("ARGON2_MAX_CONCURRENCY", _positive_int, 2),
-            login_max_failures=env.get("LOGIN_MAX_FAILURES", _positive_int, 5),
-            login_lockout_seconds=env.get("LOGIN_LOCKOUT_SECONDS", _positive_int, 300),
-            max_upload_bytes=env.get("MAX_UPLOAD_BYTES", _positive_int, 10 * 1024 * 1024),
-            max_pixels=env.get("MAX_PIXELS", _positive_int, 4096 * 4096),
-            max_files_per_request=env.get("MAX_FILES_PER_REQUEST", _positive_int, 10),
-            registration_open=env.get("REGISTRATION_OPEN", _bool, True),
-            host=env.get("HOST", _non_empty, "127.0.0.1"),
-            port=env.get("PORT", _port, 8000),
-            workers=env.get("WORKERS", _positive_int, 1),
-            log_level=env.get("LOG_LEVEL", _log_level, "info"),
-            cors_origins=env.get("CORS_ORIGINS", _csv, ()),
-            metrics_token=env.get("METRICS_TOKEN", _metrics_token, None),
-        )
+        """Read and validate every BREASTSCAN_ variable; raise SettingsError listing all faults.
+
+        Each field is read from BREASTSCAN_<FIELD NAME>; an unset or blank variable keeps the
+        field's default, written once, in the class above."""
+        source = os.environ if environ is None else environ
+        env = _Reader(source)
+        defaults = cls()
+        values = {
+            name: env.get(name.upper(), parse, getattr(defaults, name))
+            for name, parse in _PARSERS.items()
+        }
+        for name in ("data_dir", "model_path"):
+            values[name] = Path(str(values[name])).expanduser().resolve()
+        multiproc = source.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+        values["prometheus_multiproc_dir"] = Path(multiproc) if multiproc else None
+        settings = replace(defaults, **values)
         if settings.database_url and "://" not in settings.database_url:
             env.errors.append(
                 f"{PREFIX}DATABASE_URL: expected a SQLAlchemy URL such as "
@@ -207,3 +194,35 @@ def _metrics_token(raw: str) -> str:
             'print(secrets.token_urlsafe(32))"'
         )
     return raw
+
+
+# How each field is parsed from its BREASTSCAN_<FIELD NAME> variable.
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "data_dir": _path,
+    "database_url": str,
+    "model_path": _path,
+    "ort_providers": _csv,
+    "ort_threads": _positive_int,
+    "inference_concurrency": _positive_int,
+    "decode_concurrency": _positive_int,
+    "jwt_secret": _jwt_secret,
+    "token_ttl_minutes": _positive_int,
+    "jwt_issuer": _non_empty,
+    "jwt_audience": _non_empty,
+    "argon2_memory_kib": _positive_int,
+    "argon2_time_cost": _positive_int,
+    "argon2_parallelism": _positive_int,
+    "argon2_max_concurrency": _positive_int,
+    "login_max_failures": _positive_int,
+    "login_lockout_seconds": _positive_int,
+    "max_upload_bytes": _positive_int,
+    "max_pixels": _positive_int,
+    "max_files_per_request": _positive_int,
+    "registration_open": _bool,
+    "host": _non_empty,
+    "port": _port,
+    "workers": _positive_int,
+    "log_level": _log_level,
+    "cors_origins": _csv,
+    "metrics_token": _metrics_token,
+}

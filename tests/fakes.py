@@ -13,7 +13,7 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +27,7 @@ from application.ports import (
     AuditQuery,
     CamGrid,
     Classification,
+    DatabaseStatus,
     DecodedImage,
     IssuedToken,
     ModelInfo,
@@ -50,7 +51,7 @@ from domain.errors import (
     UnsupportedImageFormat,
 )
 from domain.lesions import BoundingBox, LesionFinding
-from domain.predictions import Prediction, prediction_not_found
+from domain.predictions import Prediction, Statistics, prediction_not_found, summarise
 from domain.users import User, email_taken, user_not_found
 
 # --- time --------------------------------------------------------------------------------
@@ -194,6 +195,17 @@ class FakePredictionRepository(_FakeRepository):
         return sum(1 for p in self._db.predictions.values() if p.image_sha256 == image_sha256)
 
 
+class FakeStatisticsReader:
+    """StatisticsReader over a FakeDatabase's committed state, by the domain's own definition."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    async def summarise(self, query: PredictionQuery, bins: int = 10) -> Statistics:
+        selected = [p for p in self.db.predictions.values() if _matches(p, query)]
+        return summarise(selected, bins)
+
+
 class FakeAuditLog(_FakeRepository):
     """Append-only AuditLog over a FakeDatabase; newest first."""
 
@@ -278,18 +290,12 @@ class FakeHealthProbe:
         self.reachable = reachable
         self.at_head = at_head
 
-    async def check(self) -> Mapping[str, object]:
+    async def check(self) -> DatabaseStatus:
         if not self.reachable:
             raise DatabaseUnavailable("The database is unavailable (fake).")
-        return {
-            "ok": self.at_head,
-            "database": "ok",
-            "migrations": "head" if self.at_head else "behind",
-            "at_head": self.at_head,
-            "revision": "0001" if self.at_head else "0000",
-            "head": "0001",
-            "backend": "fake",
-        }
+        return DatabaseStatus(
+            backend="fake", revision="0001" if self.at_head else "0000", head="0001"
+        )
 
 
 # --- security ----------------------------------------------------------------------------

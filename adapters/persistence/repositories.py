@@ -231,7 +231,7 @@ def _select_predictions() -> Select[Any]:
     return select(*_PREDICTION_COLUMNS).select_from(_WITH_LESION)
 
 
-def _prediction_filters(query: PredictionQuery) -> list[ColumnElement[bool]]:
+def prediction_filters(query: PredictionQuery) -> list[ColumnElement[bool]]:
     c = predictions.c
     conditions: list[ColumnElement[bool]] = []
     if query.owner_id is not None:
@@ -313,7 +313,7 @@ class SqlAlchemyPredictionRepository(_Repository):
             )
 
     async def list(self, query: PredictionQuery) -> Page[Prediction]:
-        conditions = _prediction_filters(query)
+        conditions = prediction_filters(query)
         page = (
             _select_predictions()
             .where(*conditions)
@@ -331,7 +331,7 @@ class SqlAlchemyPredictionRepository(_Repository):
         """Every prediction the query's filters select, ignoring offset/limit."""
         statement = (
             _select_predictions()
-            .where(*_prediction_filters(query))
+            .where(*prediction_filters(query))
             .order_by(predictions.c.created_at.desc(), predictions.c.id.desc())
         )
         with translate_errors():

@@ -1,7 +1,7 @@
 """Use cases: one class per command, each with one `async __call__(cmd) -> result`."""
 
 from application.use_cases.authenticate import AuthenticateUseCase
-from application.use_cases.change_role import ChangeRoleUseCase
+from application.use_cases.check_readiness import CheckReadinessUseCase
 from application.use_cases.delete_prediction import DeletePredictionUseCase
 from application.use_cases.describe_model import DescribeModelUseCase
 from application.use_cases.export_predictions import ExportPredictionsUseCase
@@ -18,11 +18,11 @@ from application.use_cases.predict_and_store import PredictAndStoreUseCase
 from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
 from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
 from application.use_cases.review_prediction import ReviewPredictionUseCase
-from application.use_cases.set_user_active import SetUserActiveUseCase
+from application.use_cases.update_user import UpdateUserUseCase
 
 __all__ = [
     "AuthenticateUseCase",
-    "ChangeRoleUseCase",
+    "CheckReadinessUseCase",
     "DeletePredictionUseCase",
     "DescribeModelUseCase",
     "ExportPredictionsUseCase",
@@ -39,6 +39,6 @@ __all__ = [
     "RegisterUserUseCase",
     "ResolveCurrentUserUseCase",
     "ReviewPredictionUseCase",
-    "SetUserActiveUseCase",
+    "UpdateUserUseCase",
     "load_common_passwords",
 ]

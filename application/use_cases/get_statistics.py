@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from application.commands import GetStatistics
-from application.ports import UnitOfWork
+from application.ports import StatisticsReader
 from application.use_cases._shared import scoped_query
-from domain.predictions import Statistics, summarise
+from domain.predictions import Statistics
 
 
 class GetStatisticsUseCase:
-    """Summarise the caller's predictions (everyone's for admins); nothing is stored."""
+    """Summarise the caller's predictions (everyone's for admins) through the read port."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, statistics: StatisticsReader) -> None:
+        self._statistics = statistics
 
     async def __call__(self, cmd: GetStatistics) -> Statistics:
-        query = scoped_query(cmd.actor, cmd.filters)
-        async with self._uow as uow:
-            predictions = await uow.predictions.all_matching(query)
-        return summarise(predictions)
+        return await self._statistics.summarise(scoped_query(cmd.actor, cmd.filters))

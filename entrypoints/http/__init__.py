@@ -1,5 +1,5 @@
 """The HTTP API (Litestar), mounted at /api."""
 
-from entrypoints.http.app import PUBLIC_PREFIX, create_api_asgi, create_app
+from entrypoints.http.app import create_api_asgi, create_app
 
-__all__ = ["PUBLIC_PREFIX", "create_api_asgi", "create_app"]
+__all__ = ["create_api_asgi", "create_app"]

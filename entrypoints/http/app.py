@@ -18,41 +18,20 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.types import ASGIApp
 
-from domain.errors import ModelUnavailable
-from entrypoints.container import Container, init_resources, shutdown
-from entrypoints.http import docs, observability
+from entrypoints.container import Container, init_resources, shutdown, use_case_providers
+from entrypoints.http import docs
 from entrypoints.http.auth import current_user, require_user
 from entrypoints.http.errors import EXCEPTION_HANDLERS, STATUS_BY_KIND
 from entrypoints.http.headers import security_headers
+from entrypoints.http.logs import RequestLog, configure_logging
+from entrypoints.http.metrics import RequestMetrics, metrics_handler
 from entrypoints.http.routes import account, admin, predictions, system
+from entrypoints.settings import API_PREFIX
 
 RawReceive = Callable[[], Awaitable[dict[str, Any]]]
 RawSend = Callable[[dict[str, Any]], Awaitable[None]]
-PUBLIC_PREFIX = "/api"
 JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
-
-# Every use case the handlers take, by the container's provider name.
-USE_CASES = (
-    "register_user",
-    "authenticate",
-    "logout",
-    "list_users",
-    "change_role",
-    "set_user_active",
-    "list_audit_log",
-    "predict",
-    "predict_and_store",
-    "list_predictions",
-    "export_predictions",
-    "get_prediction",
-    "get_prediction_image",
-    "get_lesion_overlay",
-    "review_prediction",
-    "delete_prediction",
-    "get_statistics",
-    "describe_model",
-)
 
 
 def _package_version() -> str:
@@ -62,20 +41,8 @@ def _package_version() -> str:
         return "0.0.0"
 
 
-def _provide(container: Container, name: str) -> Provide:
-    provider = getattr(container, name)
+def _provide(provider: Callable[[], object]) -> Provide:
     return Provide(lambda: provider(), sync_to_thread=False)
-
-
-def _model_status(container: Container) -> Callable[[], dict[str, object]]:
-    def status() -> dict[str, object]:
-        try:
-            info = container.classifier().model
-        except ModelUnavailable as error:
-            return {"ok": False, "error": error.message}
-        return {"ok": True, "version": info.version, "providers": list(info.providers)}
-
-    return status
 
 
 def create_app(
@@ -92,12 +59,11 @@ def create_app(
     it the app starts and /api/ready answers 503 naming the missing model.
     """
     settings = container.settings()
-    dependencies: dict[str, Provide] = {name: _provide(container, name) for name in USE_CASES}
+    dependencies = {name: _provide(p) for name, p in use_case_providers(container).items()}
     dependencies |= {
         "settings": Provide(lambda: settings, sync_to_thread=False),
-        "health_probe": _provide(container, "health_probe"),
-        "model_status": Provide(_model_status(container), sync_to_thread=False),
         "user": Provide(current_user),
+        "filters": Provide(predictions.prediction_filters, sync_to_thread=False),
     }
 
     async def on_startup() -> None:
@@ -144,7 +110,7 @@ def create_app(
         dependencies=dependencies,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         middleware=[security_headers, *extra_middleware],
-        openapi_config=docs.openapi_config(PUBLIC_PREFIX, _package_version(), STATUS_BY_KIND),
+        openapi_config=docs.openapi_config(API_PREFIX, _package_version(), STATUS_BY_KIND),
         request_max_body_size=JSON_BODY_LIMIT,
         multipart_form_part_limit=settings.max_files_per_request + 10,
         cors_config=cors,
@@ -155,11 +121,31 @@ def create_app(
         logging_config=LoggingConfig(log_exceptions="debug"),
         debug=debug,
     )
-    observability.instrument(app, container)
+    _observe(app, container)
     return app
 
 
-def create_api_asgi(app: ASGIApp, prefix: str = PUBLIC_PREFIX) -> ASGIApp:
+def _observe(app: Litestar, container: Container) -> None:
+    """JSON logs for the process, the metrics route, and the request log and metrics layers
+    (the log outermost, so every line written while handling a request carries its id)."""
+    settings = container.settings()
+    configure_logging(settings.log_level)
+    metrics = container.metrics()
+    app.register(metrics_handler(metrics, settings.metrics_token))
+    tokens = container.tokens()
+
+    def user_of(token: str) -> str | None:
+        try:
+            return str(tokens.decode(token).user_id)
+        except Exception:
+            return None
+
+    counted = RequestMetrics(app.asgi_handler, metrics, login_route=f"{API_PREFIX}/auth/login")
+    quiet = frozenset(f"{API_PREFIX}{path}" for path in ("/health", "/ready", "/metrics"))
+    app.asgi_handler = RequestLog(counted, user_of, quiet_routes=quiet)
+
+
+def create_api_asgi(app: ASGIApp, prefix: str = API_PREFIX) -> ASGIApp:
     """Serve `app` at `prefix` on its own (API-only mode): like Starlette's Mount, the prefix
     becomes the ASGI root_path; anything outside it is a JSON 404."""
     not_found = b'{"status_code":404,"error":"not_found","detail":"The API lives under /api."}'

@@ -8,12 +8,13 @@ from uuid import UUID
 
 import msgspec
 
-from application.commands import Analysis, Session, StoredOutcome
+from application.commands import Analysis, Readiness, Session, StoredOutcome
 from application.ports import AuditEntry, ModelInfo, Page
 from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction, Review, Statistics, Verdict
 from domain.users import Role, User
 from entrypoints.http.errors import ErrorBody, domain_error_body
+from entrypoints.settings import API_PREFIX
 
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
@@ -256,10 +257,10 @@ class PredictionOut(Struct):
             model_version=p.model_version,
             created_at=p.created_at,
             review=ReviewOut.of(p.review),
-            image_url=f"/api/predictions/{p.id}/image",
-            heatmap_url=f"/api/predictions/{p.id}/heatmap",
+            image_url=f"{API_PREFIX}/predictions/{p.id}/image",
+            heatmap_url=f"{API_PREFIX}/predictions/{p.id}/heatmap",
             lesion=LesionOut.of(p.lesion),
-            lesion_url=f"/api/predictions/{p.id}/lesion" if found else None,
+            lesion_url=f"{API_PREFIX}/predictions/{p.id}/lesion" if found else None,
         )
 
 
@@ -373,6 +374,33 @@ class ReadyOut(Struct):
     status: str  # "ready" | "not_ready"
     checks: dict[str, dict[str, Any]]
     reasons: list[str]
+
+    @classmethod
+    def of(cls, r: Readiness) -> ReadyOut:
+        db, model = r.database, r.model
+        database: dict[str, Any] = (
+            {"ok": False, "database": "unreachable", "error": r.database_error}
+            if db is None
+            else {
+                "ok": db.at_head,
+                "database": "ok",
+                "migrations": db.migrations,
+                "at_head": db.at_head,
+                "revision": db.revision,
+                "head": db.head,
+                "backend": db.backend,
+            }
+        )
+        model_check: dict[str, Any] = (
+            {"ok": False, "error": r.model_error}
+            if model is None
+            else {"ok": True, "version": model.version, "providers": list(model.providers)}
+        )
+        return cls(
+            status="ready" if r.ready else "not_ready",
+            checks={"database": database, "model": model_check},
+            reasons=r.reasons,
+        )
 
 
 def outcome_of(outcome: StoredOutcome) -> OutcomeOut:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from entrypoints.web.deps import Web, WebOptions, WebUseCases
+from entrypoints.container import Container
+from entrypoints.web.deps import Web, WebOptions
 from entrypoints.web.pages import admin, analyze, auth, dashboard, detail, history, model
 
 
-def register_ui(use_cases: WebUseCases, options: WebOptions | None = None) -> Web:
-    """Add the pages to NiceGUI's app; pages reach the core only through `use_cases`."""
-    web = Web(use_cases=use_cases, options=options or WebOptions())
+def register_ui(container: Container, options: WebOptions | None = None) -> Web:
+    """Add the pages to NiceGUI's app; pages reach the core only through the container."""
+    web = Web(core=container, options=options or WebOptions())
     for page in (auth, analyze, history, detail, dashboard, model, admin):
         page.register(web)
     return web

@@ -1,9 +1,12 @@
-"""The one page frame: header (navigation, user, role, language, sign-out) and the notice."""
+"""The one page frame: header (navigation, user, role, language, sign-out) and the notice,
+and the one guard of signed-in pages (`signed_in_page`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from nicegui import ui
 from starlette.responses import RedirectResponse
@@ -37,7 +40,7 @@ async def signed_in_user(web: Web) -> User | None:
     if stored is None:
         return None
     try:
-        user: User = await web.use_cases.resolve_current_user()(
+        user: User = await web.core.resolve_current_user()(
             ResolveCurrentUser(token=stored, client=client_address())
         )
     except NotAuthenticated:
@@ -51,7 +54,7 @@ async def actor(web: Web) -> User:
     stored = token()
     if stored is None:
         raise NotAuthenticated("Signed out.")
-    user: User = await web.use_cases.resolve_current_user()(
+    user: User = await web.core.resolve_current_user()(
         ResolveCurrentUser(token=stored, client=client_address())
     )
     return user
@@ -59,6 +62,36 @@ async def actor(web: Web) -> User:
 
 def to_sign_in() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
+
+
+PageBody = Callable[..., Awaitable[None]]
+
+
+def signed_in_page(web: Web, path: str, active: str) -> Callable[[PageBody], PageBody]:
+    """Register `body(user, **path_params)` as the page at `path`, for signed-in readers only.
+
+    Everyone else is sent to sign in (a stale token is dropped, with a notice). The body is
+    drawn inside the frame, with `active` the highlighted navigation entry.
+    """
+
+    def register(body: PageBody) -> PageBody:
+        async def page(**params: Any) -> RedirectResponse | None:
+            user = await signed_in_user(web)
+            if user is None:
+                return to_sign_in()
+            with frame(web, user, active):
+                await body(user, **params)
+            return None
+
+        # NiceGUI reads the page's path parameters from its signature: the body's, less `user`.
+        parameters = list(inspect.signature(body).parameters.values())[1:]
+        page.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            parameters, return_annotation=RedirectResponse | None
+        )
+        ui.page(path)(page)
+        return body
+
+    return register
 
 
 def _language_switch() -> None:
@@ -107,7 +140,7 @@ def frame(web: Web, user: User, active: str) -> Iterator[None]:
 
     async def sign_out() -> None:
         with reported():
-            await web.use_cases.logout()(Logout(actor=await actor(web), client=client_address()))
+            await web.core.logout()(Logout(actor=await actor(web), client=client_address()))
         forget_token(notice="signed_out")
         ui.navigate.to("/login")
 

@@ -13,20 +13,20 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from nicegui import app, ui
 from nicegui.storage import Storage
 
-from entrypoints.settings import Settings
+from entrypoints.container import Container
+from entrypoints.settings import API_PREFIX, Settings
 from entrypoints.web.app import register_ui
-from entrypoints.web.deps import WebOptions, WebUseCases
+from entrypoints.web.deps import WebOptions
 
 Message = dict[str, Any]
 ASGIApp = Any
 
 MODEL_CARD_NAME = "MODEL_CARD.md"
-API_PREFIX = "/api"
 UPLOAD_OVERHEAD = 1024 * 1024  # multipart framing, and room for the page's readable refusal
 
 
@@ -143,11 +143,11 @@ def web_options(settings: Settings) -> WebOptions:
     )
 
 
-def build_server(settings: Settings, container: Any, api: ASGIApp | None) -> None:
+def build_server(settings: Settings, container: Container, api: ASGIApp | None) -> None:
     """Register the pages, mount the API at /api and tie its lifespan to NiceGUI's."""
     Storage.path = (settings.data_dir / "ui-storage").resolve()
     app.storage = Storage()  # re-created so its files live in the data directory
-    register_ui(cast(WebUseCases, container), web_options(settings))
+    register_ui(container, web_options(settings))
     app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD)
     if api is None:
         return

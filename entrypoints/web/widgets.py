@@ -7,7 +7,6 @@ from datetime import datetime
 
 from nicegui import ui
 
-from adapters.imaging.heatmap import css_gradient
 from application.commands import GetLesionOverlay, GetPredictionImage
 from domain.predictions import Label, Prediction
 from entrypoints.web.deps import Web
@@ -92,10 +91,11 @@ def lesion_summary(prediction: Prediction) -> None:
     ui.label(text).classes("text-body2").mark("lesion-area")
 
 
-def heatmap_legend() -> None:
+def heatmap_legend(web: Web) -> None:
     """The heatmap's colour scale, low to high attention, in words at both ends."""
     ui.label(t("result.legend")).classes("text-caption")
-    ui.element("div").classes("w-full h-3 rounded").style(f"background: {css_gradient()}").props(
+    gradient = web.core.heatmap_legend()
+    ui.element("div").classes("w-full h-3 rounded").style(f"background: {gradient}").props(
         f'role="img" aria-label="{t("result.legend")}: '
         f'{t("result.legend_low")} → {t("result.legend_high")}"'
     ).mark("heatmap-legend")
@@ -116,7 +116,7 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
 
     async def render_overlay() -> None:
         with reported():
-            png = await web.use_cases.get_prediction_image()(
+            png = await web.core.get_prediction_image()(
                 GetPredictionImage(
                     actor=await actor(web),
                     prediction_id=prediction.id,
@@ -139,7 +139,7 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
             original.set_source(png_data_url(original_png))
             return
         with reported():
-            png = await web.use_cases.get_lesion_overlay()(
+            png = await web.core.get_lesion_overlay()(
                 GetLesionOverlay(actor=await actor(web), prediction_id=prediction.id)
             )
             original.set_source(png_data_url(png))
@@ -181,5 +181,5 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
                 .props(f'alt="{t("result.overlay")}" fit=contain no-transition')
                 .mark("overlay")
             )
-            heatmap_legend()
+            heatmap_legend(web)
         overlay_box.set_visibility(False)

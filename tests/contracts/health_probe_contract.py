@@ -13,7 +13,7 @@ class HealthProbeContract:
 
     async def test_reports_a_migrated_database_ready(self, health_probe: HealthProbe) -> None:
         report = await health_probe.check()
-        assert report["ok"] is True
-        assert report["database"] == "ok"
-        assert report["migrations"] == "head"
-        assert report["revision"] == report["head"]
+        assert report.at_head is True
+        assert report.migrations == "head"
+        assert report.revision == report.head
+        assert report.backend

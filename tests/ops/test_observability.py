@@ -21,12 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapters.persistence.migrate import upgrade_to_head
 from entrypoints.container import build_container
 from entrypoints.http import create_app
-from entrypoints.http.observability import (
-    METRICS_TOKEN_ENV,
-    configure_logging,
-    redact,
-)
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.http.logs import configure_logging, redact
+from entrypoints.settings import PREFIX, Settings, SettingsError
 from tests.e2e.http.images import bright, dark
 from tests.e2e.http.tiny_model import VERSION, build_tiny_model
 
@@ -35,6 +31,7 @@ pytestmark = [pytest.mark.ops, pytest.mark.e2e]
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "observability horse battery"
 METRICS_TOKEN = "scrape-" + "m" * 32
+METRICS_TOKEN_ENV = PREFIX + "METRICS_TOKEN"
 
 
 @dataclass
@@ -233,15 +230,16 @@ def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
     """Several workers write to PROMETHEUS_MULTIPROC_DIR; one scrape reports the total."""
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom")}
     worker = (
-        "from entrypoints.http.observability import metrics\n"
-        "m = metrics()\n"
+        "from entrypoints.container import build_container\n"
+        "m = build_container().metrics()\n"
         "m.requests.labels(method='GET', route='/api/x', status='200').inc(3)\n"
         "m.inference_batch.observe(8)\n"
     )
     for _ in range(2):
         subprocess.run([sys.executable, "-c", worker], env=env, cwd=ROOT, check=True, timeout=60)
     scrape = (
-        "from entrypoints.http.observability import metrics\nprint(metrics().exposition().decode())"
+        "from entrypoints.container import build_container\n"
+        "print(build_container().metrics().exposition().decode())"
     )
     out = subprocess.run(
         [sys.executable, "-c", scrape],

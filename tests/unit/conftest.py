@@ -10,7 +10,6 @@ import pytest
 from application.commands import PredictAndStore, Upload
 from application.use_cases import (
     AuthenticateUseCase,
-    ChangeRoleUseCase,
     DeletePredictionUseCase,
     DescribeModelUseCase,
     ExportPredictionsUseCase,
@@ -27,7 +26,7 @@ from application.use_cases import (
     RegisterUserUseCase,
     ResolveCurrentUserUseCase,
     ReviewPredictionUseCase,
-    SetUserActiveUseCase,
+    UpdateUserUseCase,
     load_common_passwords,
 )
 from domain.predictions import Prediction
@@ -41,6 +40,7 @@ from tests.fakes import (
     FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
+    FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
     FakeUnitOfWork,
@@ -84,11 +84,10 @@ class App:
         self.get_lesion = GetLesionOverlayUseCase(uow, self.images, self.lesion_renderer)
         self.review = ReviewPredictionUseCase(uow, clock)
         self.delete = DeletePredictionUseCase(uow, self.images, clock)
-        self.statistics = GetStatisticsUseCase(uow)
+        self.statistics = GetStatisticsUseCase(FakeStatisticsReader(self.db))
         self.describe_model = DescribeModelUseCase(self.classifier)
         self.list_users = ListUsersUseCase(uow)
-        self.change_role = ChangeRoleUseCase(uow, clock)
-        self.set_active = SetUserActiveUseCase(uow, clock)
+        self.update_user = UpdateUserUseCase(uow, clock)
         self.audit_log = ListAuditLogUseCase(uow)
 
     async def user(

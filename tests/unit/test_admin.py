@@ -9,14 +9,14 @@ import pytest
 
 from application.commands import (
     Authenticate,
-    ChangeRole,
     ListAuditLog,
     ListUsers,
     ResolveCurrentUser,
-    SetUserActive,
+    UpdateUser,
 )
 from domain.errors import (
     Conflict,
+    ErrorCode,
     Forbidden,
     InvalidCredentials,
     InvalidInput,
@@ -35,9 +35,9 @@ async def test_clinicians_cannot_manage_users_or_read_the_audit_log(app: App) ->
     with pytest.raises(Forbidden):
         await app.list_users(ListUsers(actor=clinician))
     with pytest.raises(Forbidden):
-        await app.change_role(ChangeRole(actor=clinician, user_id=clinician.id, role=Role.ADMIN))
+        await app.update_user(UpdateUser(actor=clinician, user_id=clinician.id, role=Role.ADMIN))
     with pytest.raises(Forbidden):
-        await app.set_active(SetUserActive(actor=clinician, user_id=other.id, active=False))
+        await app.update_user(UpdateUser(actor=clinician, user_id=other.id, active=False))
     with pytest.raises(Forbidden):
         await app.audit_log(ListAuditLog(actor=clinician))
     assert app.db.users[clinician.id].role is Role.CLINICIAN
@@ -64,7 +64,7 @@ async def test_role_change_ends_the_users_sessions_and_is_audited(app: App) -> N
     admin = await app.user(role=Role.ADMIN)
     user = await app.user("c@example.org")
     session = await app.authenticate(Authenticate(email="c@example.org", password=PASSWORD))
-    promoted = await app.change_role(ChangeRole(actor=admin, user_id=user.id, role=Role.ADMIN))
+    promoted = await app.update_user(UpdateUser(actor=admin, user_id=user.id, role=Role.ADMIN))
     assert promoted.is_admin
     assert app.db.users[user.id].is_admin
     with pytest.raises(NotAuthenticated):
@@ -81,7 +81,7 @@ async def test_role_change_ends_the_users_sessions_and_is_audited(app: App) -> N
 async def test_setting_the_same_role_changes_nothing(app: App) -> None:
     admin = await app.user(role=Role.ADMIN)
     user = await app.user()
-    same = await app.change_role(ChangeRole(actor=admin, user_id=user.id, role=Role.CLINICIAN))
+    same = await app.update_user(UpdateUser(actor=admin, user_id=user.id, role=Role.CLINICIAN))
     assert same.token_version == user.token_version
     assert app.db.audit == []
 
@@ -89,21 +89,21 @@ async def test_setting_the_same_role_changes_nothing(app: App) -> None:
 async def test_unknown_user_is_not_found(app: App) -> None:
     admin = await app.user(role=Role.ADMIN)
     with pytest.raises(NotFound):
-        await app.change_role(ChangeRole(actor=admin, user_id=uuid4(), role=Role.ADMIN))
+        await app.update_user(UpdateUser(actor=admin, user_id=uuid4(), role=Role.ADMIN))
     with pytest.raises(NotFound):
-        await app.set_active(SetUserActive(actor=admin, user_id=uuid4(), active=False))
+        await app.update_user(UpdateUser(actor=admin, user_id=uuid4(), active=False))
 
 
 async def test_deactivation_ends_sessions_and_blocks_login_until_reactivated(app: App) -> None:
     admin = await app.user(role=Role.ADMIN)
     user = await app.user("c@example.org")
     session = await app.authenticate(Authenticate(email="c@example.org", password=PASSWORD))
-    await app.set_active(SetUserActive(actor=admin, user_id=user.id, active=False))
+    await app.update_user(UpdateUser(actor=admin, user_id=user.id, active=False))
     with pytest.raises(NotAuthenticated):
         await app.resolve(ResolveCurrentUser(token=session.token.token))
     with pytest.raises(InvalidCredentials):
         await app.authenticate(Authenticate(email="c@example.org", password=PASSWORD))
-    await app.set_active(SetUserActive(actor=admin, user_id=user.id, active=True))
+    await app.update_user(UpdateUser(actor=admin, user_id=user.id, active=True))
     await app.authenticate(Authenticate(email="c@example.org", password=PASSWORD))
     assert [a for a in app.actions() if a.startswith("user.")] == [
         "user.deactivated",
@@ -116,18 +116,49 @@ async def test_last_active_admin_cannot_demote_or_deactivate_themself(app: App) 
     retired = await app.user(role=Role.ADMIN)
     app.db.users[retired.id] = retired.deactivated()  # inactive admins do not count
     with pytest.raises(Conflict):
-        await app.change_role(ChangeRole(actor=admin, user_id=admin.id, role=Role.CLINICIAN))
+        await app.update_user(UpdateUser(actor=admin, user_id=admin.id, role=Role.CLINICIAN))
     with pytest.raises(Conflict):
-        await app.set_active(SetUserActive(actor=admin, user_id=admin.id, active=False))
+        await app.update_user(UpdateUser(actor=admin, user_id=admin.id, active=False))
     assert app.db.users[admin.id].is_admin
     assert app.db.users[admin.id].is_active
+    assert app.db.audit == []
+
+
+async def test_role_and_active_change_together_in_one_transaction(app: App) -> None:
+    admin = await app.user(role=Role.ADMIN)
+    user = await app.user("both@example.org")
+    commits = app.uow.commits
+    changed = await app.update_user(
+        UpdateUser(actor=admin, user_id=user.id, role=Role.ADMIN, active=False)
+    )
+    assert (changed.role, changed.is_active) == (Role.ADMIN, False)
+    assert app.db.users[user.id] == changed
+    assert app.uow.commits == commits + 1
+    assert [a for a in app.actions() if a.startswith("user.")] == [
+        "user.role_changed",
+        "user.deactivated",
+    ]
+
+
+async def test_a_refused_half_applies_nothing(app: App) -> None:
+    admin = await app.user(role=Role.ADMIN)
+    # promoting is allowed alone; deactivating the only active admin is not: neither happens
+    with pytest.raises(Conflict) as refused:
+        await app.update_user(
+            UpdateUser(actor=admin, user_id=admin.id, role=Role.ADMIN, active=False)
+        )
+    assert refused.value.code is ErrorCode.LAST_ADMIN
+    assert app.db.users[admin.id] == admin
+    with pytest.raises(InvalidInput) as empty:
+        await app.update_user(UpdateUser(actor=admin, user_id=admin.id))
+    assert empty.value.code is ErrorCode.NOTHING_TO_CHANGE
     assert app.db.audit == []
 
 
 async def test_an_admin_may_step_down_when_another_remains(app: App) -> None:
     admin = await app.user(role=Role.ADMIN)
     await app.user(role=Role.ADMIN)
-    await app.change_role(ChangeRole(actor=admin, user_id=admin.id, role=Role.CLINICIAN))
+    await app.update_user(UpdateUser(actor=admin, user_id=admin.id, role=Role.CLINICIAN))
     assert not app.db.users[admin.id].is_admin
 
 
@@ -137,7 +168,7 @@ async def test_last_admin_guard_looks_past_the_first_page_of_users(app: App) -> 
         await app.user()
     app.clock.advance(seconds=1)
     await app.user(role=Role.ADMIN)  # sorts after the 250 clinicians
-    await app.set_active(SetUserActive(actor=admin, user_id=admin.id, active=False))
+    await app.update_user(UpdateUser(actor=admin, user_id=admin.id, active=False))
     assert not app.db.users[admin.id].is_active
 
 

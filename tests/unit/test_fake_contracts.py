@@ -18,6 +18,7 @@ from tests.contracts.lesion_renderer_contract import LesionRendererContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
+from tests.contracts.statistics_reader_contract import StatisticsReaderContract
 from tests.contracts.token_service_contract import TokenServiceContract
 from tests.contracts.tumor_classifier_contract import TumorClassifierContract
 from tests.contracts.unit_of_work_contract import UnitOfWorkContract
@@ -32,6 +33,7 @@ from tests.fakes import (
     FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
+    FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
     FakeUnitOfWork,
@@ -42,9 +44,13 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def uow_factory() -> UowFactory:
-    db = FakeDatabase()
-    return lambda: FakeUnitOfWork(db)
+def fake_db() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def uow_factory(fake_db: FakeDatabase) -> UowFactory:
+    return lambda: FakeUnitOfWork(fake_db)
 
 
 @pytest.fixture
@@ -62,6 +68,12 @@ class TestFakePredictionRepository(PredictionRepositoryContract):
 
 class TestFakeAuditLog(AuditLogContract):
     pass
+
+
+class TestFakeStatisticsReader(StatisticsReaderContract):
+    @pytest.fixture
+    def statistics_reader(self, fake_db: FakeDatabase) -> FakeStatisticsReader:
+        return FakeStatisticsReader(fake_db)
 
 
 class TestFakeUnitOfWork(UnitOfWorkContract):
@@ -146,9 +158,9 @@ async def test_fake_classifier_is_deterministic_and_can_be_unavailable() -> None
 
 async def test_fake_health_probe_reports_like_the_real_one() -> None:
     probe = FakeHealthProbe()
-    assert (await probe.check())["ok"] is True
+    assert (await probe.check()).at_head is True
     probe.at_head = False
-    assert (await probe.check())["migrations"] == "behind"
+    assert (await probe.check()).migrations == "behind"
     probe.reachable = False
     with pytest.raises(DatabaseUnavailable):
         await probe.check()

@@ -9,19 +9,18 @@ from litestar import Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from application.commands import ChangeRole, ListAuditLog, ListUsers, RegisterUser, SetUserActive
+from application.commands import ListAuditLog, ListUsers, RegisterUser, UpdateUser, parse_instant
 from application.use_cases import (
-    ChangeRoleUseCase,
     ListAuditLogUseCase,
     ListUsersUseCase,
     RegisterUserUseCase,
-    SetUserActiveUseCase,
+    UpdateUserUseCase,
 )
-from domain.errors import Forbidden, InvalidInput
-from domain.users import Role, User
+from application.use_cases._shared import require_admin
+from domain.users import Role
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import AuditPageOut, RegisterIn, UserOut, UserPageOut, UserPatch
-from entrypoints.http.routes.predictions import FromQ, ToQ, _instant
+from entrypoints.http.routes.predictions import FromQ, ToQ
 
 TAGS = ["admin"]
 Offset = Annotated[int, QueryParameter(ge=0)]
@@ -48,8 +47,7 @@ async def create_user(
     role: FromQuery[Role] = Role.CLINICIAN,
 ) -> UserOut:
     """Create an account on someone's behalf (also while self-registration is closed)."""
-    if not (user.is_admin and user.is_active):
-        raise Forbidden("Only administrators may do this.")
+    require_admin(user)  # before the body is used: RegisterUser also serves self-registration
     cmd = RegisterUser(
         email=data.email,
         password=data.password,
@@ -72,24 +70,18 @@ async def update_user(
     user_id: FromPath[UUID],
     data: JSONBody[UserPatch],
     user: CurrentUser,
-    change_role: NamedDependency[ChangeRoleUseCase],
-    set_user_active: NamedDependency[SetUserActiveUseCase],
+    update_user: NamedDependency[UpdateUserUseCase],
 ) -> UserOut:
-    """Change a user's role and/or deactivate or reactivate them (their tokens stop working)."""
-    if data.role is None and data.is_active is None:
-        raise InvalidInput("Send 'role' and/or 'is_active'.")
-    client = client_of(request)
-    changed: User | None = None
-    if data.role is not None:
-        changed = await change_role(
-            ChangeRole(actor=user, user_id=user_id, role=data.role, client=client)
-        )
-    if data.is_active is not None:
-        changed = await set_user_active(
-            SetUserActive(actor=user, user_id=user_id, active=data.is_active, client=client)
-        )
-    assert changed is not None
-    return UserOut.of(changed)
+    """Change a user's role and/or deactivate or reactivate them (their tokens stop working);
+    both changes are applied together or not at all."""
+    cmd = UpdateUser(
+        actor=user,
+        user_id=user_id,
+        role=data.role,
+        active=data.is_active,
+        client=client_of(request),
+    )
+    return UserOut.of(await update_user(cmd))
 
 
 @get("/admin/audit", tags=TAGS, security=SECURITY, summary="Read the audit log")
@@ -108,8 +100,8 @@ async def audit(
         actor=user,
         actor_id=actor_id,
         action=action,
-        at_from=_instant(date_from, "from"),
-        at_to=_instant(date_to, "to", end=True),
+        at_from=parse_instant(date_from, "from"),
+        at_to=parse_instant(date_to, "to", end=True),
         offset=offset,
         limit=limit,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -105,35 +105,6 @@ async def _uploads(request: Request[Any, Any, Any]) -> tuple[Upload, ...]:
     return tuple([Upload(filename=f.filename or "upload", data=await f.read()) for f in files])
 
 
-def _instant(raw: str | None, name: str, *, end: bool = False) -> datetime | None:
-    """ISO date or date-time; naive values are UTC; a bare end date includes that whole day."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise InvalidInput(f"'{name}' must be an ISO date or date-time.") from None
-    if end and len(raw.strip()) == len("YYYY-MM-DD"):
-        value += timedelta(days=1)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def filters_of(
-    label: Label | None,
-    date_from: str | None,
-    date_to: str | None,
-    reviewed: bool | None,
-    q: str | None,
-) -> PredictionFilters:
-    return PredictionFilters(
-        label=label,
-        created_from=_instant(date_from, "from"),
-        created_to=_instant(date_to, "to", end=True),
-        reviewed=reviewed,
-        filename_contains=q,
-    )
-
-
 # Query parameters shared by listing, export and statistics.
 LabelQ = Annotated[Label | None, QueryParameter(description="malignant | benign")]
 FromQ = Annotated[
@@ -147,6 +118,23 @@ ReviewedQ = Annotated[bool | None, QueryParameter(description="Only reviewed (tr
 SearchQ = Annotated[
     str | None, QueryParameter(description="Filename contains (case-insensitive)", max_length=100)
 ]
+
+
+def prediction_filters(
+    label: LabelQ = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    reviewed: ReviewedQ = None,
+    q: SearchQ = None,
+) -> PredictionFilters:
+    """Litestar dependency `filters`: the query parameters shared by listing, export and
+    statistics, as the use cases' filters."""
+    return PredictionFilters.parse(
+        label=label, date_from=date_from, date_to=date_to, reviewed=reviewed, search=q
+    )
+
+
+Filters = NamedDependency[PredictionFilters]  # handlers take `filters: Filters`
 
 
 async def predict_one(
@@ -187,16 +175,11 @@ async def create_predictions(
 async def list_all(
     user: CurrentUser,
     list_predictions: NamedDependency[ListPredictionsUseCase],
-    label: LabelQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-    reviewed: ReviewedQ = None,
-    q: SearchQ = None,
+    filters: Filters,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
 ) -> PredictionPageOut:
     """Stored predictions, newest first: your own, or everyone's for administrators."""
-    filters = filters_of(label, date_from, date_to, reviewed, q)
     cmd = ListPredictions(actor=user, filters=filters, offset=offset, limit=limit)
     return PredictionPageOut.of(await list_predictions(cmd))
 
@@ -212,14 +195,9 @@ async def export_csv(
     request: Request[Any, Any, Any],
     user: CurrentUser,
     export_predictions: NamedDependency[ExportPredictionsUseCase],
-    label: LabelQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-    reviewed: ReviewedQ = None,
-    q: SearchQ = None,
+    filters: Filters,
 ) -> Response[str]:
     """Every prediction the filters select, as CSV (UTF-8, one header row)."""
-    filters = filters_of(label, date_from, date_to, reviewed, q)
     csv = await export_predictions(
         ExportPredictions(actor=user, filters=filters, client=client_of(request))
     )
@@ -352,14 +330,9 @@ async def remove(
 async def statistics(
     user: CurrentUser,
     get_statistics: NamedDependency[GetStatisticsUseCase],
-    label: LabelQ = None,
-    date_from: FromQ = None,
-    date_to: ToQ = None,
-    reviewed: ReviewedQ = None,
-    q: SearchQ = None,
+    filters: Filters,
 ) -> StatisticsOut:
     """Totals, label shares, per-day counts, probability histogram and review agreement."""
-    filters = filters_of(label, date_from, date_to, reviewed, q)
     return StatisticsOut.of(await get_statistics(GetStatistics(actor=user, filters=filters)))
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from application.commands import DescribeModel
-from application.ports import HealthProbe
-from application.use_cases import DescribeModelUseCase
-from domain.errors import DatabaseUnavailable
+from application.commands import CheckReadiness, DescribeModel
+from application.use_cases import CheckReadinessUseCase, DescribeModelUseCase
 from entrypoints.http.auth import SECURITY, CurrentUser
 from entrypoints.http.dto import HealthOut, ModelOut, ReadyOut
 
@@ -22,31 +20,11 @@ async def health() -> HealthOut:
 
 
 @get("/ready", tags=TAGS, responses=None, summary="Readiness")
-async def ready(
-    health_probe: NamedDependency[HealthProbe], model_status: NamedDependency[dict[str, object]]
-) -> Response[ReadyOut]:
+async def ready(check_readiness: NamedDependency[CheckReadinessUseCase]) -> Response[ReadyOut]:
     """200 when the database is reachable and migrated to head and the model is loaded;
     503 with the reasons otherwise."""
-    try:
-        database = dict(await health_probe.check())
-    except DatabaseUnavailable as error:
-        database = {"ok": False, "database": "unreachable", "error": error.message}
-    reasons: list[str] = []
-    if not database.get("ok"):
-        state = database.get("database")
-        reasons.append(
-            "database unreachable"
-            if state != "ok"
-            else f"database migrations {database.get('migrations')}: run `breastscan migrate`"
-        )
-    if not model_status.get("ok"):
-        reasons.append(str(model_status.get("error", "model not loaded")))
-    body = ReadyOut(
-        status="not_ready" if reasons else "ready",
-        checks={"database": database, "model": model_status},
-        reasons=reasons,
-    )
-    return Response(body, status_code=503 if reasons else 200)
+    readiness = await check_readiness(CheckReadiness())
+    return Response(ReadyOut.of(readiness), status_code=200 if readiness.ready else 503)
 
 
 @get("/model", tags=["model"], security=SECURITY, summary="Model card")

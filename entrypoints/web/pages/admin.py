@@ -6,15 +6,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from nicegui import ui
-from starlette.responses import RedirectResponse
 
-from application.commands import ChangeRole, ListAuditLog, ListUsers, SetUserActive
+from application.commands import ListAuditLog, ListUsers, UpdateUser, parse_instant
 from application.ports import AuditEntry, Page
 from domain.users import Role, User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
-from entrypoints.web.frame import actor, frame, signed_in_user, to_sign_in
-from entrypoints.web.pages.history import day_start, parse_day
+from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
 from entrypoints.web.widgets import when
 
@@ -33,8 +31,8 @@ class AuditForm:
             actor=admin,
             actor_id=UUID(self.user) if self.user else None,
             action=(self.action or "").strip() or None,
-            at_from=day_start(parse_day(self.date_from)),
-            at_to=day_start(parse_day(self.date_to), days_later=1),
+            at_from=parse_instant(self.date_from, "from"),
+            at_to=parse_instant(self.date_to, "to", end=True),
             limit=AUDIT_PAGE,
         )
 
@@ -42,28 +40,23 @@ class AuditForm:
 def register(web: Web) -> None:
     """Add the Admin page."""
 
-    @ui.page("/admin")
-    async def admin_page() -> RedirectResponse | None:
-        user = await signed_in_user(web)
-        if user is None:
-            return to_sign_in()
-        with frame(web, user, "admin"):
-            if not user.is_admin:
-                ui.label(t("admin.refused")).classes("text-negative text-h6").props(
-                    'role="alert"'
-                ).mark("admin-refused")
-                return None
-            ui.label(t("admin.title")).classes("text-h5")
-            with reported():
-                await _users_section(web, user)
-                await _audit_section(web, user)
-        return None
+    @signed_in_page(web, "/admin", "admin")
+    async def admin_page(user: User) -> None:
+        if not user.is_admin:
+            ui.label(t("admin.refused")).classes("text-negative text-h6").props(
+                'role="alert"'
+            ).mark("admin-refused")
+            return
+        ui.label(t("admin.title")).classes("text-h5")
+        with reported():
+            await _users_section(web, user)
+            await _audit_section(web, user)
 
 
 async def _all_users(web: Web, admin: User) -> list[User]:
     found: list[User] = []
     while True:
-        page: Page[User] = await web.use_cases.list_users()(
+        page: Page[User] = await web.core.list_users()(
             ListUsers(actor=admin, offset=len(found), limit=100)
         )
         found.extend(page.items)
@@ -112,8 +105,8 @@ async def _users_section(web: Web, admin: User) -> None:
 
     async def change_role(account: User, role: Role) -> None:
         with reported():
-            await web.use_cases.change_role()(
-                ChangeRole(
+            await web.core.update_user()(
+                UpdateUser(
                     actor=await actor(web), user_id=account.id, role=role, client=client_address()
                 )
             )
@@ -122,8 +115,8 @@ async def _users_section(web: Web, admin: User) -> None:
 
     async def toggle_active(account: User) -> None:
         with reported():
-            await web.use_cases.set_user_active()(
-                SetUserActive(
+            await web.core.update_user()(
+                UpdateUser(
                     actor=await actor(web),
                     user_id=account.id,
                     active=not account.is_active,
@@ -197,9 +190,7 @@ async def _audit_section(web: Web, admin: User) -> None:
 
     async def load() -> None:
         with reported():
-            page: Page[AuditEntry] = await web.use_cases.list_audit_log()(
-                form.command(await actor(web))
-            )
+            page: Page[AuditEntry] = await web.core.list_audit_log()(form.command(await actor(web)))
             table.rows = [row(e) for e in page.items]
             table.update()
 

@@ -6,13 +6,13 @@ import asyncio
 
 from nicegui import events, ui
 from nicegui.elements.upload_files import FileUpload
-from starlette.responses import RedirectResponse
 
 from application.commands import GetPredictionImage, PredictAndStore, StoredOutcome, Upload
 from domain.predictions import Prediction
+from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
-from entrypoints.web.frame import actor, frame, signed_in_user, to_sign_in
+from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, error_text, t
 from entrypoints.web.widgets import human_size, result_panel
 
@@ -60,60 +60,53 @@ def register(web: Web) -> None:
     """Add the Analyze page at the root."""
     limit = web.options.max_upload_bytes
 
-    @ui.page("/")
-    async def analyze_page() -> RedirectResponse | None:
-        user = await signed_in_user(web)
-        if user is None:
-            return to_sign_in()
-        with frame(web, user, "analyze"):
-            ui.label(t("analyze.title")).classes("text-h5")
-            ui.label(t("analyze.hint", size=human_size(limit))).classes("text-body2")
+    @signed_in_page(web, "/", "analyze")
+    async def analyze_page(user: User) -> None:
+        ui.label(t("analyze.title")).classes("text-h5")
+        ui.label(t("analyze.hint", size=human_size(limit))).classes("text-body2")
 
-            # One analysis at a time per page: the model is CPU-bound and cards stay in order.
-            turn = asyncio.Lock()
+        # One analysis at a time per page: the model is CPU-bound and cards stay in order.
+        turn = asyncio.Lock()
 
-            async def analyse(event: events.UploadEventArguments) -> None:
-                upload = event.file
-                with results:
-                    card = FileCard(upload.name)
-                async with turn:
-                    await analyse_one(upload, card)
+        async def analyse(event: events.UploadEventArguments) -> None:
+            upload = event.file
+            with results:
+                card = FileCard(upload.name)
+            async with turn:
+                await analyse_one(upload, card)
 
-            async def analyse_one(upload: FileUpload, card: FileCard) -> None:
-                card.running()
-                # ui.upload(max_file_size=...) is only a browser check: enforce it here too.
-                if upload.size() > limit:
-                    card.refuse(t("analyze.too_large", size=human_size(limit)))
-                    return
-                data = await upload.read()
-                with reported():
-                    outcomes: list[StoredOutcome] = await web.use_cases.predict_and_store()(
-                        PredictAndStore(
-                            actor=await actor(web),
-                            uploads=(Upload(filename=upload.name, data=data),),
-                            client=client_address(),
-                        )
+        async def analyse_one(upload: FileUpload, card: FileCard) -> None:
+            card.running()
+            # ui.upload(max_file_size=...) is only a browser check: enforce it here too.
+            if upload.size() > limit:
+                card.refuse(t("analyze.too_large", size=human_size(limit)))
+                return
+            data = await upload.read()
+            with reported():
+                outcomes: list[StoredOutcome] = await web.core.predict_and_store()(
+                    PredictAndStore(
+                        actor=await actor(web),
+                        uploads=(Upload(filename=upload.name, data=data),),
+                        client=client_address(),
                     )
-                    outcome = outcomes[0]
-                    if outcome.prediction is None:
-                        assert outcome.error is not None
-                        card.refuse(error_text(outcome.error))
-                        return
-                    original = await web.use_cases.get_prediction_image()(
-                        GetPredictionImage(
-                            actor=await actor(web), prediction_id=outcome.prediction.id
-                        )
-                    )
-                    card.show(web, outcome.prediction, original)
+                )
+                outcome = outcomes[0]
+                if outcome.prediction is None:
+                    assert outcome.error is not None
+                    card.refuse(error_text(outcome.error))
                     return
-                card.refuse(t("analyze.status.failed"))
+                original = await web.core.get_prediction_image()(
+                    GetPredictionImage(actor=await actor(web), prediction_id=outcome.prediction.id)
+                )
+                card.show(web, outcome.prediction, original)
+                return
+            card.refuse(t("analyze.status.failed"))
 
-            ui.upload(
-                label=t("analyze.upload_label"),
-                multiple=True,
-                auto_upload=True,
-                max_file_size=limit,
-                on_upload=analyse,
-            ).props(f'accept="{ACCEPTED_TYPES}"').classes("w-full").mark("upload")
-            results = ui.column().classes("w-full gap-4")
-        return None
+        ui.upload(
+            label=t("analyze.upload_label"),
+            multiple=True,
+            auto_upload=True,
+            max_file_size=limit,
+            on_upload=analyse,
+        ).props(f'accept="{ACCEPTED_TYPES}"').classes("w-full").mark("upload")
+        results = ui.column().classes("w-full gap-4")

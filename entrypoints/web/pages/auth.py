@@ -59,7 +59,7 @@ def register(web: Web) -> None:
                         error.set_text(t("auth.fill_in"))
                         return
                     with reported():
-                        session: Session = await web.use_cases.authenticate()(
+                        session: Session = await web.core.authenticate()(
                             Authenticate(
                                 email=email.value, password=password.value, client=client_address()
                             )
@@ -103,7 +103,7 @@ def register(web: Web) -> None:
 
                 async def create() -> None:
                     with reported():
-                        await web.use_cases.register_user()(
+                        await web.core.register_user()(
                             RegisterUser(
                                 email=email.value or "",
                                 password=password.value or "",

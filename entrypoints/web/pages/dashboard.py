@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from nicegui import ui
-from starlette.responses import RedirectResponse
 
 from application.commands import GetStatistics
 from domain.predictions import Statistics
+from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
-from entrypoints.web.frame import frame, signed_in_user, to_sign_in
+from entrypoints.web.frame import signed_in_page
 from entrypoints.web.state import t
 from entrypoints.web.widgets import percent
 
@@ -91,24 +91,17 @@ def histogram_chart(stats: Statistics) -> dict[str, Any]:
 def register(web: Web) -> None:
     """Add the Dashboard page."""
 
-    @ui.page("/dashboard")
-    async def dashboard_page() -> RedirectResponse | None:
-        user = await signed_in_user(web)
-        if user is None:
-            return to_sign_in()
-        with frame(web, user, "dashboard"):
-            ui.label(t("dashboard.title")).classes("text-h5")
-            with reported():
-                stats: Statistics = await web.use_cases.get_statistics()(GetStatistics(actor=user))
-                with ui.row().classes("w-full gap-4"):
-                    for marker, title, value in kpis(stats):
-                        with ui.card().classes("min-w-48 grow").mark(marker):
-                            ui.label(title).classes("text-caption")
-                            ui.label(value).classes("text-h4").mark(f"{marker}-value")
-                with ui.grid(columns=2).classes("w-full gap-4"):
-                    ui.echart(label_chart(stats)).classes("h-72").mark("chart-labels")
-                    ui.echart(per_day_chart(stats)).classes("h-72").mark("chart-per-day")
-                    ui.echart(histogram_chart(stats)).classes("h-72 col-span-2").mark(
-                        "chart-histogram"
-                    )
-        return None
+    @signed_in_page(web, "/dashboard", "dashboard")
+    async def dashboard_page(user: User) -> None:
+        ui.label(t("dashboard.title")).classes("text-h5")
+        with reported():
+            stats: Statistics = await web.core.get_statistics()(GetStatistics(actor=user))
+            with ui.row().classes("w-full gap-4"):
+                for marker, title, value in kpis(stats):
+                    with ui.card().classes("min-w-48 grow").mark(marker):
+                        ui.label(title).classes("text-caption")
+                        ui.label(value).classes("text-h4").mark(f"{marker}-value")
+            with ui.grid(columns=2).classes("w-full gap-4"):
+                ui.echart(label_chart(stats)).classes("h-72").mark("chart-labels")
+                ui.echart(per_day_chart(stats)).classes("h-72").mark("chart-per-day")
+                ui.echart(histogram_chart(stats)).classes("h-72 col-span-2").mark("chart-histogram")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from nicegui import ui
-from starlette.responses import RedirectResponse
 
 from application.commands import (
     DeletePrediction,
@@ -15,9 +14,10 @@ from application.commands import (
 )
 from domain.errors import DomainError
 from domain.predictions import Prediction, Verdict, prediction_not_found
+from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import error_text, reported
-from entrypoints.web.frame import actor, frame, signed_in_user, to_sign_in
+from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
 from entrypoints.web.widgets import percent, result_panel, when
 
@@ -36,37 +36,32 @@ def facts(prediction: Prediction) -> list[tuple[str, str]]:
 def register(web: Web) -> None:
     """Add the analysis detail page."""
 
-    @ui.page("/analysis/{prediction_id}")
-    async def detail_page(prediction_id: str) -> RedirectResponse | None:
-        user = await signed_in_user(web)
-        if user is None:
-            return to_sign_in()
-        with frame(web, user, "history"):
-            try:
-                wanted = UUID(prediction_id)
-                prediction: Prediction = await web.use_cases.get_prediction()(
-                    GetPrediction(actor=user, prediction_id=wanted)
-                )
-                original: bytes = await web.use_cases.get_prediction_image()(
-                    GetPredictionImage(actor=user, prediction_id=wanted)
-                )
-            except (ValueError, DomainError) as error:
-                shown = error if isinstance(error, DomainError) else prediction_not_found()
-                ui.label(error_text(shown)).classes("text-negative").mark("detail-error")
-                return None
-            ui.label(t("detail.title", filename=prediction.filename)).classes("text-h5")
-            with ui.row().classes("w-full gap-6 no-wrap items-start"):
-                with ui.column().classes("w-2/3 gap-2"):
-                    result_panel(web, prediction, original)
-                with ui.column().classes("w-1/3 gap-2"):
-                    with ui.card().classes("w-full").props("flat bordered"):
-                        for name, value in facts(prediction):
-                            with ui.row().classes("w-full justify-between no-wrap"):
-                                ui.label(name).classes("text-caption")
-                                ui.label(value).classes("text-body2").mark("fact")
-                    _review_form(web, prediction)
-                    _delete_button(web, prediction)
-        return None
+    @signed_in_page(web, "/analysis/{prediction_id}", "history")
+    async def detail_page(user: User, prediction_id: str) -> None:
+        try:
+            wanted = UUID(prediction_id)
+            prediction: Prediction = await web.core.get_prediction()(
+                GetPrediction(actor=user, prediction_id=wanted)
+            )
+            original: bytes = await web.core.get_prediction_image()(
+                GetPredictionImage(actor=user, prediction_id=wanted)
+            )
+        except (ValueError, DomainError) as error:
+            shown = error if isinstance(error, DomainError) else prediction_not_found()
+            ui.label(error_text(shown)).classes("text-negative").mark("detail-error")
+            return
+        ui.label(t("detail.title", filename=prediction.filename)).classes("text-h5")
+        with ui.row().classes("w-full gap-6 no-wrap items-start"):
+            with ui.column().classes("w-2/3 gap-2"):
+                result_panel(web, prediction, original)
+            with ui.column().classes("w-1/3 gap-2"):
+                with ui.card().classes("w-full").props("flat bordered"):
+                    for name, value in facts(prediction):
+                        with ui.row().classes("w-full justify-between no-wrap"):
+                            ui.label(name).classes("text-caption")
+                            ui.label(value).classes("text-body2").mark("fact")
+                _review_form(web, prediction)
+                _delete_button(web, prediction)
 
 
 def _review_form(web: Web, prediction: Prediction) -> None:
@@ -99,7 +94,7 @@ def _review_form(web: Web, prediction: Prediction) -> None:
                 ui.notify(t("detail.choose_verdict"), type="warning")
                 return
             with reported():
-                reviewed: Prediction = await web.use_cases.review_prediction()(
+                reviewed: Prediction = await web.core.review_prediction()(
                     ReviewPrediction(
                         actor=await actor(web),
                         prediction_id=prediction.id,
@@ -118,7 +113,7 @@ def _delete_button(web: Web, prediction: Prediction) -> None:
     async def delete() -> None:
         dialog.close()
         with reported():
-            await web.use_cases.delete_prediction()(
+            await web.core.delete_prediction()(
                 DeletePrediction(
                     actor=await actor(web), prediction_id=prediction.id, client=client_address()
                 )

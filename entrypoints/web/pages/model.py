@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from nicegui import ui
-from starlette.responses import RedirectResponse
 
 from application.commands import DescribeModel
 from application.ports import ModelInfo
+from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
-from entrypoints.web.frame import frame, signed_in_user, to_sign_in
+from entrypoints.web.frame import signed_in_page
 from entrypoints.web.state import t
 
 # The card is a long document: keep its headings below the page's own title.
@@ -25,56 +25,49 @@ MODEL_CARD_CSS = """
 def register(web: Web) -> None:
     """Add the Model page."""
 
-    @ui.page("/model")
-    async def model_page() -> RedirectResponse | None:
-        user = await signed_in_user(web)
-        if user is None:
-            return to_sign_in()
-        with frame(web, user, "model"):
-            ui.label(t("model.title")).classes("text-h5")
-            ui.label(t("model.intended_use")).classes("text-body1").mark("intended-use")
-            with reported():
-                info: ModelInfo = await web.use_cases.describe_model()(DescribeModel())
-                with ui.card().classes("w-full").props("flat bordered"):
-                    for name, value in (
-                        (t("model.version"), info.version),
-                        (t("model.threshold"), f"{info.threshold:.3f}"),
-                        (t("model.positive_class"), info.positive_class),
-                        (t("model.input_size"), f"{info.input_size} x {info.input_size}"),
-                        (t("model.providers"), ", ".join(info.providers)),
-                    ):
-                        with ui.row().classes("w-full no-wrap gap-4"):
-                            ui.label(name).classes("w-64 text-caption")
-                            ui.label(value).classes("text-body2").mark("model-fact")
-                if info.metadata:
-                    ui.label(t("model.metadata")).classes("text-h6")
-                    ui.table(
-                        columns=[
-                            {
-                                "name": "key",
-                                "label": t("model.key"),
-                                "field": "key",
-                                "align": "left",
-                            },
-                            {
-                                "name": "value",
-                                "label": t("model.value"),
-                                "field": "value",
-                                "align": "left",
-                            },
-                        ],
-                        rows=[{"key": k, "value": v} for k, v in sorted(info.metadata.items())],
-                        row_key="key",
-                    ).props("flat bordered dense wrap-cells").classes("w-full").mark(
-                        "model-metadata"
-                    )
-            card = web.options.model_card
-            ui.label(t("model.card")).classes("text-h6")
-            if card is not None and card.is_file():
-                ui.add_css(MODEL_CARD_CSS)
-                ui.markdown(card.read_text(encoding="utf-8")).classes("w-full bs-card").mark(
-                    "model-card"
-                )
-            else:
-                ui.label(t("model.no_card")).mark("model-card-missing")
-        return None
+    @signed_in_page(web, "/model", "model")
+    async def model_page(user: User) -> None:
+        ui.label(t("model.title")).classes("text-h5")
+        ui.label(t("model.intended_use")).classes("text-body1").mark("intended-use")
+        with reported():
+            info: ModelInfo = await web.core.describe_model()(DescribeModel())
+            with ui.card().classes("w-full").props("flat bordered"):
+                for name, value in (
+                    (t("model.version"), info.version),
+                    (t("model.threshold"), f"{info.threshold:.3f}"),
+                    (t("model.positive_class"), info.positive_class),
+                    (t("model.input_size"), f"{info.input_size} x {info.input_size}"),
+                    (t("model.providers"), ", ".join(info.providers)),
+                ):
+                    with ui.row().classes("w-full no-wrap gap-4"):
+                        ui.label(name).classes("w-64 text-caption")
+                        ui.label(value).classes("text-body2").mark("model-fact")
+            if info.metadata:
+                ui.label(t("model.metadata")).classes("text-h6")
+                ui.table(
+                    columns=[
+                        {
+                            "name": "key",
+                            "label": t("model.key"),
+                            "field": "key",
+                            "align": "left",
+                        },
+                        {
+                            "name": "value",
+                            "label": t("model.value"),
+                            "field": "value",
+                            "align": "left",
+                        },
+                    ],
+                    rows=[{"key": k, "value": v} for k, v in sorted(info.metadata.items())],
+                    row_key="key",
+                ).props("flat bordered dense wrap-cells").classes("w-full").mark("model-metadata")
+        card = web.options.model_card
+        ui.label(t("model.card")).classes("text-h6")
+        if card is not None and card.is_file():
+            ui.add_css(MODEL_CARD_CSS)
+            ui.markdown(card.read_text(encoding="utf-8")).classes("w-full bs-card").mark(
+                "model-card"
+            )
+        else:
+            ui.label(t("model.no_card")).mark("model-card-missing")

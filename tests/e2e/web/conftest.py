@@ -45,6 +45,7 @@ from tests.fakes import (
     FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
+    FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
     FakeUnitOfWork,
@@ -79,6 +80,7 @@ class FakeCore:
             "heatmap_renderer": FakeHeatmapRenderer(),
             "lesion_renderer": FakeLesionRenderer(),
             "classifier": self.classifier,
+            "statistics": FakeStatisticsReader(self.db),
             "image_store": self.images,
         }.items():
             getattr(self.container, name).override(providers.Object(fake))
@@ -151,7 +153,7 @@ async def user(
 ) -> AsyncIterator[User]:
     options = WebOptions(max_upload_bytes=64 * 1024, model_card=model_card, page_size=5)
     storage = tmp_path / "ui-storage"
-    async with simulated_user(lambda: register_ui(core, options), storage) as simulated:
+    async with simulated_user(lambda: register_ui(core.container, options), storage) as simulated:
         yield simulated
     errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert not errors, f"unexpected ERROR logs: {[r.getMessage() for r in errors]}"

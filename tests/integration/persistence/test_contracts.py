@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from tests.contracts.audit_log_contract import AuditLogContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
+from tests.contracts.statistics_reader_contract import StatisticsReaderContract
 from tests.contracts.unit_of_work_contract import UnitOfWorkContract
 from tests.contracts.user_repository_contract import UserRepositoryContract
 
@@ -26,3 +29,9 @@ class TestSqlAlchemyAuditLog(AuditLogContract):
 
 class TestSqlAlchemyUnitOfWork(UnitOfWorkContract):
     pass
+
+
+class TestSqlAlchemyStatisticsReader(StatisticsReaderContract):
+    @pytest.fixture
+    def statistics_reader(self, engine: AsyncEngine) -> SqlAlchemyStatisticsReader:
+        return SqlAlchemyStatisticsReader(engine)

@@ -132,13 +132,12 @@ async def test_plain_alembic_command_line_uses_the_environment_url(
 async def test_health_probe_reports_head_missing_and_behind(empty_engine: AsyncEngine) -> None:
     probe = SqlAlchemyHealthProbe(empty_engine)
     missing = await probe.check()
-    assert (missing["ok"], missing["database"], missing["migrations"]) == (False, "ok", "missing")
+    assert (missing.at_head, missing.revision, missing.migrations) == (False, None, "missing")
 
     await upgrade_to_head(empty_engine)
     ready = await probe.check()
-    assert ready["ok"] is True
-    assert ready["at_head"] is True
-    assert (ready["migrations"], ready["revision"], ready["head"]) == (
+    assert ready.at_head is True
+    assert (ready.migrations, ready.revision, ready.head) == (
         "head",
         head_revision(),
         head_revision(),
@@ -147,8 +146,8 @@ async def test_health_probe_reports_head_missing_and_behind(empty_engine: AsyncE
     async with empty_engine.begin() as connection:  # as if an older release had migrated it
         await connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     behind = await probe.check()
-    assert (behind["ok"], behind["at_head"], behind["migrations"]) == (False, False, "behind")
-    assert behind["revision"] == "0000"
+    assert (behind.at_head, behind.migrations) == (False, "behind")
+    assert behind.revision == "0000"
 
 
 UNREACHABLE_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/breastscan"  # nothing listens
