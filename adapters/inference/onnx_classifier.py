@@ -9,12 +9,12 @@ models without it still load, and their classifications carry no lesion finding.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import numpy as np
 import onnxruntime as ort
 
@@ -79,10 +79,7 @@ class OnnxTumorClassifier:
         except Exception as exc:  # onnxruntime raises several unrelated exception types
             raise ModelUnavailable(f"Model file {path} could not be loaded: {exc}") from exc
         self._path = path
-        self._max_concurrency = max_concurrency
-        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._limiter = anyio.CapacityLimiter(max_concurrency)
         self._has_lesion = self._check_io()
         self._outputs = [PROB_OUTPUT, CAM_OUTPUT] + ([LESION_OUTPUT] if self._has_lesion else [])
         self._metadata = dict(self._session.get_modelmeta().custom_metadata_map)
@@ -235,8 +232,9 @@ class OnnxTumorClassifier:
         if not images:
             return []
         batch = np.stack([self._to_array(image) for image in images])
-        async with self._limiter():
-            return await asyncio.to_thread(self._classify_sync, images, batch)
+        return await anyio.to_thread.run_sync(
+            self._classify_sync, images, batch, limiter=self._limiter
+        )
 
     def _classify_sync(
         self, images: Sequence[DecodedImage], batch: np.ndarray
@@ -257,13 +255,6 @@ class OnnxTumorClassifier:
         return find_lesion(lesion_map, width, height, threshold, image.pixel_spacing_mm)
 
     # --- helpers -----------------------------------------------------------------------
-
-    def _limiter(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        limiter = self._limiters.get(loop)
-        if limiter is None:
-            limiter = self._limiters[loop] = asyncio.Semaphore(self._max_concurrency)
-        return limiter
 
     @staticmethod
     def _to_array(image: DecodedImage) -> np.ndarray:

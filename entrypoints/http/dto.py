@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -16,11 +17,31 @@ from domain.users import Role, User
 from entrypoints.http.errors import ErrorBody, domain_error_body
 from entrypoints.settings import API_PREFIX
 
+T = TypeVar("T")
+E = TypeVar("E")
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
 
 class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base: request bodies refuse unknown fields instead of silently ignoring them."""
+
+
+class PageOut(Struct, Generic[T]):
+    """One page of any listing: the items, how many there are in all, and where it starts."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+    @classmethod
+    def of(cls, page: Page[E], item: Callable[[E], T]) -> PageOut[T]:
+        return cls(
+            items=[item(e) for e in page.items],
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+        )
 
 
 # --- accounts --------------------------------------------------------------------------
@@ -81,22 +102,6 @@ class UserPatch(Struct):
     is_active: bool | None = None
 
 
-class UserPageOut(Struct):
-    items: list[UserOut]
-    total: int
-    offset: int
-    limit: int
-
-    @classmethod
-    def of(cls, page: Page[User]) -> UserPageOut:
-        return cls(
-            items=[UserOut.of(u) for u in page.items],
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-        )
-
-
 class AuditEntryOut(Struct):
     id: UUID
     at: datetime
@@ -107,29 +112,18 @@ class AuditEntryOut(Struct):
     detail: str
     client: str | None
 
-
-class AuditPageOut(Struct):
-    items: list[AuditEntryOut]
-    total: int
-    offset: int
-    limit: int
-
     @classmethod
-    def of(cls, page: Page[AuditEntry]) -> AuditPageOut:
-        items = [
-            AuditEntryOut(
-                id=e.id,
-                at=e.at,
-                actor_id=e.actor_id,
-                action=e.action,
-                target_type=e.target_type,
-                target_id=e.target_id,
-                detail=e.detail,
-                client=e.client,
-            )
-            for e in page.items
-        ]
-        return cls(items=items, total=page.total, offset=page.offset, limit=page.limit)
+    def of(cls, e: AuditEntry) -> AuditEntryOut:
+        return cls(
+            id=e.id,
+            at=e.at,
+            actor_id=e.actor_id,
+            action=e.action,
+            target_type=e.target_type,
+            target_id=e.target_id,
+            detail=e.detail,
+            client=e.client,
+        )
 
 
 # --- predictions -----------------------------------------------------------------------
@@ -261,22 +255,6 @@ class PredictionOut(Struct):
             heatmap_url=f"{API_PREFIX}/predictions/{p.id}/heatmap",
             lesion=LesionOut.of(p.lesion),
             lesion_url=f"{API_PREFIX}/predictions/{p.id}/lesion" if found else None,
-        )
-
-
-class PredictionPageOut(Struct):
-    items: list[PredictionOut]
-    total: int
-    offset: int
-    limit: int
-
-    @classmethod
-    def of(cls, page: Page[Prediction]) -> PredictionPageOut:
-        return cls(
-            items=[PredictionOut.of(p) for p in page.items],
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
         )
 
 

@@ -19,7 +19,7 @@ from application.use_cases import (
 from application.use_cases._shared import require_admin
 from domain.users import Role
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
-from entrypoints.http.dto import AuditPageOut, RegisterIn, UserOut, UserPageOut, UserPatch
+from entrypoints.http.dto import AuditEntryOut, PageOut, RegisterIn, UserOut, UserPatch
 from entrypoints.http.routes.predictions import FromQ, ToQ
 
 TAGS = ["admin"]
@@ -33,9 +33,10 @@ async def users(
     list_users: NamedDependency[ListUsersUseCase],
     offset: Offset = 0,
     limit: Limit = 50,
-) -> UserPageOut:
+) -> PageOut[UserOut]:
     """Every account, oldest first."""
-    return UserPageOut.of(await list_users(ListUsers(actor=user, offset=offset, limit=limit)))
+    page = await list_users(ListUsers(actor=user, offset=offset, limit=limit))
+    return PageOut.of(page, UserOut.of)
 
 
 @post("/admin/users", tags=TAGS, security=SECURITY, status_code=201, summary="Create a user")
@@ -94,7 +95,7 @@ async def audit(
     date_to: ToQ = None,
     offset: Offset = 0,
     limit: Limit = 50,
-) -> AuditPageOut:
+) -> PageOut[AuditEntryOut]:
     """The append-only audit log, newest first, filtered by actor, action and time."""
     cmd = ListAuditLog(
         actor=user,
@@ -105,7 +106,7 @@ async def audit(
         offset=offset,
         limit=limit,
     )
-    return AuditPageOut.of(await list_audit_log(cmd))
+    return PageOut.of(await list_audit_log(cmd), AuditEntryOut.of)
 
 
 HANDLERS = [users, create_user, update_user, audit]

@@ -54,8 +54,8 @@ from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import (
     AnalysisOut,
     BatchOut,
+    PageOut,
     PredictionOut,
-    PredictionPageOut,
     ReviewIn,
     StatisticsOut,
     outcome_of,
@@ -178,10 +178,10 @@ async def list_all(
     filters: Filters,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
-) -> PredictionPageOut:
+) -> PageOut[PredictionOut]:
     """Stored predictions, newest first: your own, or everyone's for administrators."""
     cmd = ListPredictions(actor=user, filters=filters, offset=offset, limit=limit)
-    return PredictionPageOut.of(await list_predictions(cmd))
+    return PageOut.of(await list_predictions(cmd), PredictionOut.of)
 
 
 @get(
