@@ -118,7 +118,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             if migrated.returncode:
                 return migrated.returncode
         else:
-            asyncio.run(_run(cmd_migrate, args, _build(settings)))
+            asyncio.run(_run(migrate_quietly, args, _build(settings)))
     if not args.api_only:
         if workers > 1:
             print("Several workers need --api-only: the UI is one worker.", file=sys.stderr)
@@ -141,6 +141,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level=settings.log_level,
         proxy_headers=True,
         server_header=False,
+        # One log format: the app's JSON handler writes uvicorn's lines too, and the request
+        # line comes from the app (entrypoints/http/logs.py), not from uvicorn's access log.
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=10,
     )
     return EXIT_OK
@@ -153,13 +157,24 @@ def api_asgi_app() -> Any:
     return create_api_asgi(create_app(_build(Settings.from_env())))
 
 
-async def cmd_migrate(_: argparse.Namespace, container: Container) -> int:
+async def cmd_migrate(
+    _: argparse.Namespace, container: Container, *, say_when_current: bool = True
+) -> int:
     from adapters.persistence.migrate import current_revision, upgrade_to_head
 
     engine = container.engine()
+    before = await current_revision(engine)
     await upgrade_to_head(engine)
-    print(f"Database migrated to head (revision {await current_revision(engine)}).")
+    after = await current_revision(engine)
+    if say_when_current or after != before:
+        print(f"Database migrated to head (revision {after}).")
     return EXIT_OK
+
+
+async def migrate_quietly(args: argparse.Namespace, container: Container) -> int:
+    """`serve`'s own migration of the embedded database: silent when there was nothing to do
+    (`make run` has just run `migrate`)."""
+    return await cmd_migrate(args, container, say_when_current=False)
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
@@ -341,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+        if settings.log_level != "debug":  # Alembic's set-up chatter on every command
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         if getattr(args, "sync_handler", None):
             return int(args.sync_handler(args, settings))
         return asyncio.run(_run(args.handler, args, _build(settings)))

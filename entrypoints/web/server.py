@@ -175,4 +175,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         uvicorn_logging_level=settings.log_level,
         favicon="🩺",
         endpoint_documentation="none",
+        log_config=None,  # one log format: JSON lines (entrypoints/http/logs.py), no access log
+        access_log=False,
     )
