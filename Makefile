@@ -56,7 +56,7 @@ lint: $(VENV)/.dev ## ruff lint + format check
 importlint: $(VENV)/.dev ## Check the hexagonal layer contract
 	$(BIN)/lint-imports
 
-typecheck: $(VENV)/.dev ## mypy (strict on domain and application)
+typecheck: $(VENV)/.dev ## mypy (strict on every service package)
 	$(BIN)/mypy
 
 test: $(VENV)/.dev browser-deps lint importlint typecheck ## Set up and run the whole test suite

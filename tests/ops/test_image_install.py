@@ -36,7 +36,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(source, target)
     dist = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    # Without build isolation the build uses this venv's setuptools and wheel: the dev extra
+    # declares the versions pyproject.toml's [build-system] needs.
+    built = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -49,12 +51,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-w",
             str(dist),
         ],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
-    (built,) = dist.glob("breastscan-*.whl")
-    return built
+    assert built.returncode == 0, f"pip wheel failed:\n{built.stdout}\n{built.stderr}"
+    (wheel_file,) = dist.glob("breastscan-*.whl")
+    return wheel_file
 
 
 def test_the_wheel_carries_migrations_and_package_data_but_no_ml_or_tests(wheel: Path) -> None:
