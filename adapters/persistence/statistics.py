@@ -1,8 +1,7 @@
 """The dashboard's read model: statistics aggregated by the database, never loaded row by row.
 
-Two statements whatever the number of predictions: one for the counts, shares, mean,
-review agreement and probability histogram, one for the per-day counts. Both honour the
-same filters as the listing (`_prediction_filters`) and use the indexes on owner and date.
+The statement honours the same filters as the listing (`prediction_filters`) and can use the
+indexes on owner and date.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.errors import translate_errors
@@ -23,65 +22,70 @@ c = predictions.c
 MALIGNANT = c.p_malignant >= c.threshold
 
 
-def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _histogram(bins: int) -> list[ColumnElement[Any]]:
-    """Bin i counts int(p * bins) == i, the last bin also p == 1: compared on p * bins itself,
-    so the database draws the edges exactly where domain.predictions.summarise does."""
-    scaled = c.p_malignant * bins
-    return [
-        _count_where(scaled >= i if i == bins - 1 else (scaled >= i) & (scaled < i + 1))
-        for i in range(bins)
-    ]
-
-
 class SqlAlchemyStatisticsReader:
-    """StatisticsReader port over the predictions table, on SQLite and PostgreSQL."""
+    """StatisticsReader port over the predictions table, on SQLite and PostgreSQL.
+
+    One statement, one scan: the selected predictions grouped by (UTC day, histogram bin),
+    with counts, malignant count, probability sum, reviewed and agreed counts per group: at
+    most days x bins rows come back, which add up to every figure the dashboard shows.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
 
     def _day(self) -> ColumnElement[Any]:
-        if self._engine.dialect.name == "postgresql":
+        if self._postgres:
             return func.date(func.timezone("UTC", c.created_at))
         return func.date(c.created_at)  # SQLite keeps UTC text: its date part
 
+    def _bin(self, bins: int) -> ColumnElement[Any]:
+        """int(p * bins), capped at the last bin: as domain.predictions.summarise draws it."""
+        scaled = c.p_malignant * bins
+        if self._postgres:
+            return func.least(func.floor(scaled), bins - 1)
+        return func.min(cast(scaled, Integer), bins - 1)  # SQLite's scalar min; p >= 0
+
     async def summarise(self, query: PredictionQuery, bins: int = 10) -> Statistics:
-        conditions = prediction_filters(query)
-        totals = select(
-            func.count(),
-            _count_where(MALIGNANT),
-            func.coalesce(func.avg(c.p_malignant), 0.0),
-            _count_where(c.review_verdict.is_not(None)),
-            _count_where(c.review_verdict == Verdict.AGREE.value),
-            *_histogram(bins),
-        ).where(*conditions)
-        day = self._day().label("day")
-        per_day = (
-            select(day, func.count(), cast(_count_where(MALIGNANT), Integer))
-            .where(*conditions)
-            .group_by(day)
-            .order_by(day)
+        day, bin_ = self._day().label("day"), self._bin(bins).label("bin")
+        statement = (
+            select(
+                day,
+                bin_,
+                func.count(),
+                func.count().filter(MALIGNANT),
+                func.sum(c.p_malignant),
+                func.count(c.review_verdict),
+                func.count().filter(c.review_verdict == Verdict.AGREE.value),
+            )
+            .where(*prediction_filters(query))
+            .group_by(day, bin_)
         )
         with translate_errors():
             async with self._engine.connect() as connection:
-                row: Any = (await connection.execute(totals)).one()
-                days: Any = (await connection.execute(per_day)).all()
-        total, malignant, mean, reviewed, agreed, *histogram = row
-        total, malignant, reviewed, agreed = (int(v) for v in (total, malignant, reviewed, agreed))
+                groups: Any = (await connection.execute(statement)).all()
+        histogram = [0] * bins
+        per_day: dict[date, list[int]] = {}
+        total = malignant = reviewed = agreed = 0
+        probability_sum = 0.0
+        for day_value, bin_value, n, m, p_sum, r, a in groups:
+            histogram[int(bin_value)] += n
+            counts = per_day.setdefault(_as_date(day_value), [0, 0])
+            counts[0] += n
+            counts[1] += m
+            total, malignant, reviewed, agreed = total + n, malignant + m, reviewed + r, agreed + a
+            probability_sum += float(p_sum)
         return Statistics(
             total=total,
             malignant=malignant,
             benign=total - malignant,
             malignant_share=malignant / total if total else 0.0,
-            mean_probability=float(mean),
+            mean_probability=probability_sum / total if total else 0.0,
             reviewed=reviewed,
             agreed=agreed,
             agreement_rate=agreed / reviewed if reviewed else None,
-            per_day=tuple(DayCount(_as_date(d), int(n), int(m)) for d, n, m in days),
-            probability_histogram=tuple(int(v) for v in histogram),
+            per_day=tuple(DayCount(d, n, m) for d, (n, m) in sorted(per_day.items())),
+            probability_histogram=tuple(histogram),
         )
 
 

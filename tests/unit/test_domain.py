@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
 from application.use_cases import load_common_passwords
-from domain.errors import Forbidden, InvalidInput
+from domain.errors import ErrorCode, Forbidden, InvalidInput
 from domain.predictions import (
     MAX_NOTE_LENGTH,
     Assessment,
@@ -215,3 +216,8 @@ def test_summarise_counts_shares_days_reviews_and_histogram() -> None:
     ]
     # p=1.0 falls into the last bin, not past it.
     assert stats.probability_histogram == (0, 1, 0, 0, 0, 1, 0, 0, 0, 2)
+
+
+def test_every_error_code_is_documented() -> None:
+    notes = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    assert [code for code in ErrorCode if f"| `{code}` |" not in notes] == []
