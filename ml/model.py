@@ -110,3 +110,21 @@ def build_model(cfg: ModelConfig, input_size: int = 128) -> keras.Model:
         pooled_features = layers.GlobalAveragePooling2D(name="gap")(features)
         outputs.append(layers.Dense(4, name="birads_logits")(pooled_features))
     return keras.Model(inputs, outputs, name="breast_cnn_v2")
+
+
+def fine_cam(scores: Any, lesion_half: Any, global_share: float, grid: int) -> Any:
+    """The same logit decomposition on a finer grid: scores repeated to `grid`, weighted by the
+    lesion probability pooled to `grid` (sums, cell by cell, to the 8x8 CAM exactly)."""
+    coarse = int(scores.shape[1])
+    up, pool = grid // coarse, int(lesion_half.shape[1]) // grid
+    mask = tf.nn.avg_pool2d(lesion_half, pool, pool, "VALID")[..., 0]  # [N,g,g]
+    repeated = tf.tile(scores[:, :, None, :, None], [1, 1, up, 1, up])
+    repeated = tf.reshape(repeated, [-1, grid, grid])
+    focus = mask / (tf.reduce_sum(mask, axis=[1, 2], keepdims=True) + 1e-3 * up * up)
+    return repeated * (global_share / (grid * grid) + (1.0 - global_share) * focus)
+
+
+def serving_parts(model: keras.Model) -> keras.Model:
+    """Same weights: logit, lesion logits, 8x8 scores and the half-resolution lesion map."""
+    names = ("logit", "lesion_logit", "scores", "lesion_half_prob")
+    return keras.Model(model.inputs, [model.get_layer(n).output for n in names])

@@ -94,6 +94,7 @@ class Config(_Section, frozen=True):
     threshold: ThresholdConfig = msgspec.field(default_factory=ThresholdConfig)
     bands: list[float] = msgspec.field(default_factory=lambda: [0.02, 0.10, 0.50, 0.95])
     lesion_threshold: float = 0.5
+    cam_grid: int = 8  # the exported CAM's grid: 8 (the encoder's), 16 or 32 (finer, same logit)
     eval: EvalConfig = msgspec.field(default_factory=EvalConfig)
     output_dir: str = "ml/runs/default"
 

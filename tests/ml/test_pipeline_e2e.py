@@ -153,7 +153,7 @@ def test_parity_and_the_service_adapter_accepts_both_variants(exported: dict[str
     assert np.all(out["cam"] >= 0)
     one = run_onnx(output, images[:1])  # dynamic batch
     assert one["p_malignant"][0] == pytest.approx(out["p_malignant"][0], abs=1e-5)
-    assert set(result["latency"]["ms_per_image_median"]) == {"fp32", "int8"}
+    assert set(result["latency"]["ms_per_image_median"]) >= {"fp32", "int8"}
 
 
 def test_model_card_is_written(exported: dict[str, object]) -> None:

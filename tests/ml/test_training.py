@@ -132,3 +132,19 @@ def test_bands_count_cases_and_observed_rates() -> None:
     assert [b["malignancy_rate"] for b in bands] == [0.0, 0.0, 0.5, 1.0, 1.0]
     assert bands[0]["lower"] == 0.0
     assert bands[-1]["upper"] == 1.0
+
+
+def test_the_finer_exported_cam_sums_cell_by_cell_to_the_trained_cam() -> None:
+    from ml.model import build_model, fine_cam, serving_parts
+
+    cfg = ModelConfig(filters=[4, 4, 8, 8], decoder=[8, 4, 4], global_share=0.3)
+    model = build_model(cfg)
+    x = np.random.default_rng(1).uniform(0, 255, (2, 128, 128, 3)).astype(np.float32)
+    _, cam8, _ = (np.asarray(o) for o in model(x, training=False))
+    _, _, scores, half = serving_parts(model)(x, training=False)
+    for grid in (16, 32):
+        fine = np.asarray(fine_cam(scores, half, cfg.global_share, grid))
+        assert fine.shape == (2, grid, grid)
+        k = grid // 8
+        pooled = fine.reshape(2, 8, k, 8, k).sum(axis=(2, 4))
+        assert pooled == pytest.approx(cam8, abs=1e-5)
