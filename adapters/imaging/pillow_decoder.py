@@ -209,10 +209,37 @@ def _for_storage(image: Image.Image, max_side: int) -> Image.Image:
 
 
 def _encode_png(image: Image.Image, compress_level: int) -> bytes:
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())  # drops every metadata key
-    buffer = io.BytesIO()
-    clean.save(buffer, format="PNG", compress_level=compress_level)
-    return buffer.getvalue()
+    """A minimal PNG (IHDR, IDAT, IEND: no metadata can survive) of an L or RGB image.
+
+    Written directly rather than through Pillow's encoder, which tries every filter on every
+    row: the "Sub" filter (one numpy subtraction) and zlib's run-length strategy make ultrasound
+    images as small as Pillow's adaptive filtering does, in half the time (benchmarks/bench.py).
+    """
+    if image.mode not in _PNG_COLOUR_TYPES:
+        image = image.convert("RGB")
+    pixels = np.asarray(image, dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    rows = pixels.reshape(height, width * channels)
+    filtered = np.empty((height, width * channels + 1), dtype=np.uint8)
+    filtered[:, 0] = 1  # filter type Sub: each byte minus the same channel one pixel left
+    filtered[:, 1 : 1 + channels] = rows[:, :channels]
+    np.subtract(rows[:, channels:], rows[:, :-channels], out=filtered[:, 1 + channels :])
+    compressor = zlib.compressobj(compress_level, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
+    data = compressor.compress(filtered.data) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[image.mode], 0, 0, 0)
+    return b"".join(
+        (_PNG_SIGNATURE, _png_chunk(b"IHDR", header), _png_chunk(b"IDAT", data), _PNG_END)
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOUR_TYPES = {"L": 0, "RGB": 2}
+_PNG_END = _png_chunk(b"IEND", b"")
 
 
 def _shown_name(filename: str) -> str:
