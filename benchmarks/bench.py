@@ -1,30 +1,33 @@
-"""Breastscan benchmark: in-process ceiling vs the authenticated HTTP path, on this machine.
+"""Breastscan against the seed-style service it replaces, side by side, in one run.
 
-Prints, in one run:
-1. in-process decode + preprocess + inference, images/s, for a 512x512 JPEG and a
-   1024x1024 PNG (made from real validation images when the shared dataset is present),
-   through the same adapters the service uses (PillowImageDecoder + OnnxTumorClassifier);
-2. end-to-end `POST /api/predictions` (authenticated, stored) requests/s and p50/p95
-   latency at concurrency 1, 4 and 16 against `breastscan serve --api-only` started on
-   loopback with a fresh embedded (SQLite) database;
-3. the ratio of (2) to (1), also as CPU efficiency (in-process CPU time per image over the
-   server's CPU time per request), and paired: the ceiling and HTTP at concurrency 4 measured
-   alternately, round after round, so background load hits both sides of each ratio alike.
-   Target: HTTP at concurrency 4 >= 70 % of the in-process ceiling.
+Prints, in one run, on this machine:
+1. the in-process ceiling: decode + preprocess + inference (+ lesion finding), images/s,
+   through the adapters the service uses, for a 512x512 JPEG;
+2. where one request's time goes: decode, preprocess, inference, lesion finding + CAM, PNG
+   encode, image store + database (the real SQLite unit of work), and HTTP (the server's CPU
+   per request at concurrency 1 minus all of these);
+3. Breastscan's authenticated, stored `POST /api/predictions` and the seed-style peer
+   (benchmarks/seed_style.py: FastAPI + Keras `model.predict` per request), both started here,
+   their cold start (process start to ready) and resident memory; then requests/s and
+   p50/p95/p99 at concurrency 1, 4 and 16, the two sides alternated round after round (the
+   order flipped each round) so background load hits both alike, and the ratio (median of the
+   paired rounds). Target: >= 10x the peer at concurrency 4, p95 < 50 ms at concurrency 1.
 
-The load generator runs on the same machine as the server and competes for its cores; it is a
-lean keep-alive client with the request bytes built once, to keep its share small.
+The load generator runs on the same cores as the servers; it is a lean keep-alive client with
+the request bytes built once, so its share stays small and is the same for both sides.
 
-    python benchmarks/bench.py [--seconds 8] [--workers 1] [--ort-threads N] [--model FILE]
+    python benchmarks/bench.py [--seconds 4] [--rounds 3] [--workers 1] [--model FILE]
+        [--env BREASTSCAN_X=1 ...]       # settings for Breastscan's server
+        [--against BREASTSCAN_X=2 ...]   # instead of the seed peer: Breastscan with these
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import io
 import os
-import resource
 import secrets
 import socket
 import statistics
@@ -32,9 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,7 +47,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.imaging.pillow_decoder import PillowImageDecoder  # noqa: E402
+from adapters.imaging import pillow_decoder  # noqa: E402
+from adapters.imaging.preprocessing import preprocess  # noqa: E402
 from adapters.inference.onnx_classifier import OnnxTumorClassifier  # noqa: E402
 
 DATASET = (
@@ -52,7 +56,9 @@ DATASET = (
     / "datasets/breastmnist128/breastmnist_128_trainval.npz"
 )
 PASSWORD = "bench-" + secrets.token_urlsafe(12)
-TARGET = 0.70
+TARGET_RATIO = 10.0
+TARGET_P95_MS = 50.0
+LEVELS = (1, 4, 16)
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -68,10 +74,9 @@ def source_image() -> tuple[Image.Image, str]:
     return Image.fromarray(pixels), "synthetic (dataset not found)"
 
 
-def encode(image: Image.Image, side: int, fmt: str) -> bytes:
+def encode_jpeg(image: Image.Image, side: int) -> bytes:
     buffer = io.BytesIO()
-    big = image.resize((side, side), Image.Resampling.BICUBIC)
-    big.save(buffer, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    image.resize((side, side), Image.Resampling.BICUBIC).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
 
 
@@ -83,9 +88,6 @@ def model_path(given: str | None) -> tuple[Path, str]:
 
     tiny = build_tiny_model(Path(tempfile.mkdtemp(prefix="bench-model-")) / "tiny.onnx")
     return tiny, f"TINY STAND-IN ({path} is missing: figures are not representative)"
-
-
-# --- 1. in-process ------------------------------------------------------------------------
 
 
 async def run_for(
@@ -105,65 +107,126 @@ async def run_for(
     return latencies
 
 
-@dataclass
-class Ceiling:
-    rate: float  # images/s
-    cpu_ms: float  # CPU time per image
-    one: Callable[[], Awaitable[None]]  # one image through the best configuration
-    concurrency: int
+# --- 1. in-process ceiling ----------------------------------------------------------------
 
 
-async def in_process(
-    model: Path, payloads: dict[str, bytes], seconds: float, threads: int | None
-) -> dict[str, Ceiling]:
-    """Best images/s over ONNX Runtime thread counts and concurrency: the ceiling."""
-    decoder = PillowImageDecoder()
+async def ceiling(model: Path, jpeg: bytes, seconds: float) -> float:
+    """Best images/s of decode + inference over ONNX Runtime thread layouts."""
+    decoder = pillow_decoder.PillowImageDecoder()
     cores = os.cpu_count() or 1
-    thread_options = [threads] if threads else sorted({cores, max(1, cores // 2), 1}, reverse=True)
-    # Each thread count runs as many inferences at once as the cores allow.
-    classifiers = {
-        t: OnnxTumorClassifier(model, intra_op_threads=t, max_concurrency=max(1, cores // t))
-        for t in thread_options
-    }
-    results: dict[str, Ceiling] = {}
-    for name, data in payloads.items():
-        best = Ceiling(0.0, 0.0, lambda: asyncio.sleep(0), 1)
-        for ort_threads, classifier in classifiers.items():
+    best = 0.0
+    for threads in sorted({1, cores}):
+        runs = max(1, cores // threads)
+        classifier = OnnxTumorClassifier(model, intra_op_threads=threads, max_concurrency=runs)
 
-            async def one(data: bytes = data, name: str = name, c=classifier) -> None:
-                image = await decoder.decode(data, name)
-                await c.classify([image])
+        async def one(c: OnnxTumorClassifier = classifier) -> None:
+            await c.classify([await decoder.decode(jpeg, "bench.jpg")])
 
-            await run_for(1.0, 2, one)  # warm-up
-            for concurrency in (1, 2, 4):
-                cpu_before, start = own_cpu_seconds(), time.perf_counter()
-                latencies = await run_for(seconds, concurrency, one)
-                rate = len(latencies) / (time.perf_counter() - start)
-                cpu_ms = 1000 * (own_cpu_seconds() - cpu_before) / len(latencies)
-                print(
-                    f"  {name:<14} ORT {ort_threads} thread(s) x {max(1, cores // ort_threads)} "
-                    f"run(s), concurrency {concurrency}: "
-                    f"{rate:7.1f} images/s   CPU {cpu_ms:5.1f} ms/image"
-                )
-                if rate > best.rate:
-                    best = Ceiling(rate, cpu_ms, one, concurrency)
-        results[name] = best
-    return results
+        await run_for(0.5, 2 * runs, one)  # warm-up
+        start = time.perf_counter()
+        done = len(await run_for(seconds, 2 * runs, one))
+        rate = done / (time.perf_counter() - start)
+        best = max(best, rate)
+        print(f"  ORT {threads} thread(s) x {runs} run(s) at once: {rate:7.1f} images/s")
+    return best
 
 
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+# --- 2. where a request's time goes --------------------------------------------------------
 
 
-# --- 2. HTTP -------------------------------------------------------------------------------
+def median_ms(function: Callable[[], object], repeat: int = 30) -> float:
+    function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+async def breakdown(model: Path, jpeg: bytes) -> dict[str, float]:
+    """Milliseconds per request for each step, one image, in this thread."""
+    classifier = OnnxTumorClassifier(model, intra_op_threads=1)
+    steps: dict[str, float] = {}
+
+    def decode() -> Image.Image:
+        with Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as image:
+            image.draft(None, (1024, 1024))
+            image.load()
+            oriented = pillow_decoder._apply_orientation(image)
+        return pillow_decoder._for_storage(pillow_decoder._normalise_mode(oriented), 1024)
+
+    stored = decode()
+    batch = preprocess(stored)[np.newaxis]
+    steps["decode (JPEG, orientation, storage size)"] = median_ms(decode)
+    steps["preprocess (grey, crop, resize)"] = median_ms(lambda: preprocess(stored))
+    steps["inference (ONNX Runtime, 1 thread)"] = median_ms(lambda: classifier.run(batch))
+    image = pillow_decoder.PillowImageDecoder().decode_sync(jpeg, "bench.jpg")
+    steps["lesion finding + CAM grid"] = median_ms(
+        lambda: classifier._classify_sync([image], batch)
+    ) - median_ms(lambda: classifier.run(batch))
+    png = pillow_decoder._encode_png(stored, 1)
+    steps["PNG encode + SHA-256"] = median_ms(
+        lambda: hashlib.sha256(pillow_decoder._encode_png(stored, 1)).digest()
+    )
+    steps["image store + database (SQLite)"] = await _store_ms(image, png)
+    return steps
+
+
+async def _store_ms(image: object, png: bytes) -> float:
+    """The use case with decoding and inference already done: image file + one transaction."""
+    from application.commands import PredictAndStore, RegisterUser, Upload
+    from application.ports import Classification
+    from application.use_cases import PredictAndStoreUseCase
+    from entrypoints.container import build_container
+    from entrypoints.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as data_dir:
+        env = {"BREASTSCAN_DATA_DIR": data_dir, "BREASTSCAN_LOG_LEVEL": "warning"}
+        breastscan("migrate", env={**os.environ, **env})
+        container = build_container(Settings.from_env(env))
+        register = container.register_user()
+        user = await register(RegisterUser(email="store@example.org", password=PASSWORD))
+        classification = Classification(p_malignant=0.5, cam=((0.0,) * 16,) * 16)
+
+        class Ready:
+            async def decode(self, data: bytes, filename: str) -> object:
+                return image
+
+        class Known:
+            model = container.onnx_classifier().model
+
+            async def classify(self, images: Sequence[object]) -> list[Classification]:
+                return [classification] * len(images)
+
+        use_case = PredictAndStoreUseCase(
+            container.uow(), Ready(), Known(), container.image_store(), container.clock()
+        )  # type: ignore[arg-type]
+        command = PredictAndStore(actor=user, uploads=(Upload("b.jpg", png),))
+        times = []
+        for _ in range(40):
+            start = time.perf_counter()
+            await use_case(command)
+            times.append(time.perf_counter() - start)
+        await container.engine().dispose()
+        return 1000 * statistics.median(times[5:])
+
+
+# --- 3. servers side by side ---------------------------------------------------------------
 
 
 @dataclass
-class Server:
+class Side:
+    name: str
     process: subprocess.Popen[bytes]
-    base: str
-    env: dict[str, str]
+    request: bytes
+    status: int  # what a successful request answers
+    cold_start_s: float
+    host: str
+    port: int
+    rates: dict[int, list[float]] = field(default_factory=dict)
+    latencies: dict[int, list[float]] = field(default_factory=dict)
+    server_cpu_ms: dict[int, float] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -184,49 +247,20 @@ def breastscan(*args: str, env: dict[str, str], stdin: str | None = None) -> Non
     )
 
 
-def start_server(model: Path, data_dir: Path, workers: int, extra: dict[str, str]) -> Server:
-    port = free_port()
-    env = {
-        **os.environ,
-        "BREASTSCAN_DATA_DIR": str(data_dir),
-        "BREASTSCAN_MODEL_PATH": str(model),
-        "BREASTSCAN_LOG_LEVEL": "warning",
-        **extra,
-    }
-    breastscan("migrate", env=env)
-    breastscan("users", "create", "bench@example.org", "--password-stdin", env=env, stdin=PASSWORD)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "entrypoints.cli",
-            "serve",
-            "--api-only",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+def wait_ready(process: subprocess.Popen[bytes], url: str, started: float) -> float:
+    deadline = time.time() + 120
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            error = process.stderr.read().decode()[-2000:] if process.stderr else ""
+            raise RuntimeError(f"server exited: {error}")
         try:
-            if httpx.get(f"{base}/api/ready", timeout=1).status_code == 200:
-                return Server(process, base, env)
+            if httpx.get(url, timeout=1).status_code == 200:
+                return time.perf_counter() - started
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.02)
     process.kill()
-    raise RuntimeError("server did not become ready within 60 s")
+    raise RuntimeError(f"{url} did not answer within 120 s")
 
 
 def multipart(filename: str, data: bytes) -> tuple[bytes, str]:
@@ -242,17 +276,94 @@ def multipart(filename: str, data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def post_request(host: str, path: str, body: bytes, content_type: str, token: str = "") -> bytes:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+@contextmanager
+def breastscan_side(
+    name: str, model: Path, jpeg: bytes, workers: int, extra: dict[str, str]
+) -> Iterator[Side]:
+    """`breastscan serve --api-only` on a fresh embedded database with one account."""
+    with tempfile.TemporaryDirectory(prefix="bench-data-") as data_dir:
+        port = free_port()
+        env = {
+            **os.environ,
+            "BREASTSCAN_DATA_DIR": data_dir,
+            "BREASTSCAN_MODEL_PATH": str(model),
+            "BREASTSCAN_LOG_LEVEL": "warning",
+            **extra,
+        }
+        breastscan("migrate", env=env)
+        breastscan(
+            "users", "create", "bench@example.org", "--password-stdin", env=env, stdin=PASSWORD
+        )
+        command = [sys.executable, "-m", "entrypoints.cli", "serve", "--api-only"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            cold = wait_ready(process, f"{base}/api/ready", started)
+            login = httpx.post(
+                f"{base}/api/auth/login",
+                json={"email": "bench@example.org", "password": PASSWORD},
+                timeout=30,
+            )
+            login.raise_for_status()
+            body, content_type = multipart("bench.jpg", jpeg)
+            token = login.json()["access_token"]
+            request = post_request(
+                f"127.0.0.1:{port}", "/api/predictions", body, content_type, token
+            )
+            yield Side(name, process, request, 201, cold, "127.0.0.1", port)
+        finally:
+            stop(process)
+
+
+@contextmanager
+def seed_side(jpeg: bytes) -> Iterator[Side]:
+    """benchmarks/seed_style.py in this interpreter (the venv has the `ml` extra)."""
+    port = free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks/seed_style.py"), "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        cold = wait_ready(process, f"http://127.0.0.1:{port}/health", started)
+        body, content_type = multipart("bench.jpg", jpeg)
+        request = post_request(f"127.0.0.1:{port}", "/predict", body, content_type)
+        yield Side("seed-style", process, request, 200, cold, "127.0.0.1", port)
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 class Connection:
     """A lean HTTP/1.1 keep-alive client: the request bytes are built once, the response is
-    read by Content-Length. It keeps the load generator's share of the CPUs small (httpx
-    costs about 2 ms of CPU per request here, as much as a third of the server's overhead)."""
+    read by Content-Length (httpx costs about 2 ms of CPU per request here)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, host: str, port: int) -> Connection:
-        return cls(*await asyncio.open_connection(host, port))
 
     async def send(self, request: bytes) -> int:
         self.writer.write(request)
@@ -271,18 +382,22 @@ class Connection:
         await self.writer.wait_closed()
 
 
-def post_request(host: str, path: str, token: str, body: bytes, content_type: str) -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
+def pids(pid: int) -> list[int]:
+    """A process and its descendants (uvicorn's workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found += pids(child)
+    return found
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (the uvicorn workers)."""
+def cpu_seconds(pid: int) -> float:
     total = 0.0
-    for one in [pid, *_children(pid)]:
+    for one in pids(pid):
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -291,27 +406,23 @@ def process_cpu_seconds(pid: int) -> float:
     return total
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = (task / "children").read_text().split() if (task / "children").exists() else []
-        for child in map(int, children):
-            found += [child, *_children(child)]
-    return found
+def rss_mib(pid: int, key: str = "VmRSS") -> dict[int, float]:
+    """Resident memory (or its peak, VmHWM) per process of the tree, MiB."""
+    sizes = {}
+    for one in pids(pid):
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    sizes[one] = int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return sizes
 
 
-@dataclass
-class Level:
-    rate: float
-    p50: float
-    p95: float
-    failures: int
-    server_cpu_ms: float  # server CPU time per request
-
-
-async def http_level(server: Server, request: bytes, concurrency: int, seconds: float) -> Level:
-    host, port = server.base.removeprefix("http://").split(":")
-    connections = [await Connection.open(host, int(port)) for _ in range(concurrency)]
+async def measure(side: Side, concurrency: int, seconds: float) -> None:
+    connections = [
+        Connection(*await asyncio.open_connection(side.host, side.port)) for _ in range(concurrency)
+    ]
     pool: asyncio.Queue[Connection] = asyncio.Queue()
     for connection in connections:
         pool.put_nowait(connection)
@@ -321,144 +432,137 @@ async def http_level(server: Server, request: bytes, concurrency: int, seconds: 
         nonlocal failures
         connection = await pool.get()
         try:
-            if await connection.send(request) != 201:
+            if await connection.send(side.request) != side.status:
                 failures += 1
         finally:
             pool.put_nowait(connection)
 
-    await run_for(min(1.0, seconds), concurrency, one)  # warm connections and caches
-    cpu_before = process_cpu_seconds(server.process.pid)
+    await run_for(min(0.5, seconds), concurrency, one)  # warm connections and caches
+    cpu_before = cpu_seconds(side.process.pid)
     start = time.perf_counter()
     latencies = await run_for(seconds, concurrency, one)
     elapsed = time.perf_counter() - start
-    server_cpu = process_cpu_seconds(server.process.pid) - cpu_before
+    cpu = cpu_seconds(side.process.pid) - cpu_before
     for connection in connections:
         await connection.close()
-    latencies.sort()
-    return Level(
-        rate=len(latencies) / elapsed,
-        p50=statistics.median(latencies),
-        p95=latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
-        failures=failures,
-        server_cpu_ms=1000 * server_cpu / len(latencies),
-    )
+    if failures:
+        raise RuntimeError(f"{side.name}: {failures} requests failed at concurrency {concurrency}")
+    side.rates.setdefault(concurrency, []).append(len(latencies) / elapsed)
+    side.latencies.setdefault(concurrency, []).extend(latencies)
+    side.server_cpu_ms[concurrency] = 1000 * cpu / len(latencies)
 
 
-@asynccontextmanager
-async def running_server(
-    model: Path, payload: tuple[str, bytes], workers: int, extra: dict[str, str]
-) -> AsyncIterator[tuple[Server, bytes]]:
-    """A fresh server with one account, and the authenticated upload request to send it."""
-    with tempfile.TemporaryDirectory(prefix="bench-data-") as data_dir:
-        server = start_server(model, Path(data_dir), workers, extra)
-        try:
-            async with httpx.AsyncClient(base_url=server.base, timeout=30) as client:
-                login = await client.post(
-                    "/api/auth/login", json={"email": "bench@example.org", "password": PASSWORD}
-                )
-            login.raise_for_status()
-            body, content_type = multipart(*payload)
-            host = server.base.removeprefix("http://")
-            token = login.json()["access_token"]
-            yield server, post_request(host, "/api/predictions", token, body, content_type)
-        finally:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def over_http(server: Server, request: bytes, seconds: float) -> dict[int, Level]:
-    levels: dict[int, Level] = {}
-    for concurrency in (1, 4, 16):
-        level = await http_level(server, request, concurrency, seconds)
-        levels[concurrency] = level
-        note = f"  ({level.failures} non-201)" if level.failures else ""
-        print(
-            f"  concurrency {concurrency:>2}: {level.rate:7.1f} requests/s   "
-            f"p50 {level.p50 * 1000:7.1f} ms   p95 {level.p95 * 1000:7.1f} ms   "
-            f"server CPU {level.server_cpu_ms:5.1f} ms/request{note}"
-        )
-    return levels
-
-
-async def paired(
-    server: Server, request: bytes, ceiling: Ceiling, seconds: float, rounds: int
-) -> list[float]:
-    """HTTP at concurrency 4 right after the in-process ceiling, round after round, so both
-    sides of each ratio see the same background load."""
-    ratios = []
-    for number in range(1, rounds + 1):
-        start = time.perf_counter()
-        done = len(await run_for(seconds, ceiling.concurrency, ceiling.one))
-        inside = done / (time.perf_counter() - start)
-        level = await http_level(server, request, 4, seconds)
-        ratios.append(level.rate / inside)
-        print(
-            f"  round {number}: in-process {inside:6.1f} images/s, HTTP {level.rate:6.1f} "
-            f"requests/s -> {ratios[-1]:6.1%}"
-        )
+async def side_by_side(ours: Side, peer: Side, seconds: float, rounds: int) -> dict[int, float]:
+    ratios: dict[int, float] = {}
+    for concurrency in LEVELS:
+        paired = []
+        for number in range(rounds):
+            order = (peer, ours) if number % 2 == 0 else (ours, peer)
+            for side in order:
+                await measure(side, concurrency, seconds)
+            paired.append(ours.rates[concurrency][-1] / peer.rates[concurrency][-1])
+        ratios[concurrency] = statistics.median(paired)
+        print(f"  concurrency {concurrency}:")
+        for side in (peer, ours):
+            lat = side.latencies[concurrency]
+            print(
+                f"    {side.name:<12} {statistics.median(side.rates[concurrency]):7.1f} req/s   "
+                f"p50 {1000 * percentile(lat, 0.50):7.1f}  p95 {1000 * percentile(lat, 0.95):7.1f}"
+                f"  p99 {1000 * percentile(lat, 0.99):7.1f} ms   "
+                f"server CPU {side.server_cpu_ms[concurrency]:5.1f} ms/request"
+            )
+        rounds_text = ", ".join(f"{r:.1f}x" for r in paired)
+        print(f"    ratio {ratios[concurrency]:.1f}x (paired rounds: {rounds_text})")
     return ratios
 
 
 # --- main --------------------------------------------------------------------------------
 
 
+def settings_pairs(values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.startswith("BREASTSCAN_"):
+            raise SystemExit(f"expected BREASTSCAN_NAME=value, got {value!r}")
+        pairs[key] = setting
+    return pairs
+
+
+def print_memory(side: Side, note: str) -> None:
+    sizes = rss_mib(side.process.pid)
+    peaks = rss_mib(side.process.pid, "VmHWM")
+    shown = ", ".join(f"{sizes[p]:.0f} MiB (peak {peaks.get(p, 0):.0f})" for p in sizes)
+    print(f"  {side.name:<12} RSS {note}: {shown}")
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per level")
-    parser.add_argument("--workers", type=int, default=1, help="API worker processes (default 1)")
-    parser.add_argument("--ort-threads", type=int, default=None, help="ONNX Runtime threads")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measuring time per round")
+    parser.add_argument("--rounds", type=int, default=3, help="paired rounds per level")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     parser.add_argument("--model", help="ONNX model (default: the committed one)")
-    parser.add_argument("--rounds", type=int, default=3, help="paired ceiling/HTTP rounds")
+    parser.add_argument("--env", action="append", default=[], help="BREASTSCAN_X=value")
+    parser.add_argument(
+        "--against", action="append", help="compare with Breastscan under these settings"
+    )
     args = parser.parse_args(argv)
 
     model, model_note = model_path(args.model)
     image, origin = source_image()
-    payloads = {
-        "512x512 JPEG": encode(image, 512, "JPEG"),
-        "1024x1024 PNG": encode(image, 1024, "PNG"),
-    }
-    print(f"Breastscan benchmark on {os.cpu_count()} CPUs; model {model_note}")
+    jpeg = encode_jpeg(image, 512)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
-        f"Images: {origin}, upscaled; "
-        + ", ".join(f"{name} {len(data) / 1024:.0f} KiB" for name, data in payloads.items())
+        f"Breastscan benchmark on {os.cpu_count()} CPUs (load average {load}); model {model_note}"
     )
-    extra = {}
-    if args.ort_threads:
-        extra["BREASTSCAN_ORT_THREADS"] = str(args.ort_threads)
+    print(f"Image: {origin}, upscaled to a 512x512 JPEG of {len(jpeg) / 1024:.0f} KiB")
 
-    print("\n1. In-process decode + preprocess + inference (the ceiling is the best line)")
-    ceiling = await in_process(model, payloads, args.seconds, args.ort_threads)
+    print("\n1. In-process ceiling: decode + preprocess + inference + lesion finding")
+    best = await ceiling(model, jpeg, args.seconds)
+    print(f"  ceiling {best:.1f} images/s")
 
-    jpeg = ceiling["512x512 JPEG"]
-    payload = ("bench.jpg", payloads["512x512 JPEG"])
-    async with running_server(model, payload, args.workers, extra) as (server, request):
-        print(
-            f"\n2. HTTP POST /api/predictions, authenticated and stored, 512x512 JPEG "
-            f"({args.workers} worker{'s' if args.workers > 1 else ''}, SQLite)"
+    print("\n2. Where one request's time goes (median ms, one thread)")
+    steps = await breakdown(model, jpeg)
+    for step, ms in steps.items():
+        print(f"  {step:<44} {ms:6.2f} ms")
+
+    extra = settings_pairs(args.env)
+    ours_cm = breastscan_side("Breastscan", model, jpeg, args.workers, extra)
+    if args.against is None:
+        peer_cm = seed_side(jpeg)
+    else:
+        peer_cm = breastscan_side(
+            "Breastscan'", model, jpeg, args.workers, {**extra, **settings_pairs(args.against)}
         )
-        levels = await over_http(server, request, args.seconds)
-
-        print(
-            f"\n3. HTTP / in-process (512x512 JPEG; ceiling {jpeg.rate:.1f} images/s at "
-            f"{jpeg.cpu_ms:.1f} ms CPU per image)"
-        )
-        for concurrency, level in levels.items():
+    print("\n3. Side by side: 512x512 JPEG, Breastscan authenticated + stored (SQLite)")
+    with ours_cm as ours, peer_cm as peer:
+        for side in (peer, ours):
             print(
-                f"  concurrency {concurrency:>2}: throughput {level.rate / jpeg.rate:6.1%}   "
-                f"CPU efficiency {jpeg.cpu_ms / level.server_cpu_ms:6.1%} "
-                "(in-process CPU per image / server CPU per request)"
+                f"  {side.name:<12} cold start {side.cold_start_s:5.2f} s (process start to ready)"
             )
-        print("  paired, concurrency 4 (alternating, against the same background load):")
-        ratios = await paired(server, request, jpeg, args.seconds, args.rounds)
+            print_memory(side, "when ready")
+        ratios = await side_by_side(ours, peer, args.seconds, args.rounds)
+        for side in (peer, ours):
+            print_memory(side, "after the run")
+        http_ms = ours.server_cpu_ms[1] - sum(steps.values())
+        print(
+            f"  HTTP, auth, JSON and the rest: {http_ms:.1f} ms of server CPU per request "
+            f"(server CPU at concurrency 1, {ours.server_cpu_ms[1]:.1f} ms, minus section 2)"
+        )
 
-    ratio = statistics.median(ratios)
-    verdict = "meets" if ratio >= TARGET else "BELOW"
+    p95 = 1000 * percentile(ours.latencies[1], 0.95)
+    ratio = ratios[4]
     print(
-        f"\nHTTP at concurrency 4 reaches {ratio:.0%} of the in-process ceiling (median of "
-        f"{len(ratios)} paired rounds): {verdict} the {TARGET:.0%} target."
+        f"\nAt concurrency 4 Breastscan serves {ratio:.1f}x the requests/s of {peer.name} "
+        f"({'meets' if ratio >= TARGET_RATIO else 'BELOW'} the {TARGET_RATIO:.0f}x target); "
+        f"ratios {', '.join(f'c={c}: {r:.1f}x' for c, r in ratios.items())}; p95 at "
+        f"concurrency 1 {p95:.1f} ms ({'meets' if p95 < TARGET_P95_MS else 'ABOVE'} "
+        f"the {TARGET_P95_MS:.0f} ms target); cold start {ours.cold_start_s:.2f} s."
     )
     return 0
 
