@@ -11,6 +11,7 @@ from application.ports import CamGrid, DatabaseStatus, IssuedToken, ModelInfo
 from domain.errors import ErrorCode, InvalidImage, InvalidInput
 from domain.lesions import LesionFinding
 from domain.predictions import Assessment, Label, Prediction, Verdict
+from domain.text import plain_text
 from domain.users import Role, User
 
 
@@ -125,13 +126,16 @@ def parse_instant(raw: str | None, field: str, *, end: bool = False) -> datetime
         return None
     try:
         value = datetime.fromisoformat(text)
-    except ValueError:
+        if end and len(text) == len("YYYY-MM-DD"):
+            value += timedelta(days=1)
+        # in UTC now, so an offset at the edge of the calendar fails here, not in a query
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(
-            f"'{field}' must be an ISO date or date-time.", ErrorCode.DATE_INVALID, field=field
+            f"'{field}' must be an ISO date or date-time between the years 1 and 9999.",
+            ErrorCode.DATE_INVALID,
+            field=field,
         ) from None
-    if end and len(text) == len("YYYY-MM-DD"):
-        value += timedelta(days=1)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -163,7 +167,7 @@ class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
             created_from=parse_instant(date_from, "from"),
             created_to=parse_instant(date_to, "to", end=True),
             reviewed=reviewed,
-            filename_contains=(search or "").strip() or None,
+            filename_contains=plain_text((search or "").strip(), "q") or None,
         )
 
 

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     ONE_IMAGE_EXPECTED = "one_image_expected"
     TOO_MANY_IMAGES = "too_many_images"  # count
     NOTHING_TO_CHANGE = "nothing_to_change"
+    TEXT_INVALID_CHARACTERS = "text_invalid_characters"  # field
     # not found
     PREDICTION_NOT_FOUND = "prediction_not_found"
     USER_NOT_FOUND = "user_not_found"

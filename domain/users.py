@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from domain.text import has_control_characters
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -30,11 +32,25 @@ def user_not_found() -> NotFound:
 
 
 def normalise_email(raw: str) -> str:
-    """Trim and lower-case an email, refusing anything that is not shaped like one."""
-    email = raw.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    """The one spelling of an email: NFKC-normalised and case-folded, so fullwidth or
+    differently cased look-alikes are the same account; refuses anything not shaped like an
+    email, control and invisible formatting characters (zero-width space, bidi overrides),
+    and a local part or domain label that mixes scripts (a Cyrillic letter among Latin)."""
+    email = unicodedata.normalize("NFKC", raw.strip()).casefold()
+    if (
+        len(email) > 254
+        or not _EMAIL.match(email)
+        or has_control_characters(email)
+        or any(_mixes_scripts(part) for part in re.split(r"[@.]", email))
+    ):
         raise InvalidInput("Enter a valid email address.", ErrorCode.EMAIL_INVALID)
     return email
+
+
+def _mixes_scripts(label: str) -> bool:
+    """True when the letters of `label` come from more than one script (by Unicode name)."""
+    scripts = {unicodedata.name(ch, "?").split()[0] for ch in label if ch.isalpha()}
+    return len(scripts) > 1
 
 
 def check_password_policy(password: str, common_passwords: frozenset[str]) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from adapters.persistence.errors import classify_unavailable
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/breastscan.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_CONNECT_TIMEOUT_S = 5.0
@@ -48,7 +50,12 @@ def create_engine(
     PostgreSQL (asyncpg): connections pinged before use so a restarted server is survived,
     bounded connect/command timeouts so an unreachable server fails fast.
     """
-    parsed = normalise_url(url)
+    engine = _create(normalise_url(url), echo=echo, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", classify_unavailable)
+    return engine
+
+
+def _create(parsed: URL, *, echo: bool, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:

@@ -87,12 +87,11 @@ class JwtTokenService:
             raise NotAuthenticated("The access token has an invalid 'ver' claim.")
         if not isinstance(jti, str) or not jti:
             raise NotAuthenticated("The access token has an invalid 'jti' claim.")
-        return TokenClaims(
-            user_id=user_id,
-            token_version=version,
-            jti=jti,
-            expires_at=datetime.fromtimestamp(exp, UTC),
-        )
+        try:
+            expires_at = datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, OSError, ValueError):  # an `exp` past the year 9999
+            raise NotAuthenticated("The access token has an invalid 'exp' claim.") from None
+        return TokenClaims(user_id=user_id, token_version=version, jti=jti, expires_at=expires_at)
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         try:

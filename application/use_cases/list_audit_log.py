@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.commands import ListAuditLog
 from application.ports import AuditEntry, AuditQuery, Page, UnitOfWork
 from application.use_cases._shared import check_page, require_admin
+from domain.text import plain_text
 
 
 class ListAuditLogUseCase:
@@ -18,7 +19,7 @@ class ListAuditLogUseCase:
         check_page(cmd.offset, cmd.limit)
         query = AuditQuery(
             actor_id=cmd.actor_id,
-            action=cmd.action,
+            action=plain_text(cmd.action, "action") if cmd.action else None,
             at_from=cmd.at_from,
             at_to=cmd.at_to,
             offset=cmd.offset,

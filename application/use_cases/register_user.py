@@ -9,6 +9,7 @@ from application.commands import RegisterUser
 from application.ports import Clock, PasswordHasher, UnitOfWork
 from application.use_cases._shared import audit_entry
 from domain.errors import ErrorCode, Forbidden, InvalidInput
+from domain.text import plain_text
 from domain.users import Role, User, check_password_policy, email_taken, normalise_email
 
 MAX_DISPLAY_NAME_LENGTH = 100
@@ -51,7 +52,7 @@ class RegisterUserUseCase:
             raise InvalidInput(
                 "The password must not be the email address.", ErrorCode.PASSWORD_IS_EMAIL
             )
-        display_name = " ".join(cmd.display_name.split())
+        display_name = " ".join(plain_text(cmd.display_name, "display_name").split())
         if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
             raise InvalidInput(
                 f"Name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.",

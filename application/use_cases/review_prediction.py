@@ -6,6 +6,7 @@ from application.commands import ReviewPrediction
 from application.ports import Clock, UnitOfWork
 from application.use_cases._shared import audit_entry, visible_prediction
 from domain.predictions import Prediction, Review
+from domain.text import plain_text
 
 
 class ReviewPredictionUseCase:
@@ -20,7 +21,7 @@ class ReviewPredictionUseCase:
             prediction = await visible_prediction(uow, cmd.actor, cmd.prediction_id)
             review = Review(
                 verdict=cmd.verdict,
-                note=cmd.note.strip(),
+                note=plain_text(cmd.note.strip(), "note", multiline=True),
                 reviewer_id=cmd.actor.id,
                 reviewed_at=self._clock.now(),
             )

@@ -12,21 +12,24 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.types import ASGIApp
 
+from application.commands import Upload
 from entrypoints.container import Container, init_resources, shutdown, use_case_providers
 from entrypoints.http import docs
 from entrypoints.http.auth import current_user, require_user
 from entrypoints.http.errors import EXCEPTION_HANDLERS, STATUS_BY_KIND
 from entrypoints.http.headers import security_headers
+from entrypoints.http.limits import body_limits
 from entrypoints.http.logs import RequestLog, configure_logging
 from entrypoints.http.metrics import RequestMetrics, metrics_handler
 from entrypoints.http.routes import account, admin, predictions, system
-from entrypoints.settings import API_PREFIX
+from entrypoints.http.uploads import UploadBudget, read_uploads
+from entrypoints.settings import API_PREFIX, Settings
 
 RawReceive = Callable[[], Awaitable[dict[str, Any]]]
 RawSend = Callable[[dict[str, Any]], Awaitable[None]]
@@ -43,6 +46,17 @@ def _package_version() -> str:
 
 def _provide(provider: Callable[[], object]) -> Provide:
     return Provide(lambda: provider(), sync_to_thread=False)
+
+
+def _upload_reader(settings: Settings) -> Callable[..., Awaitable[tuple[Upload, ...]]]:
+    """Litestar dependency `uploads`: the files of a multipart body, within one byte budget
+    per process (two full batches: further uploads wait, then get 503)."""
+    budget = UploadBudget(capacity=2 * settings.max_request_bytes)
+
+    async def read(request: Request[Any, Any, Any]) -> tuple[Upload, ...]:
+        return await read_uploads(request, settings.max_files_per_request, budget)
+
+    return read
 
 
 def create_app(
@@ -64,6 +78,7 @@ def create_app(
         "settings": Provide(lambda: settings, sync_to_thread=False),
         "user": Provide(current_user),
         "filters": Provide(predictions.prediction_filters, sync_to_thread=False),
+        "uploads": Provide(_upload_reader(settings)),
     }
 
     async def on_startup() -> None:
@@ -109,7 +124,7 @@ def create_app(
         ],
         dependencies=dependencies,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[security_headers, *extra_middleware],
+        middleware=[security_headers, body_limits(JSON_BODY_LIMIT), *extra_middleware],
         openapi_config=docs.openapi_config(API_PREFIX, _package_version(), STATUS_BY_KIND),
         request_max_body_size=JSON_BODY_LIMIT,
         multipart_form_part_limit=settings.max_files_per_request + 10,

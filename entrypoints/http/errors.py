@@ -115,6 +115,7 @@ _HTTP_CODES = {
     413: "request_too_large",
     415: "unsupported_media_type",
     429: "too_many_requests",
+    503: "service_busy",
 }
 
 
@@ -124,7 +125,8 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: Exception) -> Response
     extra = None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
         extra = [item for item in exc.extra if isinstance(item, dict)] or None
-    detail = exc.detail if status < 500 else "Internal server error."
+    shown = status < 500 or status == 503  # 503: a reason to retry, said by the app itself
+    detail = exc.detail if shown else "Internal server error."
     body = ErrorBody(
         status_code=status,
         error=_HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error"),

@@ -19,6 +19,7 @@ from domain.predictions import (
     Verdict,
     summarise,
 )
+from domain.text import plain_text
 from domain.users import (
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
@@ -221,3 +222,46 @@ def test_summarise_counts_shares_days_reviews_and_histogram() -> None:
 def test_every_error_code_is_documented() -> None:
     notes = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
     assert [code for code in ErrorCode if f"| `{code}` |" not in notes] == []
+
+
+# --- look-alike emails and control characters (issue 9) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Dr.Martin@Example.ORG", "dr.martin@example.org"),
+        ("ｄｒ.martin@example.org", "dr.martin@example.org"),  # fullwidth letters
+        ("STRASSE@example.org", "strasse@example.org"),
+        ("straße@example.org", "strasse@example.org"),  # case-folded
+    ],
+)
+def test_emails_have_one_spelling(typed: str, stored: str) -> None:
+    assert normalise_email(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "dr.mar\u200btin@example.org",  # zero-width space
+        "dr.m\u0430rtin@example.org",  # Cyrillic a among Latin letters
+        "dr.martin@ex\u0430mple.org",  # ... in the domain
+        "dr\u202e.martin@example.org",  # bidi override
+        "dr\x00martin@example.org",
+        "dr\x07martin@example.org",
+    ],
+)
+def test_look_alike_and_control_characters_are_refused_in_emails(typed: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        normalise_email(typed)
+    assert raised.value.code is ErrorCode.EMAIL_INVALID
+
+
+def test_a_single_script_email_in_another_alphabet_is_accepted() -> None:
+    assert normalise_email("иван@пример.рф") == "иван@пример.рф"
+
+
+def test_plain_text_keeps_line_breaks_only_where_asked() -> None:
+    assert plain_text("one\ntwo\tthree", "note", multiline=True) == "one\ntwo\tthree"
+    with pytest.raises(InvalidInput):
+        plain_text("one\ntwo", "display_name")

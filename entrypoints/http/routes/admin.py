@@ -20,11 +20,9 @@ from application.use_cases._shared import require_admin
 from domain.users import Role
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import AuditEntryOut, PageOut, RegisterIn, UserOut, UserPatch
-from entrypoints.http.routes.predictions import FromQ, ToQ
+from entrypoints.http.routes.predictions import FromQ, Limit, Offset, ToQ
 
 TAGS = ["admin"]
-Offset = Annotated[int, QueryParameter(ge=0)]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
 @get("/admin/users", tags=TAGS, security=SECURITY, summary="List users")

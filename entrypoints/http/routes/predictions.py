@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -48,7 +47,7 @@ from application.use_cases import (
     PredictUseCase,
     ReviewPredictionUseCase,
 )
-from domain.errors import InvalidInput
+from domain.errors import ErrorCode, InvalidInput
 from domain.predictions import Label
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import (
@@ -98,13 +97,13 @@ ERRORS = {
 }
 
 
-async def _uploads(request: Request[Any, Any, Any]) -> tuple[Upload, ...]:
-    """Every file part of the multipart body, in order, whatever its part name."""
-    form = await request.form()
-    files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
-    return tuple([Upload(filename=f.filename or "upload", data=await f.read()) for f in files])
+Uploads = NamedDependency[tuple[Upload, ...]]  # the multipart body's files (http/uploads.py)
 
 
+# Paging, bounded to what every database's OFFSET/LIMIT holds (422 beyond).
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 # Query parameters shared by listing, export and statistics.
 LabelQ = Annotated[Label | None, QueryParameter(description="malignant | benign")]
 FromQ = Annotated[
@@ -140,12 +139,14 @@ Filters = NamedDependency[PredictionFilters]  # handlers take `filters: Filters`
 async def predict_one(
     request: Request[Any, Any, Any],
     user: CurrentUser,
+    uploads: Uploads,
     predict: NamedDependency[PredictUseCase],
 ) -> AnalysisOut:
     """Analyse one image and return the result with its CAM grid; nothing is stored."""
-    uploads = await _uploads(request)
     if len(uploads) != 1:
-        raise InvalidInput("Send exactly one image in a part named 'file'.")
+        raise InvalidInput(
+            "Send exactly one image in a part named 'file'.", ErrorCode.ONE_IMAGE_EXPECTED
+        )
     analysis = await predict(Predict(actor=user, upload=uploads[0], client=client_of(request)))
     return AnalysisOut.of(analysis)
 
@@ -153,12 +154,13 @@ async def predict_one(
 async def create_predictions(
     request: Request[Any, Any, Any],
     user: CurrentUser,
+    uploads: Uploads,
     predict_and_store: NamedDependency[PredictAndStoreUseCase],
 ) -> Response[BatchOut]:
     """Analyse and store one or many images. 201 when all are stored; 207 when some are
     refused (each result says why); when none is stored, the first refusal's status
     (413/415/422) with every result listed."""
-    cmd = PredictAndStore(actor=user, uploads=await _uploads(request), client=client_of(request))
+    cmd = PredictAndStore(actor=user, uploads=uploads, client=client_of(request))
     results = [outcome_of(o) for o in await predict_and_store(cmd)]
     stored = sum(r.stored for r in results)
     body = BatchOut(stored=stored, failed=len(results) - stored, results=results)
@@ -176,8 +178,8 @@ async def list_all(
     user: CurrentUser,
     list_predictions: NamedDependency[ListPredictionsUseCase],
     filters: Filters,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20,
+    offset: Offset = 0,
+    limit: Limit = 20,
 ) -> PageOut[PredictionOut]:
     """Stored predictions, newest first: your own, or everyone's for administrators."""
     cmd = ListPredictions(actor=user, filters=filters, offset=offset, limit=limit)
