@@ -139,8 +139,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=port,
         workers=workers,
         log_level=settings.log_level,
-        proxy_headers=True,
         server_header=False,
+        **settings.proxy_options,
         # One log format: the app's JSON handler writes uvicorn's lines too, and the request
         # line comes from the app (entrypoints/http/logs.py), not from uvicorn's access log.
         log_config=None,

@@ -6,11 +6,12 @@ hard-coded (the JWT secret is configured or generated once and kept in the data 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 PREFIX = "BREASTSCAN_"
 API_PREFIX = "/api"  # where the HTTP API is served, in both modes
@@ -63,6 +64,9 @@ class Settings:
     workers: int = 1
     log_level: str = "info"
     cors_origins: tuple[str, ...] = ()
+    # Peers whose X-Forwarded-For/-Proto is believed (IPs or CIDR networks; "*" = any): the
+    # reverse proxy. Empty: nobody's, the client address is the TCP peer's.
+    trusted_proxies: tuple[str, ...] = ()
     metrics_token: str | None = field(default=None, repr=False)  # None: /api/metrics is off
     # Not a BREASTSCAN_ variable: prometheus-client's own, read by it in every worker too.
     prometheus_multiproc_dir: Path | None = None
@@ -70,6 +74,14 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'breastscan.db'}"
+
+    @property
+    def proxy_options(self) -> dict[str, Any]:
+        """uvicorn's options for forwarded headers: honoured from the trusted proxies only."""
+        return {
+            "proxy_headers": bool(self.trusted_proxies),
+            "forwarded_allow_ips": ",".join(self.trusted_proxies),
+        }
 
     @property
     def jwt_secret_file(self) -> Path:
@@ -171,6 +183,17 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _proxies(raw: str) -> tuple[str, ...]:
+    found = _csv(raw)
+    for entry in found:
+        if entry != "*":
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return found
+
+
 def _log_level(raw: str) -> str:
     if raw.lower() not in LOG_LEVELS:
         raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
@@ -224,5 +247,6 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "workers": _positive_int,
     "log_level": _log_level,
     "cors_origins": _csv,
+    "trusted_proxies": _proxies,
     "metrics_token": _metrics_token,
 }

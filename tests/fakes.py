@@ -385,8 +385,9 @@ class FakeTokenService:
 
 
 class FakeLoginThrottle:
-    """Locks an email after `max_failures` and a client address after `client_max_failures`
-    failures within `window`, for `lockout`; a success clears the account's count.
+    """Locks an (email, client) pair after `max_failures`, an email after
+    `account_max_failures` and a client address after `client_max_failures` failures within
+    `window`, for `lockout`; a success clears the pair's and the account's counts.
     """
 
     def __init__(
@@ -394,11 +395,16 @@ class FakeLoginThrottle:
         clock: FakeClock,
         max_failures: int = 5,
         client_max_failures: int = 20,
+        account_max_failures: int = 50,
         lockout: timedelta = timedelta(minutes=15),
         window: timedelta = timedelta(minutes=15),
     ) -> None:
         self._clock = clock
-        self._limits = {"email": max_failures, "client": client_max_failures}
+        self._limits = {
+            "pair": max_failures,
+            "email": account_max_failures,
+            "client": client_max_failures,
+        }
         self._lockout = lockout
         self._window = window
         self._failures: dict[tuple[str, str], list[datetime]] = {}
@@ -406,7 +412,9 @@ class FakeLoginThrottle:
 
     @staticmethod
     def _keys(email: str, client: str | None) -> list[tuple[str, str]]:
-        return [("email", email.strip().lower())] + ([("client", client)] if client else [])
+        address = email.strip().lower()
+        keys = [("pair", f"{address}\n{client or ''}"), ("email", address)]
+        return keys + ([("client", client)] if client else [])
 
     async def check(self, email: str, client: str | None) -> None:
         now = self._clock.now()
@@ -433,9 +441,9 @@ class FakeLoginThrottle:
                 self._failures[key] = []
 
     async def record_success(self, email: str, client: str | None) -> None:
-        key = self._keys(email, None)[0]
-        self._failures.pop(key, None)
-        self._locked_until.pop(key, None)
+        for key in self._keys(email, client)[:2]:
+            self._failures.pop(key, None)
+            self._locked_until.pop(key, None)
 
 
 # --- images and inference ----------------------------------------------------------------

@@ -40,14 +40,19 @@ class _Record:
 
 
 class SqlAlchemyLoginThrottle:
-    """LoginThrottle port: temporary, growing lockouts per email and per client address.
+    """LoginThrottle port: temporary, growing lockouts per (email, client) pair, per email and
+    per client address.
 
-    After ``max_failures`` failures within ``window`` the email (or client) is locked for
-    ``base_lockout``, doubling with every further lockout up to ``max_lockout``; a quiet
-    ``window`` without failures forgets the history. A successful sign-in clears the email's
-    record but not the client's, so one valid account cannot be used to reset the counter
-    while guessing others' passwords. Clients get a higher threshold because many clinicians
-    may share one hospital NAT address.
+    The pair is what a guesser spends: after ``max_failures`` failures within ``window`` the
+    email is locked *for that client address* for ``base_lockout``, doubling with every further
+    lockout up to ``max_lockout``; the account's owner signing in from elsewhere is not held
+    back, so knowing an email is not enough to lock its owner out. The email on its own is
+    locked only after ``account_max_failures`` (much higher: a guess spread over many
+    addresses), and a client address after ``client_max_failures`` whatever the emails (many
+    clinicians may share one hospital NAT address). A quiet ``window`` without failures
+    forgets the history. A successful sign-in clears the pair's and the email's records but
+    not the client's, so one valid account cannot be used to reset the counter while guessing
+    others' passwords.
 
     Attempts that passed ``check`` but whose outcome is not recorded yet count against the
     threshold, so a burst of concurrent guesses cannot all slip through before the first
@@ -58,7 +63,8 @@ class SqlAlchemyLoginThrottle:
     counted even when the caller's unit of work rolls back). Rows are locked in key order
     (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway), so
     concurrent attempts on any replica cannot overspend the budget. Keys are SHA-256 digests
-    of the normalised email and of the client address. Stale rows are deleted now and then.
+    of the normalised email, of the client address and of the pair. Stale rows are deleted
+    now and then.
 
     The use case must record failures for unknown emails too, so a lockout never tells
     whether an account exists.
@@ -70,17 +76,22 @@ class SqlAlchemyLoginThrottle:
         clock: Clock,
         max_failures: int = 5,
         client_max_failures: int = 20,
+        account_max_failures: int = 50,
         window: timedelta = timedelta(minutes=15),
         base_lockout: timedelta = timedelta(seconds=30),
         max_lockout: timedelta = timedelta(minutes=15),
         pending_ttl: timedelta = timedelta(seconds=30),
         prune_every: timedelta = timedelta(minutes=1),
     ) -> None:
-        if max_failures < 1 or client_max_failures < 1:
+        if min(max_failures, client_max_failures, account_max_failures) < 1:
             raise ValueError("Failure thresholds must be at least 1.")
         self._engine = engine
         self._clock = clock
-        self._limits = {"email": max_failures, "client": client_max_failures}
+        self._limits = {
+            "pair": max_failures,
+            "email": account_max_failures,
+            "client": client_max_failures,
+        }
         self._window = window
         self._base_lockout = base_lockout
         self._max_lockout = max_lockout
@@ -124,14 +135,14 @@ class SqlAlchemyLoginThrottle:
     async def record_success(self, email: str, client: str | None) -> None:
         now = self._clock.now()
         keys = self._keys(email, client)
-        email_key = keys[0][0]
+        cleared = {key for key, _ in keys[:2]}  # the pair's and the email's
         with translate_errors():
             async with self._engine.connect() as connection:
                 records = await self._lock(connection, keys, create=False)
                 await connection.execute(
-                    delete(login_throttle).where(login_throttle.c.key == email_key)
+                    delete(login_throttle).where(login_throttle.c.key.in_(sorted(cleared)))
                 )
-                others = [r for r in records if r.key != email_key and r.stored]
+                others = [r for r in records if r.key not in cleared and r.stored]
                 for record in others:
                     record.settle()
                 await self._store(connection, others, now)
@@ -162,7 +173,12 @@ class SqlAlchemyLoginThrottle:
             record.failures.clear()
 
     def _keys(self, email: str, client: str | None) -> list[tuple[str, int]]:
-        keys = [(_digest("email", email.strip().lower()), self._limits["email"])]
+        """(digest, limit) of the pair, the email and (when known) the client, in that order."""
+        address = email.strip().lower()
+        keys = [
+            (_digest("pair", f"{address}\n{client or ''}"), self._limits["pair"]),
+            (_digest("email", address), self._limits["email"]),
+        ]
         if client:
             keys.append((_digest("client", client), self._limits["client"]))
         return keys

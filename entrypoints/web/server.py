@@ -177,4 +177,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         endpoint_documentation="none",
         log_config=None,  # one log format: JSON lines (entrypoints/http/logs.py), no access log
         access_log=False,
+        server_header=False,
+        **settings.proxy_options,
     )

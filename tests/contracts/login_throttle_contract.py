@@ -9,27 +9,46 @@ import pytest
 from application.ports import LoginThrottle
 from domain.errors import TooManyAttempts
 
-LIMIT = 5
+LIMIT = 5  # failures of one (email, client) pair
+ACCOUNT_LIMIT = 50  # failures of one email, from any clients
 
 
 class LoginThrottleContract:
-    """Needs fixtures ``login_throttle`` (locks an email after 5 failures, for at least a
-    second and at most an hour at first, and locks a client address after at most 100
-    failures) and ``clock``: the clock it reads, with ``advance(delta: timedelta) -> None``.
+    """Needs fixtures ``login_throttle`` (locks an (email, client) pair after 5 failures, for
+    at least a second and at most an hour at first, an email after 50 failures from any
+    clients, and a client address after at most 100 failures) and ``clock``: the clock it
+    reads, with ``advance(delta: timedelta) -> None``.
     """
 
     def test_is_a_login_throttle(self, login_throttle: LoginThrottle) -> None:
         assert isinstance(login_throttle, LoginThrottle)
 
-    async def test_locks_an_email_after_five_failures(self, login_throttle: LoginThrottle) -> None:
+    async def test_locks_a_guessing_client_out_of_an_email_after_five_failures(
+        self, login_throttle: LoginThrottle
+    ) -> None:
         for _ in range(LIMIT - 1):
             await login_throttle.record_failure("a@example.org", "10.0.0.1")
         await login_throttle.check("a@example.org", "10.0.0.1")
         await login_throttle.record_failure("a@example.org", "10.0.0.1")
         with pytest.raises(TooManyAttempts) as raised:
-            await login_throttle.check("a@example.org", "10.0.0.2")
+            await login_throttle.check("a@example.org", "10.0.0.1")
         assert 1 <= raised.value.retry_after <= 3600
         assert "a@example.org" not in raised.value.message
+
+    async def test_the_owner_elsewhere_is_not_locked_out_by_a_guesser(
+        self, login_throttle: LoginThrottle
+    ) -> None:
+        for _ in range(LIMIT * 2):
+            await login_throttle.record_failure("owner@example.org", "10.6.6.6")
+        await login_throttle.check("owner@example.org", "10.0.0.2")
+
+    async def test_locks_an_email_guessed_from_many_clients(
+        self, login_throttle: LoginThrottle
+    ) -> None:
+        for attempt in range(ACCOUNT_LIMIT):
+            await login_throttle.record_failure("a@example.org", f"10.7.{attempt // 4}.{attempt}")
+        with pytest.raises(TooManyAttempts):
+            await login_throttle.check("a@example.org", "10.0.0.2")
 
     async def test_lockout_does_not_spill_over(self, login_throttle: LoginThrottle) -> None:
         for _ in range(LIMIT):

@@ -381,9 +381,13 @@ def test_forwarded_client_addresses_are_trusted_only_from_the_proxy(
 ) -> None:
     (subnet,) = (c["subnet"] for c in compose_config["networks"]["default"]["ipam"]["config"])
     for name in ("app", "api"):
-        assert compose_config["services"][name]["environment"]["FORWARDED_ALLOW_IPS"] == subnet
+        assert (
+            compose_config["services"][name]["environment"]["BREASTSCAN_TRUSTED_PROXIES"] == subnet
+        )
     resources = _resources()
-    assert resources[("ConfigMap", "breastscan-config")]["data"]["FORWARDED_ALLOW_IPS"] == "*"
+    assert (
+        resources[("ConfigMap", "breastscan-config")]["data"]["BREASTSCAN_TRUSTED_PROXIES"] == "*"
+    )
     # ... which is safe only because nothing but the ingress controller reaches the pods.
     policy = resources[("NetworkPolicy", "breastscan-web")]
     (selector,) = policy["spec"]["podSelector"]["matchExpressions"]

@@ -64,3 +64,17 @@ def test_every_fault_is_reported_at_once_without_echoing_secrets() -> None:
     for name in ("PORT", "WORKERS", "REGISTRATION_OPEN", "JWT_SECRET", "DATABASE_URL", "LOG_LEVEL"):
         assert f"BREASTSCAN_{name}" in message
     assert "hunter2" not in message
+
+
+def test_forwarded_headers_are_believed_only_from_trusted_proxies() -> None:
+    assert Settings.from_env({}).proxy_options == {
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+    }
+    trusted = Settings.from_env({"BREASTSCAN_TRUSTED_PROXIES": "172.31.250.0/24, 10.0.0.7"})
+    assert trusted.proxy_options == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": "172.31.250.0/24,10.0.0.7",
+    }
+    with pytest.raises(SettingsError, match="TRUSTED_PROXIES"):
+        Settings.from_env({"BREASTSCAN_TRUSTED_PROXIES": "proxy.local"})
