@@ -67,6 +67,8 @@ def _classifier(settings: Settings) -> OnnxTumorClassifier:
         providers=settings.ort_providers,
         intra_op_threads=threads,
         max_concurrency=concurrency,
+        max_batch=settings.inference_max_batch,
+        max_wait_s=settings.inference_max_wait_ms / 1000,
     )
 
 

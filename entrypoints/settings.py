@@ -44,6 +44,8 @@ class Settings:
     ort_providers: tuple[str, ...] = ("CPUExecutionProvider",)
     ort_threads: int | None = None  # None: half of each API worker's share of the cores
     inference_concurrency: int | None = None  # None: enough runs at once to use the share
+    inference_max_batch: int = 1  # images that concurrent requests may share in one run
+    inference_max_wait_ms: float = 0.0  # how long a request may wait for others to join it
     decode_concurrency: int = 2
     jwt_secret: str | None = field(default=None, repr=False)
     token_ttl_minutes: int = 30
@@ -163,6 +165,16 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _milliseconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number of milliseconds") from None
+    if not 0.0 <= value <= 1000.0:
+        raise ValueError("must be between 0 and 1000")
+    return value
+
+
 def _port(raw: str) -> int:
     value = _positive_int(raw)
     if value > 65535:
@@ -227,6 +239,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "ort_providers": _csv,
     "ort_threads": _positive_int,
     "inference_concurrency": _positive_int,
+    "inference_max_batch": _positive_int,
+    "inference_max_wait_ms": _milliseconds,
     "decode_concurrency": _positive_int,
     "jwt_secret": _jwt_secret,
     "token_ttl_minutes": _positive_int,

@@ -1,7 +1,9 @@
 """OnnxTumorClassifier: the trained model (models/breast-cnn.onnx) behind the TumorClassifier port.
 
-One ONNX Runtime session is created at construction and shared; inference runs in worker threads
-behind a small per-event-loop semaphore so the loop never blocks and memory stays bounded.
+One ONNX Runtime session is created at construction and shared; inference runs in worker threads,
+at most ``max_concurrency`` runs at once, so the loop never blocks and memory stays bounded.
+Requests that arrive together share one session run (``MicroBatcher``: at most ``max_batch``
+images, a request waiting at most ``max_wait_s`` for others while a run slot is free).
 From model 2.0 the graph also has a `lesion` output (per-pixel lesion probability on the model
 input); it is read in the same session run and turned into a LesionFinding per image. Older
 models without it still load, and their classifications carry no lesion finding.
@@ -13,13 +15,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import anyio
-import anyio.to_thread
 import numpy as np
 import onnxruntime as ort
 
 from adapters.imaging.lesion import find_lesion
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
+from adapters.inference.batching import MicroBatcher
 from application.ports import CamGrid, Classification, DecodedImage, ModelInfo
 from domain.errors import InvalidImage, ModelUnavailable
 from domain.lesions import DEFAULT_LESION_THRESHOLD, LesionFinding
@@ -62,9 +63,9 @@ class OnnxTumorClassifier:
         providers: Sequence[str] = ("CPUExecutionProvider",),
         intra_op_threads: int | None = None,
         max_concurrency: int = 1,
+        max_batch: int = 1,
+        max_wait_s: float = 0.0,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailable(f"Model file not found: {path}")
@@ -79,7 +80,12 @@ class OnnxTumorClassifier:
         except Exception as exc:  # onnxruntime raises several unrelated exception types
             raise ModelUnavailable(f"Model file {path} could not be loaded: {exc}") from exc
         self._path = path
-        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._batcher: MicroBatcher[tuple[np.ndarray, DecodedImage], Classification] = MicroBatcher(
+            self._classify_sync,
+            max_batch=max_batch,
+            max_wait_s=max_wait_s,
+            max_concurrency=max_concurrency,
+        )
         self._has_lesion = self._check_io()
         self._outputs = [PROB_OUTPUT, CAM_OUTPUT] + ([LESION_OUTPUT] if self._has_lesion else [])
         self._metadata = dict(self._session.get_modelmeta().custom_metadata_map)
@@ -229,16 +235,12 @@ class OnnxTumorClassifier:
         return np.asarray(prob, np.float32).reshape(-1), np.asarray(cam, np.float32), lesion
 
     async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]:
-        if not images:
-            return []
-        batch = np.stack([self._to_array(image) for image in images])
-        return await anyio.to_thread.run_sync(
-            self._classify_sync, images, batch, limiter=self._limiter
-        )
+        return await self._batcher.submit([(self._to_array(image), image) for image in images])
 
     def _classify_sync(
-        self, images: Sequence[DecodedImage], batch: np.ndarray
+        self, items: Sequence[tuple[np.ndarray, DecodedImage]]
     ) -> list[Classification]:
+        batch = np.stack([array for array, _ in items])
         prob, cam, lesion = self.run(batch)
         return [
             Classification(
@@ -246,7 +248,7 @@ class OnnxTumorClassifier:
                 cam=_to_grid(c),
                 lesion=None if lesion is None else self._finding(lesion[i], image),
             )
-            for i, (image, p, c) in enumerate(zip(images, prob, cam, strict=True))
+            for i, ((_, image), p, c) in enumerate(zip(items, prob, cam, strict=True))
         ]
 
     def _finding(self, lesion_map: np.ndarray, image: DecodedImage) -> LesionFinding:

@@ -78,3 +78,16 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies() -> None:
     }
     with pytest.raises(SettingsError, match="TRUSTED_PROXIES"):
         Settings.from_env({"BREASTSCAN_TRUSTED_PROXIES": "proxy.local"})
+
+
+def test_micro_batching_settings_are_parsed_and_bounded() -> None:
+    s = Settings.from_env(
+        {"BREASTSCAN_INFERENCE_MAX_BATCH": "16", "BREASTSCAN_INFERENCE_MAX_WAIT_MS": "2.5"}
+    )
+    assert (s.inference_max_batch, s.inference_max_wait_ms) == (16, 2.5)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {"BREASTSCAN_INFERENCE_MAX_BATCH": "0", "BREASTSCAN_INFERENCE_MAX_WAIT_MS": "-1"}
+        )
+    assert "INFERENCE_MAX_BATCH" in str(caught.value)
+    assert "INFERENCE_MAX_WAIT_MS" in str(caught.value)

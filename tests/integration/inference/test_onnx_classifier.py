@@ -163,6 +163,28 @@ async def test_concurrent_calls_are_bounded_and_all_answered(
     assert [round(r[0].p_malignant * 255) for r in results] == list(range(12))
 
 
+async def test_micro_batched_results_match_one_by_one(model_path: Path) -> None:
+    alone = OnnxTumorClassifier(model_path, intra_op_threads=1)
+    batched = OnnxTumorClassifier(
+        model_path, intra_op_threads=1, max_concurrency=2, max_batch=4, max_wait_s=0.005
+    )
+    requests = [[decoded(i)] for i in range(10)] + [[decoded(200), decoded(100)]]
+    together = await asyncio.gather(*(batched.classify(images) for images in requests))
+    one_by_one = [await alone.classify(images) for images in requests]
+    assert together == one_by_one
+
+
+async def test_a_wrong_sized_image_fails_only_its_own_request(model_path: Path) -> None:
+    batched = OnnxTumorClassifier(model_path, max_batch=8, max_wait_s=0.02)
+    bad = DecodedImage(b"\x00" * 10, b"x", "0" * 64, 1, 1, "PNG")
+    good, wrong = await asyncio.gather(
+        batched.classify([decoded(51)]), batched.classify([bad]), return_exceptions=True
+    )
+    assert isinstance(wrong, InvalidImage)
+    assert isinstance(good, list)
+    assert round(good[0].p_malignant, 4) == 0.2
+
+
 async def test_classify_rejects_a_wrong_sized_input(classifier: OnnxTumorClassifier) -> None:
     bad = DecodedImage(b"\x00" * 10, b"x", "0" * 64, 1, 1, "PNG")
     with pytest.raises(InvalidImage):
