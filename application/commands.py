@@ -51,6 +51,12 @@ class Logout(Command, frozen=True, kw_only=True):
     actor: User
 
 
+class ChangePassword(Command, frozen=True, kw_only=True):
+    actor: User
+    current_password: str
+    new_password: str
+
+
 class ListUsers(Command, frozen=True, kw_only=True):
     actor: User
     offset: int = 0

@@ -173,6 +173,14 @@ class PasswordHasher(Protocol):
     def needs_rehash(self, password_hash: str) -> bool: ...
 
 
+@runtime_checkable
+class PasswordStrength(Protocol):
+    """Scores how guessable a password is, 0 (trivially) to 4 (very hard); `hints` are words
+    the account itself gives away (its email, its name)."""
+
+    def score(self, password: str, hints: Sequence[str]) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str

@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_LONG = "password_too_long"  # noqa: S105 (a code, not a secret); count
     PASSWORD_TOO_COMMON = "password_too_common"  # noqa: S105
     PASSWORD_IS_EMAIL = "password_is_email"  # noqa: S105
+    PASSWORD_TOO_WEAK = "password_too_weak"  # noqa: S105
+    PASSWORD_CURRENT_WRONG = "password_current_wrong"  # noqa: S105
     PASSWORDS_DIFFER = "passwords_differ"
     NAME_TOO_LONG = "name_too_long"  # count
     NOTE_TOO_LONG = "note_too_long"  # count

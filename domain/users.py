@@ -14,6 +14,7 @@ from domain.text import has_control_characters
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
+PASSWORD_MIN_SCORE = 3  # of 0-4 (zxcvbn's scale): "safely unguessable" offline, slow hash
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -198,6 +198,7 @@ async def cmd_users_create(args: argparse.Namespace, container: Container) -> in
             client="cli",
         )
     )
+    assert user is not None, "the trusted CLI is told when an email is taken"
     print(f"Created {user.role.value} {user.email} (id {user.id}).")
     return EXIT_OK
 

@@ -32,6 +32,7 @@ from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
+from adapters.security.password_strength import ZxcvbnPasswordStrength
 from adapters.security.secrets import load_or_create_secret
 from adapters.storage.filesystem_store import FilesystemImageStore
 from application import use_cases as uc
@@ -128,6 +129,7 @@ class Container(containers.DeclarativeContainer):
         FilesystemImageStore, providers.Callable(Path, settings.provided.image_dir)
     )
     common_passwords = providers.Singleton(uc.load_common_passwords)
+    password_strength = providers.Singleton(ZxcvbnPasswordStrength)
 
     # --- use cases, one per command ---------------------------------------------------
     register_user = providers.Singleton(
@@ -136,7 +138,18 @@ class Container(containers.DeclarativeContainer):
         hasher,
         clock,
         common_passwords,
+        password_strength,
         registration_open=settings.provided.registration_open,
+    )
+    change_password = providers.Singleton(
+        uc.ChangePasswordUseCase,
+        uow,
+        hasher,
+        tokens,
+        throttle,
+        clock,
+        common_passwords,
+        password_strength,
     )
     authenticate = providers.Singleton(uc.AuthenticateUseCase, uow, hasher, tokens, throttle, clock)
     resolve_current_user = providers.Singleton(uc.ResolveCurrentUserUseCase, uow, tokens)

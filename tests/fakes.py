@@ -384,6 +384,19 @@ class FakeTokenService:
         return claims
 
 
+class FakePasswordStrength:
+    """Scores 0 for a few well-known weak passwords and anything with fewer than six distinct
+    characters or containing a hint of four characters or more, 4 otherwise."""
+
+    WEAK = frozenset({"password1!", "password123", "qwerty123", "letmein!!"})
+
+    def score(self, password: str, hints: Sequence[str]) -> int:
+        lowered = password.lower()
+        if lowered in self.WEAK or len(set(lowered)) < 6:
+            return 0
+        return 0 if any(len(hint) >= 4 and hint.lower() in lowered for hint in hints) else 4
+
+
 class FakeLoginThrottle:
     """Locks an (email, client) pair after `max_failures`, an email after
     `account_max_failures` and a client address after `client_max_failures` failures within

@@ -1,6 +1,7 @@
 """Use cases: one class per command, each with one `async __call__(cmd) -> result`."""
 
 from application.use_cases.authenticate import AuthenticateUseCase
+from application.use_cases.change_password import ChangePasswordUseCase
 from application.use_cases.check_readiness import CheckReadinessUseCase
 from application.use_cases.delete_prediction import DeletePredictionUseCase
 from application.use_cases.describe_model import DescribeModelUseCase
@@ -22,6 +23,7 @@ from application.use_cases.update_user import UpdateUserUseCase
 
 __all__ = [
     "AuthenticateUseCase",
+    "ChangePasswordUseCase",
     "CheckReadinessUseCase",
     "DeletePredictionUseCase",
     "DescribeModelUseCase",

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Sequence
 from uuid import UUID, uuid4
 
 from application.commands import PredictionFilters
-from application.ports import AuditEntry, Clock, ModelInfo, PredictionQuery, UnitOfWork
+from application.ports import (
+    AuditEntry,
+    Clock,
+    ModelInfo,
+    PasswordStrength,
+    PredictionQuery,
+    UnitOfWork,
+)
 from domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, ModelUnavailable
 from domain.predictions import Assessment, Prediction, prediction_not_found
-from domain.users import User
+from domain.users import PASSWORD_MIN_SCORE, User, check_password_policy
 
 MAX_FILENAME_LENGTH = 255
 MAX_SEARCH_LENGTH = 100
@@ -37,6 +45,34 @@ def audit_entry(
         detail=detail,
         client=client,
     )
+
+
+def own_account_entry(clock: Clock, action: str, user: User, client: str | None) -> AuditEntry:
+    """The audit entry of something a user did to their own account (sign-in, password)."""
+    return audit_entry(
+        clock, action, actor_id=user.id, target_type="user", target_id=user.id, client=client
+    )
+
+
+def check_new_password(
+    password: str,
+    email: str,
+    common_passwords: frozenset[str],
+    strength: PasswordStrength,
+    hints: Sequence[str] = (),
+) -> None:
+    """The one policy for a new password: length, not common, not the email, and hard enough
+    to guess by the strength meter (which knows the email and name as give-aways)."""
+    check_password_policy(password, common_passwords)
+    if password.strip().lower() == email:
+        raise InvalidInput(
+            "The password must not be the email address.", ErrorCode.PASSWORD_IS_EMAIL
+        )
+    if strength.score(password, (email, email.partition("@")[0], *hints)) < PASSWORD_MIN_SCORE:
+        raise InvalidInput(
+            "This password is too easy to guess; use a longer phrase of unrelated words.",
+            ErrorCode.PASSWORD_TOO_WEAK,
+        )
 
 
 def require_admin(actor: User) -> None:

@@ -13,7 +13,7 @@ from application.ports import (
     TokenService,
     UnitOfWork,
 )
-from application.use_cases._shared import audit_entry
+from application.use_cases._shared import audit_entry, own_account_entry
 from domain.errors import InvalidCredentials, InvalidInput, TooManyAttempts
 from domain.users import User, normalise_email
 
@@ -78,14 +78,7 @@ class AuthenticateUseCase:
                 await uow.users.update(user)
             token = self._tokens.issue(user)
             await uow.audit.record(
-                audit_entry(
-                    self._clock,
-                    "login.success",
-                    actor_id=user.id,
-                    target_type="user",
-                    target_id=user.id,
-                    client=cmd.client,
-                )
+                own_account_entry(self._clock, "login.success", user, cmd.client)
             )
             await uow.commit()
         return Session(user=user, token=token)

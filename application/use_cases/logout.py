@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.commands import Logout
 from application.ports import Clock, UnitOfWork
-from application.use_cases._shared import audit_entry
+from application.use_cases._shared import own_account_entry
 from domain.errors import ErrorCode, NotAuthenticated
 
 
@@ -23,14 +23,5 @@ class LogoutUseCase:
                     "Your session has ended; sign in again.", ErrorCode.SESSION_ENDED
                 )
             await uow.users.update(user.signed_out_everywhere())
-            await uow.audit.record(
-                audit_entry(
-                    self._clock,
-                    "logout",
-                    actor_id=user.id,
-                    target_type="user",
-                    target_id=user.id,
-                    client=cmd.client,
-                )
-            )
+            await uow.audit.record(own_account_entry(self._clock, "logout", user, cmd.client))
             await uow.commit()

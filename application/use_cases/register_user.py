@@ -6,11 +6,11 @@ from importlib import resources
 from uuid import uuid4
 
 from application.commands import RegisterUser
-from application.ports import Clock, PasswordHasher, UnitOfWork
-from application.use_cases._shared import audit_entry
+from application.ports import Clock, PasswordHasher, PasswordStrength, UnitOfWork
+from application.use_cases._shared import audit_entry, check_new_password
 from domain.errors import ErrorCode, Forbidden, InvalidInput
 from domain.text import plain_text
-from domain.users import Role, User, check_password_policy, email_taken, normalise_email
+from domain.users import Role, User, email_taken, normalise_email
 
 MAX_DISPLAY_NAME_LENGTH = 100
 
@@ -24,7 +24,12 @@ def load_common_passwords() -> frozenset[str]:
 
 
 class RegisterUserUseCase:
-    """Create an account; only administrators (or the trusted CLI) may create administrators."""
+    """Create an account; only administrators (or the trusted CLI) may create administrators.
+
+    Self-registration never says whether an email already has an account: for a taken email
+    it does the same work (the password is hashed either way), records the attempt in the
+    audit log, changes nothing and returns None; the entrypoint gives both the same answer.
+    Administrators and the CLI are told (`email_taken`)."""
 
     def __init__(
         self,
@@ -32,6 +37,7 @@ class RegisterUserUseCase:
         hasher: PasswordHasher,
         clock: Clock,
         common_passwords: frozenset[str],
+        strength: PasswordStrength,
         registration_open: bool = True,
     ) -> None:
         self._registration_open = registration_open
@@ -39,20 +45,19 @@ class RegisterUserUseCase:
         self._hasher = hasher
         self._clock = clock
         self._common_passwords = common_passwords
+        self._strength = strength
 
-    async def __call__(self, cmd: RegisterUser) -> User:
+    async def __call__(self, cmd: RegisterUser) -> User | None:
         if cmd.actor is None and not cmd.trusted and not self._registration_open:
             raise Forbidden(
                 "Self-registration is closed; ask an administrator for an account.",
                 ErrorCode.REGISTRATION_CLOSED,
             )
         email = normalise_email(cmd.email)
-        check_password_policy(cmd.password, self._common_passwords)
-        if cmd.password.strip().lower() == email:
-            raise InvalidInput(
-                "The password must not be the email address.", ErrorCode.PASSWORD_IS_EMAIL
-            )
         display_name = " ".join(plain_text(cmd.display_name, "display_name").split())
+        check_new_password(
+            cmd.password, email, self._common_passwords, self._strength, (display_name,)
+        )
         if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
             raise InvalidInput(
                 f"Name must be at most {MAX_DISPLAY_NAME_LENGTH} characters.",
@@ -68,7 +73,19 @@ class RegisterUserUseCase:
         password_hash = await self._hasher.hash(cmd.password)
         async with self._uow as uow:
             if await uow.users.get_by_email(email) is not None:
-                raise email_taken()
+                if cmd.actor is not None or cmd.trusted:
+                    raise email_taken()
+                await uow.audit.record(
+                    audit_entry(
+                        self._clock,
+                        "user.registration_refused",
+                        actor_id=None,
+                        detail="reason=email taken",
+                        client=cmd.client,
+                    )
+                )
+                await uow.commit()
+                return None
             user = User(
                 id=uuid4(),
                 email=email,

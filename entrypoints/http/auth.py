@@ -8,6 +8,7 @@ receive the account as the `user: CurrentUser` dependency.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from litestar.types import Guard
 
 from application.commands import ResolveCurrentUser
 from application.use_cases import ResolveCurrentUserUseCase
-from domain.errors import NotAuthenticated
+from domain.errors import DomainError, NotAuthenticated
 from domain.users import User
 from entrypoints.http.docs import BEARER_SCHEME
 
@@ -38,6 +39,29 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Sign in and send the access token as 'Authorization: Bearer …'.")
     return token.strip()
+
+
+def bearer_is(connection: ASGIConnection[Any, Any, Any, Any], secret: str | None) -> bool:
+    """True when the request's bearer token is `secret` (compared in constant time)."""
+    scheme, _, sent = connection.headers.get("authorization", "").partition(" ")
+    return (
+        secret is not None
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(sent.strip().encode(), secret.encode())
+    )
+
+
+async def is_admin_caller(
+    connection: ASGIConnection[Any, Any, Any, Any], resolve: ResolveCurrentUserUseCase
+) -> bool:
+    """True when the request carries a valid token of an active administrator; never raises
+    (no token, a bad one or an unreachable database all mean "not shown to be an admin")."""
+    try:
+        token = bearer_token(connection)
+        user = await resolve(ResolveCurrentUser(token=token, client=client_of(connection)))
+    except DomainError:
+        return False
+    return user.is_admin
 
 
 def require_user(resolve: Callable[[], ResolveCurrentUserUseCase]) -> Guard:

@@ -95,6 +95,24 @@ class TokenOut(Struct):
         )
 
 
+class PasswordChangeIn(Struct):
+    current_password: Annotated[str, msgspec.Meta(max_length=256)]
+    new_password: Annotated[str, msgspec.Meta(max_length=256)]
+
+
+REGISTRATION_ACCEPTED = (
+    "If this email can be used, its account is ready: sign in with the password you chose."
+)
+
+
+class RegistrationOut(Struct):
+    """The one answer to self-registration, whether or not the email already had an account
+    (so the endpoint cannot be used to find out who has one)."""
+
+    status: str = "accepted"
+    detail: str = REGISTRATION_ACCEPTED
+
+
 class UserPatch(Struct):
     """Change a user's role and/or active flag; omitted fields stay as they are."""
 
@@ -348,10 +366,17 @@ class HealthOut(Struct):
     status: str
 
 
-class ReadyOut(Struct):
+class ReadyOut(Struct, omit_defaults=True):
+    """Readiness: only the status for anonymous callers; the checks and reasons for
+    administrators and the metrics token."""
+
     status: str  # "ready" | "not_ready"
-    checks: dict[str, dict[str, Any]]
-    reasons: list[str]
+    checks: dict[str, dict[str, Any]] | None = None
+    reasons: list[str] | None = None
+
+    @classmethod
+    def status_of(cls, r: Readiness) -> ReadyOut:
+        return cls(status="ready" if r.ready else "not_ready")
 
     @classmethod
     def of(cls, r: Readiness) -> ReadyOut:

@@ -8,7 +8,6 @@ singleton (multiprocess-safe: see adapters/metrics.py).
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Any, Protocol
 
@@ -17,6 +16,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.http.auth import bearer_is
 from entrypoints.http.logs import route_of
 
 EXPOSITION_MEDIA_TYPE = "text/plain; version=0.0.4"
@@ -36,10 +36,7 @@ def metrics_handler(metrics: HttpMetrics, token: str | None) -> Any:
         """Prometheus scrape; needs `Authorization: Bearer $BREASTSCAN_METRICS_TOKEN`."""
         if token is None:
             raise NotFoundException("Metrics are disabled (set BREASTSCAN_METRICS_TOKEN).")
-        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            sent.strip().encode(), token.encode()
-        ):
+        if not bearer_is(request, token):
             raise NotAuthorizedException(
                 "Send the metrics token as a bearer token.",
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from entrypoints.container import Container
 from entrypoints.web.deps import Web, WebOptions
-from entrypoints.web.pages import admin, analyze, auth, dashboard, detail, history, model
+from entrypoints.web.pages import (
+    account,
+    admin,
+    analyze,
+    auth,
+    dashboard,
+    detail,
+    history,
+    model,
+)
 
 
 def register_ui(container: Container, options: WebOptions | None = None) -> Web:
     """Add the pages to NiceGUI's app; pages reach the core only through the container."""
     web = Web(core=container, options=options or WebOptions())
-    for page in (auth, analyze, history, detail, dashboard, model, admin):
+    for page in (auth, analyze, history, detail, dashboard, model, admin, account):
         page.register(web)
     return web

@@ -161,6 +161,9 @@ def frame(web: Web, user: User, active: str) -> Iterator[None]:
                     "user-role"
                 )
             _language_switch()
+            ui.button(icon="key", on_click=lambda: ui.navigate.to("/password")).props(
+                f'flat round text-color=white aria-label="{t("nav.password")}"'
+            ).tooltip(t("nav.password")).mark("nav-password")
             ui.button(t("header.sign_out"), icon="logout", on_click=sign_out).props(
                 "flat no-caps text-color=white"
             ).mark("sign-out")

@@ -17,6 +17,14 @@ EN: dict[str, str] = {
     "nav.dashboard": "Dashboard",
     "nav.model": "Model",
     "nav.admin": "Admin",
+    "nav.password": "Change password",
+    "password.title": "Change your password",
+    "password.explain": "Every other signed-in session ends when the password changes.",
+    "password.current": "Current password",
+    "password.new": "New password",
+    "password.again": "New password again",
+    "password.change": "Change password",
+    "password.changed": "Password changed; other sessions are signed out.",
     "header.sign_out": "Sign out",
     "header.language": "Language",
     "role.clinician": "Clinician",
@@ -32,7 +40,8 @@ EN: dict[str, str] = {
     "auth.session_expired": "You were signed out because your session expired. "
     "Please sign in again.",
     "auth.signed_out": "You are signed out.",
-    "auth.account_created": "Account created. You can now sign in.",
+    "auth.account_created": "If this email can be used, its account is ready: "
+    "sign in with the password you chose.",
     "auth.registration_closed": "Self-registration is disabled; "
     "ask an administrator for an account.",
     "auth.fill_in": "Enter your email and password.",
@@ -201,6 +210,9 @@ EN: dict[str, str] = {
     "error.one_image_expected": "Send exactly one image.",
     "error.too_many_images": "Send at most {count} images at once.",
     "error.nothing_to_change": "Nothing to change.",
+    "error.password_too_weak": "This password is too easy to guess; "
+    "use a longer phrase of unrelated words.",
+    "error.password_current_wrong": "The current password is not correct.",
     "error.text_invalid_characters": "Remove the control or invisible characters from the text.",
     "error.email_taken": "An account with this email already exists.",
     "error.last_admin": "This is the last active administrator; appoint another one first.",
@@ -222,6 +234,14 @@ FR: dict[str, str] = {
     "nav.analyze": "Analyser",
     "nav.history": "Historique",
     "nav.dashboard": "Tableau de bord",
+    "nav.password": "Changer le mot de passe",
+    "password.title": "Changer votre mot de passe",
+    "password.explain": "Toutes les autres sessions se terminent quand le mot de passe change.",
+    "password.current": "Mot de passe actuel",
+    "password.new": "Nouveau mot de passe",
+    "password.again": "Nouveau mot de passe (encore)",
+    "password.change": "Changer le mot de passe",
+    "password.changed": "Mot de passe changé ; les autres sessions sont déconnectées.",
     "nav.model": "Modèle",
     "nav.admin": "Administration",
     "header.sign_out": "Se déconnecter",
@@ -238,7 +258,8 @@ FR: dict[str, str] = {
     "auth.session_expired": "Vous avez été déconnecté car votre session a expiré. "
     "Veuillez vous reconnecter.",
     "auth.signed_out": "Vous êtes déconnecté.",
-    "auth.account_created": "Compte créé. Vous pouvez maintenant vous connecter.",
+    "auth.account_created": "Si cet e-mail peut être utilisé, son compte est prêt : "
+    "connectez-vous avec le mot de passe choisi.",
     "auth.registration_closed": "L'inscription libre est désactivée ; demandez un compte "
     "à un administrateur.",
     "auth.fill_in": "Saisissez votre e-mail et votre mot de passe.",
@@ -401,6 +422,9 @@ FR: dict[str, str] = {
     "error.one_image_expected": "Envoyez exactement une image.",
     "error.too_many_images": "Envoyez au plus {count} images à la fois.",
     "error.nothing_to_change": "Rien à modifier.",
+    "error.password_too_weak": "Ce mot de passe est trop facile à deviner ; "
+    "choisissez une phrase plus longue de mots sans lien.",
+    "error.password_current_wrong": "Le mot de passe actuel est incorrect.",
     "error.text_invalid_characters": "Retirez les caractères de contrôle ou invisibles du texte.",
     "error.email_taken": "Un compte existe déjà avec cet e-mail.",
     "error.last_admin": "C'est le dernier administrateur actif ; nommez-en un autre d'abord.",

@@ -22,6 +22,7 @@ from entrypoints.container import Container
 from entrypoints.settings import API_PREFIX, Settings
 from entrypoints.web.app import register_ui
 from entrypoints.web.deps import WebOptions
+from entrypoints.web.security import UiSecurityHeaders
 
 Message = dict[str, Any]
 ASGIApp = Any
@@ -149,6 +150,7 @@ def build_server(settings: Settings, container: Container, api: ASGIApp | None) 
     app.storage = Storage()  # re-created so its files live in the data directory
     register_ui(container, web_options(settings))
     app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD)
+    app.add_middleware(UiSecurityHeaders)
     if api is None:
         return
     app.mount(API_PREFIX, api)

@@ -57,7 +57,7 @@ class Observed:
         r = await self.client.post(
             "/api/auth/register", json={"email": email, "password": PASSWORD}
         )
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
         r = await self.client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
         body = r.json()

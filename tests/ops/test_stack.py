@@ -63,7 +63,7 @@ def account(clients: dict[str, httpx.Client]) -> dict[str, Any]:
     email = f"stack-{uuid4().hex[:8]}@example.org"
     a = clients["api-a"]
     r = a.post("/api/auth/register", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     r = a.post("/api/auth/login", json={"email": email, "password": PASSWORD})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -101,7 +101,8 @@ def upload(client: httpx.Client, headers: dict[str, str], data: bytes, name: str
 def test_every_role_is_ready_on_one_migrated_database(stack: Stack) -> None:
     assert set(stack.roles) == {"api-a", "api-b", "ui"}
     for name, role in stack.roles.items():
-        r = httpx.get(f"{role.url}/api/ready", timeout=10)
+        auth = {"Authorization": f"Bearer {stack.metrics_token}"}
+        r = httpx.get(f"{role.url}/api/ready", headers=auth, timeout=10)
         assert r.status_code == 200, (name, r.text)
         assert r.json()["checks"]["database"]["migrations"] == "head"
     assert "Database migrated" in (stack.log_dir / "migrate.log").read_text()

@@ -10,6 +10,7 @@ import pytest
 from application.commands import PredictAndStore, Upload
 from application.use_cases import (
     AuthenticateUseCase,
+    ChangePasswordUseCase,
     DeletePredictionUseCase,
     DescribeModelUseCase,
     ExportPredictionsUseCase,
@@ -40,6 +41,7 @@ from tests.fakes import (
     FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
+    FakePasswordStrength,
     FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
@@ -69,7 +71,11 @@ class App:
 
     def __post_init__(self) -> None:
         uow, clock = self.uow, self.clock
-        self.register = RegisterUserUseCase(uow, self.hasher, clock, COMMON_PASSWORDS)
+        strength = FakePasswordStrength()
+        self.register = RegisterUserUseCase(uow, self.hasher, clock, COMMON_PASSWORDS, strength)
+        self.change_password = ChangePasswordUseCase(
+            uow, self.hasher, self.tokens, self.throttle, clock, COMMON_PASSWORDS, strength
+        )
         self.authenticate = AuthenticateUseCase(uow, self.hasher, self.tokens, self.throttle, clock)
         self.resolve = ResolveCurrentUserUseCase(uow, self.tokens)
         self.logout = LogoutUseCase(uow, clock)

@@ -6,10 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from application.commands import Authenticate, Logout, RegisterUser, ResolveCurrentUser
+from application.commands import (
+    Authenticate,
+    ChangePassword,
+    Logout,
+    RegisterUser,
+    ResolveCurrentUser,
+)
 from application.use_cases import RegisterUserUseCase
 from domain.errors import (
     Conflict,
+    ErrorCode,
     Forbidden,
     InvalidCredentials,
     InvalidInput,
@@ -17,7 +24,7 @@ from domain.errors import (
     TooManyAttempts,
 )
 from domain.users import Role
-from tests.fakes import FakePasswordHasher
+from tests.fakes import FakePasswordHasher, FakePasswordStrength
 from tests.unit.conftest import PASSWORD, App
 
 pytestmark = pytest.mark.unit
@@ -45,11 +52,53 @@ async def test_register_normalises_email_hashes_password_and_audits(app: App) ->
     )
 
 
-async def test_register_refuses_duplicate_email_in_any_case(app: App) -> None:
-    await app.register(RegisterUser(email="a@example.org", password=PASSWORD))
+async def test_self_registration_of_a_taken_email_changes_nothing_and_says_nothing(
+    app: App,
+) -> None:
+    first = await app.register(RegisterUser(email="a@example.org", password=PASSWORD))
+    again = await app.register(RegisterUser(email="A@EXAMPLE.org", password=PASSWORD + "!"))
+    assert again is None
+    assert list(app.db.users.values()) == [first]
+    assert app.db.audit[-1].action == "user.registration_refused"
+    admin = await app.register(
+        RegisterUser(email="boss@example.org", password=PASSWORD, role=Role.ADMIN, trusted=True)
+    )
+    with pytest.raises(Conflict):  # administrators and the CLI are told
+        await app.register(RegisterUser(email="a@example.org", password=PASSWORD, actor=admin))
     with pytest.raises(Conflict):
-        await app.register(RegisterUser(email="A@EXAMPLE.org", password=PASSWORD + "!"))
-    assert len(app.db.users) == 1
+        await app.register(RegisterUser(email="a@example.org", password=PASSWORD, trusted=True))
+
+
+@pytest.mark.parametrize("weak", ["        ", "Password1!", "aaaaaaaaaaaa", "dr.martin-2024"])
+async def test_guessable_passwords_are_refused(app: App, weak: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        await app.register(RegisterUser(email="dr.martin@example.org", password=weak))
+    assert raised.value.code in {ErrorCode.PASSWORD_TOO_WEAK, ErrorCode.PASSWORD_TOO_COMMON}
+
+
+async def test_change_password_needs_the_current_one_and_revokes_every_token(app: App) -> None:
+    user = await app.register(RegisterUser(email="c@example.org", password=PASSWORD))
+    assert user is not None
+    old = await app.authenticate(Authenticate(email="c@example.org", password=PASSWORD))
+    with pytest.raises(InvalidInput) as raised:
+        await app.change_password(
+            ChangePassword(actor=user, current_password="wrong one", new_password="x" * 20)
+        )
+    assert raised.value.code is ErrorCode.PASSWORD_CURRENT_WRONG
+    with pytest.raises(InvalidInput):
+        await app.change_password(
+            ChangePassword(actor=user, current_password=PASSWORD, new_password="Password1!")
+        )
+    new_password = "violet lantern under rain"
+    session = await app.change_password(
+        ChangePassword(actor=user, current_password=PASSWORD, new_password=new_password)
+    )
+    with pytest.raises(NotAuthenticated):
+        await app.resolve(ResolveCurrentUser(token=old.token.token))
+    assert (await app.resolve(ResolveCurrentUser(token=session.token.token))).id == user.id
+    await app.authenticate(Authenticate(email="c@example.org", password=new_password))
+    with pytest.raises(InvalidCredentials):
+        await app.authenticate(Authenticate(email="c@example.org", password=PASSWORD))
 
 
 @pytest.mark.parametrize(
@@ -257,7 +306,12 @@ async def test_fake_hasher_is_one_way_and_salted() -> None:
 
 async def test_closed_registration_refuses_strangers_but_not_admins_or_the_cli(app: App) -> None:
     closed = RegisterUserUseCase(
-        app.uow, app.hasher, app.clock, frozenset(), registration_open=False
+        app.uow,
+        app.hasher,
+        app.clock,
+        frozenset(),
+        FakePasswordStrength(),
+        registration_open=False,
     )
     with pytest.raises(Forbidden, match="closed"):
         await closed(RegisterUser(email="walk-in@clinic.org", password=PASSWORD))

@@ -17,6 +17,7 @@ from tests.contracts.image_store_contract import ImageStoreContract
 from tests.contracts.lesion_renderer_contract import LesionRendererContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
+from tests.contracts.password_strength_contract import PasswordStrengthContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
 from tests.contracts.statistics_reader_contract import StatisticsReaderContract
 from tests.contracts.token_service_contract import TokenServiceContract
@@ -33,6 +34,7 @@ from tests.fakes import (
     FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
+    FakePasswordStrength,
     FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
@@ -88,6 +90,12 @@ class TestFakePasswordHasher(PasswordHasherContract):
     @pytest.fixture
     def password_hasher(self) -> FakePasswordHasher:
         return FakePasswordHasher()
+
+
+class TestFakePasswordStrength(PasswordStrengthContract):
+    @pytest.fixture
+    def password_strength(self) -> FakePasswordStrength:
+        return FakePasswordStrength()
 
 
 class TestFakeTokenService(TokenServiceContract):

@@ -8,30 +8,44 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from application.commands import Authenticate, Logout, RegisterUser
-from application.use_cases import AuthenticateUseCase, LogoutUseCase, RegisterUserUseCase
+from application.commands import Authenticate, ChangePassword, Logout, RegisterUser
+from application.use_cases import (
+    AuthenticateUseCase,
+    ChangePasswordUseCase,
+    LogoutUseCase,
+    RegisterUserUseCase,
+)
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
-from entrypoints.http.dto import LoginIn, RegisterIn, TokenOut, UserOut
+from entrypoints.http.dto import (
+    LoginIn,
+    PasswordChangeIn,
+    RegisterIn,
+    RegistrationOut,
+    TokenOut,
+    UserOut,
+)
 
 TAGS = ["auth"]
 
 
-@post("/auth/register", status_code=HTTP_201_CREATED, tags=TAGS, summary="Create an account")
+@post("/auth/register", status_code=HTTP_202_ACCEPTED, tags=TAGS, summary="Create an account")
 async def register(
     request: Request[Any, Any, Any],
     data: JSONBody[RegisterIn],
     register_user: NamedDependency[RegisterUserUseCase],
-) -> UserOut:
-    """Create a clinician account (when self-registration is open)."""
+) -> RegistrationOut:
+    """Create a clinician account (when self-registration is open). The answer is the same
+    whether or not the email already had an account; sign in to use it."""
     cmd = RegisterUser(
         email=data.email,
         password=data.password,
         display_name=data.display_name,
         client=client_of(request),
     )
-    return UserOut.of(await register_user(cmd))
+    await register_user(cmd)
+    return RegistrationOut()
 
 
 @post("/auth/login", status_code=200, tags=TAGS, summary="Sign in")
@@ -61,6 +75,24 @@ async def sign_out(
     await logout(Logout(actor=user, client=client_of(request)))
 
 
+@post("/auth/password", status_code=200, tags=TAGS, security=SECURITY, summary="Change password")
+async def password(
+    request: Request[Any, Any, Any],
+    data: JSONBody[PasswordChangeIn],
+    user: CurrentUser,
+    change_password: NamedDependency[ChangePasswordUseCase],
+) -> TokenOut:
+    """Replace the signed-in user's password (the current one is required). Every token
+    issued before is revoked; the answer carries the new one."""
+    cmd = ChangePassword(
+        actor=user,
+        current_password=data.current_password,
+        new_password=data.new_password,
+        client=client_of(request),
+    )
+    return TokenOut.of(await change_password(cmd), datetime.now(UTC))
+
+
 @get("/auth/me", tags=TAGS, security=SECURITY, summary="The signed-in account")
 async def me(user: CurrentUser) -> UserOut:
     """The signed-in account."""
@@ -68,4 +100,4 @@ async def me(user: CurrentUser) -> UserOut:
 
 
 PUBLIC = [register, login]
-PROTECTED = [sign_out, me]
+PROTECTED = [sign_out, password, me]

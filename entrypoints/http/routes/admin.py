@@ -55,7 +55,9 @@ async def create_user(
         actor=user,
         client=client_of(request),
     )
-    return UserOut.of(await register_user(cmd))
+    created = await register_user(cmd)
+    assert created is not None, "administrators are told when an email is taken"
+    return UserOut.of(created)
 
 
 @patch(

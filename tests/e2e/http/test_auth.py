@@ -56,11 +56,9 @@ async def test_register_login_and_me(api: Api) -> None:
         "/api/auth/register",
         json={"email": f"  {email.upper()} ", "password": PASSWORD, "display_name": "Dr Who"},
     )
-    assert r.status_code == 201, r.text
-    created = r.json()
-    assert created["email"] == email
-    assert created["role"] == "clinician"
-    assert "password" not in r.text
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "accepted"
+    assert PASSWORD not in r.text
     assert "hash" not in r.text
 
     r = await api.client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -72,17 +70,50 @@ async def test_register_login_and_me(api: Api) -> None:
 
     r = await api.client.get("/api/auth/me", headers=_bearer(body["access_token"]))
     assert r.status_code == 200
-    assert r.json()["id"] == created["id"]
+    assert r.json()["email"] == email
+    assert r.json()["role"] == "clinician"
     assert r.json()["display_name"] == "Dr Who"
 
 
-async def test_register_refuses_duplicates_weak_passwords_and_bad_emails(api: Api) -> None:
+async def test_register_answers_a_taken_email_like_a_new_one(api: Api) -> None:
     email = _email()
     ok = await api.client.post("/api/auth/register", json={"email": email, "password": PASSWORD})
-    assert ok.status_code == 201
-    dup = await api.client.post("/api/auth/register", json={"email": email, "password": PASSWORD})
-    assert dup.status_code == 409
-    assert dup.json()["error"] == "conflict"
+    assert ok.status_code == 202
+    other = "another long passphrase here"
+    dup = await api.client.post("/api/auth/register", json={"email": email, "password": other})
+    assert (dup.status_code, dup.json()) == (ok.status_code, ok.json())
+    # the existing account is untouched: its own password still works, the new one does not
+    r = await api.client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200
+    r = await api.client.post("/api/auth/login", json={"email": email, "password": other})
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize("weak", ["        ", "Password1!", "password123", "Qwerty12345"])
+async def test_register_refuses_guessable_passwords(api: Api, weak: str) -> None:
+    r = await api.client.post("/api/auth/register", json={"email": _email(), "password": weak})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] in {"password_too_weak", "password_too_common"}
+
+
+async def test_change_password_revokes_earlier_tokens(api: Api) -> None:
+    account = await api.account()
+    path = "/api/auth/password"
+    wrong = {"current_password": "not it at all", "new_password": "violet lantern under rain"}
+    r = await api.client.post(path, json=wrong, headers=account.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "password_current_wrong"
+    change = {"current_password": PASSWORD, "new_password": "violet lantern under rain"}
+    r = await api.client.post(path, json=change, headers=account.headers)
+    assert r.status_code == 200, r.text
+    fresh = _bearer(r.json()["access_token"])
+    assert (await api.client.get("/api/auth/me", headers=account.headers)).status_code == 401
+    assert (await api.client.get("/api/auth/me", headers=fresh)).status_code == 200
+    login = {"email": account.email, "password": change["new_password"]}
+    assert (await api.client.post("/api/auth/login", json=login)).status_code == 200
+
+
+async def test_register_refuses_weak_passwords_and_bad_emails(api: Api) -> None:
     weak = await api.client.post(
         "/api/auth/register", json={"email": _email(), "password": "short"}
     )

@@ -31,7 +31,7 @@ async def test_the_committed_model_serves_predictions(
     samples = sorted(SAMPLES.glob("*.png"))
     assert samples, f"no sample images in {SAMPLES}"
     async with make_api(model_path=committed_model) as api:
-        account = await api.account()
+        account = await api.account(admin=True)
         card = (await api.client.get("/api/model", headers=account.headers)).json()
         assert card["metadata"]["model_version"] == card["version"]
         assert 0.0 < card["threshold"] < 1.0
@@ -50,5 +50,5 @@ async def test_the_committed_model_serves_predictions(
             assert prediction["label"] == expected
             heatmap = await api.client.get(prediction["heatmap_url"], headers=account.headers)
             assert heatmap.status_code == 200
-        ready = await api.client.get("/api/ready")
+        ready = await api.client.get("/api/ready", headers=account.headers)
         assert ready.json()["checks"]["model"]["version"] == card["version"]

@@ -11,9 +11,12 @@ from domain.errors import ErrorCode
 from domain.users import PASSWORD_MIN_LENGTH
 from entrypoints.container import StartupError
 from entrypoints.http import create_api_asgi, create_app
-from tests.e2e.http.conftest import Api, ApiFactory
+from tests.e2e.http.conftest import Account, Api, ApiFactory
 
 pytestmark = [pytest.mark.e2e]
+
+METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 async def test_health_is_alive_without_a_token(api: Api) -> None:
@@ -22,8 +25,21 @@ async def test_health_is_alive_without_a_token(api: Api) -> None:
     assert r.json() == {"status": "ok"}
 
 
-async def test_ready_when_database_is_migrated_and_model_loaded(api: Api) -> None:
-    r = await api.client.get("/api/ready")
+async def test_ready_tells_anonymous_callers_the_status_only(api: Api, alice: Account) -> None:
+    for headers in ({}, alice.headers, {"Authorization": "Bearer not-a-token"}):
+        r = await api.client.get("/api/ready", headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"status": "ready"}
+
+
+async def test_ready_details_need_the_metrics_token(make_api: ApiFactory) -> None:
+    async with make_api(metrics_token=METRICS_TOKEN) as started:
+        r = await started.client.get("/api/ready", headers=METRICS_AUTH)
+    assert r.json()["checks"]["database"]["backend"] == "sqlite"
+
+
+async def test_ready_when_database_is_migrated_and_model_loaded(api: Api, admin: Account) -> None:
+    r = await api.client.get("/api/ready", headers=admin.headers)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ready"
@@ -38,7 +54,9 @@ async def test_ready_when_database_is_migrated_and_model_loaded(api: Api) -> Non
 async def test_ready_is_503_naming_the_missing_model(make_api: ApiFactory, tmp_path) -> None:
     missing = tmp_path / "nowhere" / "breast-cnn.onnx"
     async with make_api(model_path=missing, fail_fast=False) as started:
-        r = await started.client.get("/api/ready")
+        r = await started.client.get(
+            "/api/ready", headers=(await started.account(admin=True)).headers
+        )
     assert r.status_code == 503
     body = r.json()
     assert body["status"] == "not_ready"
@@ -49,9 +67,10 @@ async def test_ready_is_503_naming_the_missing_model(make_api: ApiFactory, tmp_p
 
 async def test_ready_is_503_when_the_database_is_down(make_api: ApiFactory) -> None:
     down = "postgresql+asyncpg://postgres@127.0.0.1:9/breastscan"  # port 9: nothing listens
-    async with make_api(database_url=down, migrate=False) as started:
-        r = await started.client.get("/api/ready")
+    async with make_api(database_url=down, migrate=False, metrics_token=METRICS_TOKEN) as started:
+        r = await started.client.get("/api/ready", headers=METRICS_AUTH)
         assert (await started.client.get("/api/health")).status_code == 200
+        assert (await started.client.get("/api/ready")).json() == {"status": "not_ready"}
     assert r.status_code == 503
     body = r.json()
     assert body["reasons"] == ["database unreachable"]
@@ -59,8 +78,8 @@ async def test_ready_is_503_when_the_database_is_down(make_api: ApiFactory) -> N
 
 
 async def test_ready_is_503_when_migrations_are_missing(make_api: ApiFactory) -> None:
-    async with make_api(migrate=False) as started:
-        r = await started.client.get("/api/ready")
+    async with make_api(migrate=False, metrics_token=METRICS_TOKEN) as started:
+        r = await started.client.get("/api/ready", headers=METRICS_AUTH)
     assert r.status_code == 503
     assert "breastscan migrate" in r.json()["reasons"][0]
 

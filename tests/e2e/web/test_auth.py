@@ -33,7 +33,9 @@ async def test_create_account_then_sign_in_and_out(user: User, core: FakeCore) -
     user.find(marker="email").type("ada@example.org")
     user.find(marker="password").type(PASSWORD)
     user.find(marker="create-account").click()
-    await user.should_see("Account created. You can now sign in.")
+    await user.should_see(
+        "If this email can be used, its account is ready: sign in with the password you chose."
+    )
     assert any(u.email == "ada@example.org" for u in core.db.users.values())
 
     await sign_in(user, "ada@example.org")
@@ -98,3 +100,24 @@ async def test_an_action_after_the_session_was_revoked_asks_to_sign_in_again(
     user.find(marker="save-review").click()
     await user.should_see("You were signed out because your session expired.", retries=20)
     assert core.db.predictions[stored.id].review is None
+
+
+async def test_change_password_page_needs_the_current_one(user: User, core: FakeCore) -> None:
+    account = await core.account("eve@example.org")
+    await sign_in(user, "eve@example.org")
+    await user.should_see("Analyze ultrasound images")
+    user.find(marker="nav-password").click()
+    await user.should_see("Change your password")
+    user.find(marker="password-current").type("not the password")
+    user.find(marker="password-new").type("violet lantern under rain")
+    user.find(marker="password-again").type("violet lantern under rain")
+    user.find(marker="change-password").click()
+    await user.should_see("The current password is not correct.")
+    user.find(marker="password-current").clear().type(PASSWORD)
+    user.find(marker="change-password").click()
+    await user.should_see("Password changed; other sessions are signed out.")
+    stored = core.db.users[account.id]
+    assert await core.hasher.verify(stored.password_hash, "violet lantern under rain")
+    assert stored.token_version == account.token_version + 1
+    await user.open("/history")  # the page's own session carries the new token
+    await user.should_see(marker="nav-history")

@@ -228,3 +228,16 @@ def test_api_documentation_renders_from_local_assets(server: str, shots: Path) -
     elsewhere = [u for u in requested if not u.startswith((server + "/", "data:"))]
     assert not elsewhere, f"requests left the server: {elsewhere}"
     assert server + "/api/schema/openapi.json" in requested
+
+
+def test_ui_pages_send_security_headers_and_no_server_name(server: str) -> None:
+    for path in ("/", "/login"):
+        with urllib.request.urlopen(server + path, timeout=10) as response:
+            headers = {name.lower(): value for name, value in response.getheaders()}
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "server" not in headers, headers.get("server")
+    with urllib.request.urlopen(server + "/api/health", timeout=10) as response:
+        assert "server" not in {name.lower() for name, _ in response.getheaders()}

@@ -97,3 +97,24 @@ def test_session_secret_is_created_once_and_kept(tmp_path: Any) -> None:
     assert len(first) >= 48
     assert storage_secret(tmp_path / "data") == first
     assert (tmp_path / "data" / "ui-session-secret").stat().st_mode & 0o077 == 0
+
+
+async def test_ui_cookies_are_secure_over_https_only() -> None:
+    from entrypoints.web.security import UiSecurityHeaders
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"set-cookie", b"session=abc; path=/; HttpOnly"), (b"server", b"uvicorn")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    for scheme, secure in (("https", True), ("http", False)):
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any], into: list[dict[str, Any]] = sent) -> None:
+            into.append(message)
+
+        await UiSecurityHeaders(app)({"type": "http", "scheme": scheme}, None, send)
+        headers = dict(sent[0]["headers"])
+        assert headers[b"set-cookie"].endswith(b"; Secure") is secure
+        assert b"server" not in headers
+        assert b"frame-ancestors 'none'" in headers[b"content-security-policy"]
