@@ -75,8 +75,8 @@ clean: ## Remove caches (keeps .venv and data/)
 stack: $(VENV)/.dev ## Migrate once, run two API replicas + the UI against local PostgreSQL
 	$(BIN)/python scripts/stack.py --create-database --database-url $${BREASTSCAN_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/breastscan_stack}
 
-bench: $(VENV)/.dev ## Print in-process and HTTP throughput/latency (a benchmark, not a test)
-	$(BIN)/python benchmarks/bench.py
+bench: $(VENV)/.dev ## Breastscan vs the seed-style peer, side by side: req/s, p50/p95/p99, ratio, breakdown, RSS (MODEL=...)
+	$(BIN)/python benchmarks/bench.py $${MODEL:+--model $$MODEL}
 
 # --- ml/: research and training (TensorFlow lives only in the `ml` extra) -----------------
 explore: $(VENV)/.dev ## Data exploration: balance, intensities, montage, near-duplicates
