@@ -137,6 +137,7 @@ def create_app(
         debug=debug,
     )
     _observe(app, container)
+    docs.document_errors(app.openapi_schema)
     return app
 
 

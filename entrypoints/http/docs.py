@@ -14,7 +14,16 @@ from typing import Any
 from litestar import Request, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Reference,
+    Schema,
+    SecurityScheme,
+    Server,
+    Tag,
+)
 from litestar.static_files import create_static_files_router
 
 from domain.errors import ErrorCode
@@ -131,3 +140,66 @@ def static_router() -> Router:
         include_in_schema=False,
         cache_control=None,
     )
+
+
+# The failures every operation can answer with, beyond what its handler declares: documented
+# once here so the OpenAPI document describes what the server really sends.
+ERROR_BODY_REF = "#/components/schemas/ErrorBody"
+_WHY = {
+    "400": "A malformed body (not JSON, broken multipart, nested too deep)",
+    "401": "Not signed in, a token that is invalid, expired or revoked, or wrong credentials",
+    "403": "Signed in, but not allowed (administrators only)",
+    "404": "No such record, or not yours",
+    "409": "The change clashes with existing data (a taken email, the last administrator)",
+    "413": "The body is over its size limit",
+    "422": "A value the rules refuse (see `code` and `params`)",
+    "429": "Too many failed sign-ins: retry after `Retry-After` seconds",
+    "503": "The database or the model is unavailable, or the server is busy: retry later",
+}
+
+
+def _errors_of(path: str, method: str, secured: bool) -> list[str]:
+    found = ["422", "503"]
+    if secured or path == "/auth/login":
+        found.append("401")
+    if path.startswith("/admin"):
+        found.append("403")
+        if method in {"post", "patch"}:
+            found.append("409")
+    if "{" in path:
+        found.append("404")
+    if method in {"post", "patch", "put"}:
+        found += ["400", "413"]
+    if path in {"/auth/login", "/auth/password"}:
+        found.append("429")
+    return found
+
+
+def document_errors(document: Any) -> None:
+    """Add the error responses (ErrorBody) every operation may give to the OpenAPI document
+    Litestar generated; a refused batch upload answers its status with the batch body."""
+    error = Reference(ref=ERROR_BODY_REF)
+    batch = Schema(any_of=[error, Reference(ref="#/components/schemas/BatchOut")])
+    for path, item in (document.paths or {}).items():
+        if path in {"/health"}:
+            continue
+        for method in ("get", "post", "patch", "put", "delete"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            for status in _errors_of(path, method, bool(operation.security)):
+                responses.setdefault(
+                    status,
+                    OpenAPIResponse(
+                        description=_WHY[status],
+                        content={"application/json": OpenAPIMediaType(schema=error)},
+                    ),
+                )
+            if path == "/predictions" and method == "post":
+                for status in ("413", "415", "422"):
+                    responses[status] = OpenAPIResponse(
+                        description=_WHY.get(status, "Every file refused: see results"),
+                        content={"application/json": OpenAPIMediaType(schema=batch)},
+                    )
+            operation.responses = responses

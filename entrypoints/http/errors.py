@@ -17,7 +17,6 @@ from domain.errors import (
     InvalidCredentials,
     ModelUnavailable,
     NotAuthenticated,
-    Param,
     TooManyAttempts,
 )
 
@@ -55,7 +54,8 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
     error: Annotated[str, msgspec.Meta(description="The kind of failure (one per status).")]
     detail: str
     code: Annotated[str, msgspec.Meta(description=CODE_DESCRIPTION)] = ""
-    params: dict[str, Param] | None = None
+    # str | number | list: one JSON type each (an int is a number), so the schema's oneOf holds
+    params: dict[str, str | float | tuple[str, ...]] | None = None
     retry_after: int | None = None
     extra: list[dict[str, Any]] | None = None
 

@@ -4,11 +4,11 @@ Litestar's own form parser decodes a part without a usable `filename` as UTF-8 t
 binary data) and answers 400 for its limits. Here a part is a file when its disposition names
 a file at all (`filename=""` and `filename*=` included) or its content type is not text;
 other parts are plain fields, skipped and never decoded. A file's bytes go to a temporary
-file past a small size, the number of files is checked as they arrive (422
-`too_many_images`) and the parser's limits (header length, part count) answer 413. A body
-that is not multipart holds no file. The bytes of all uploads held by this process at once
-are capped by an `UploadBudget`: a request that does not fit waits a little, then gets 503
-with Retry-After.
+file past a small size. The numbers of files and of parts are checked as they arrive (422
+`too_many_images`); a part header over its limit (a file name of thousands of characters)
+answers 413. A body that is not multipart holds no file. The bytes of all uploads held by
+this process at once are capped by an `UploadBudget`: a request that does not fit waits a
+little, then gets 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -144,6 +144,8 @@ async def _parse(
                 parser.close()
     except ParserLimitReached as error:
         _close(files)
+        if "segment count" in str(error):  # more parts than files allowed (and a few fields)
+            raise _too_many(max_files) from None
         raise RequestEntityTooLarge(f"The multipart body is over a limit ({error}).") from None
     except ParserError as error:
         _close(files)

@@ -180,8 +180,8 @@ async def test_8_too_many_files_fields_or_a_huge_filename(make_api: ApiFactory) 
             content=fields + b"--B--\r\n",
             headers={**account.headers, "content-type": "multipart/form-data; boundary=B"},
         )
-        assert r.status_code == 413, r.text
-        assert r.json()["error"] == "request_too_large"
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "too_many_images"
         long_name = [("file", ("n" * 5000 + ".png", image, "image/png"))]
         r = await small.client.post("/api/predictions", files=long_name, headers=account.headers)
         assert r.status_code == 413, r.text
