@@ -229,6 +229,12 @@ class GetStatistics(Command, frozen=True, kw_only=True):
     filters: PredictionFilters = PredictionFilters()
 
 
+class SweepImages(Command, frozen=True, kw_only=True):
+    """Delete image files no prediction refers to, once untouched for `grace_seconds`."""
+
+    grace_seconds: int = 3600
+
+
 class DescribeModel(Command, frozen=True, kw_only=True):
     pass
 

@@ -97,6 +97,9 @@ class PredictionRepository(Protocol):
         ...
 
     async def count_with_image(self, image_sha256: str) -> int: ...
+    async def images_in_use(self, digests: Sequence[str]) -> set[str]:
+        """Which of `digests` some prediction refers to."""
+        ...
 
 
 @runtime_checkable
@@ -309,6 +312,13 @@ class ImageStore(Protocol):
 
     async def delete(self, sha256: str) -> None: ...
     async def exists(self, sha256: str) -> bool: ...
+    async def stored_before(self, cutoff: datetime) -> list[str]:
+        """Digests of the images last written (or re-put) before `cutoff`."""
+        ...
+
+    async def delete_if_stored_before(self, sha256: str, cutoff: datetime) -> bool:
+        """Delete the image unless it was written or re-put since `cutoff`; True if deleted."""
+        ...
 
 
 __all__ = [

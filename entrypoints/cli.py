@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from uuid import UUID
 
-from application.commands import DescribeModel, Predict, RegisterUser, Upload
+from application.commands import DescribeModel, Predict, RegisterUser, SweepImages, Upload
 from domain.errors import DomainError, ErrorCode, InvalidInput, ModelUnavailable
 from domain.users import Role, User
 from entrypoints.settings import PREFIX, Settings, SettingsError
@@ -168,6 +168,13 @@ async def cmd_migrate(
     after = await current_revision(engine)
     if say_when_current or after != before:
         print(f"Database migrated to head (revision {after}).")
+    return EXIT_OK
+
+
+async def cmd_sweep_images(args: argparse.Namespace, container: Container) -> int:
+    grace = max(0, args.grace_minutes) * 60
+    deleted = await container.sweep_images()(SweepImages(grace_seconds=grace, client="cli"))
+    print(f"Deleted {deleted} unreferenced image file(s).")
     return EXIT_OK
 
 
@@ -336,6 +343,20 @@ def parser() -> argparse.ArgumentParser:
     info = model.add_parser("info", help="print the model card")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=cmd_model_info)
+
+    maintenance = sub.add_parser("maintenance", help="housekeeping").add_subparsers(
+        dest="maintenance_command", required=True, metavar="ACTION"
+    )
+    sweep = maintenance.add_parser(
+        "sweep-images", help="delete stored images no prediction refers to"
+    )
+    sweep.add_argument(
+        "--grace-minutes",
+        type=int,
+        default=60,
+        help="keep images written in the last N minutes (default 60)",
+    )
+    sweep.set_defaults(handler=cmd_sweep_images)
     return p
 
 

@@ -178,6 +178,7 @@ class Container(containers.DeclarativeContainer):
     )
     review_prediction = providers.Singleton(uc.ReviewPredictionUseCase, uow, clock)
     delete_prediction = providers.Singleton(uc.DeletePredictionUseCase, uow, image_store, clock)
+    sweep_images = providers.Singleton(uc.SweepImagesUseCase, uow, image_store, clock)
     get_statistics = providers.Singleton(uc.GetStatisticsUseCase, statistics)
     describe_model = providers.Singleton(uc.DescribeModelUseCase, classifier)
     check_readiness = providers.Singleton(

@@ -194,6 +194,10 @@ class FakePredictionRepository(_FakeRepository):
     async def count_with_image(self, image_sha256: str) -> int:
         return sum(1 for p in self._db.predictions.values() if p.image_sha256 == image_sha256)
 
+    async def images_in_use(self, digests: Sequence[str]) -> set[str]:
+        used = {p.image_sha256 for p in self._db.predictions.values()}
+        return used & set(digests)
+
 
 class FakeStatisticsReader:
     """StatisticsReader over a FakeDatabase's committed state, by the domain's own definition."""
@@ -630,6 +634,7 @@ class FakeImageStore:
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.written: dict[str, datetime] = {}  # when each was last put (tests may age them)
 
     @staticmethod
     def _check(sha256: str) -> str:
@@ -641,6 +646,7 @@ class FakeImageStore:
         if hashlib.sha256(data).hexdigest() != self._check(sha256):
             raise InvalidInput("The image bytes do not match their content address.")
         self.blobs[sha256] = data
+        self.written[sha256] = datetime.now(UTC)
 
     async def get(self, sha256: str) -> bytes:
         try:
@@ -653,3 +659,12 @@ class FakeImageStore:
 
     async def exists(self, sha256: str) -> bool:
         return self._check(sha256) in self.blobs
+
+    async def stored_before(self, cutoff: datetime) -> list[str]:
+        return [sha for sha, at in self.written.items() if at < cutoff and sha in self.blobs]
+
+    async def delete_if_stored_before(self, sha256: str, cutoff: datetime) -> bool:
+        if self._check(sha256) not in self.blobs or self.written[sha256] >= cutoff:
+            return False
+        del self.blobs[sha256]
+        return True

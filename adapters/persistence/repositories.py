@@ -25,6 +25,8 @@ from domain.users import Role, User, email_taken, user_not_found
 SessionSource = AsyncSession | Callable[[], AsyncSession]
 LIKE_ESCAPE = "\\"
 
+_IN_BATCH = 500  # digests per IN (...) list
+
 
 class _Repository:
     def __init__(self, session: SessionSource) -> None:
@@ -346,6 +348,19 @@ class SqlAlchemyPredictionRepository(_Repository):
         )
         with translate_errors():
             return int(await self._session.scalar(statement) or 0)
+
+    async def images_in_use(self, digests: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(digests), _IN_BATCH):
+            batch = list(digests[start : start + _IN_BATCH])
+            statement = (
+                select(predictions.c.image_sha256)
+                .where(predictions.c.image_sha256.in_(batch))
+                .distinct()
+            )
+            with translate_errors():
+                found |= set((await self._session.scalars(statement)).all())
+        return found
 
 
 # --- audit -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,6 +51,12 @@ class FilesystemImageStore:
     async def exists(self, sha256: str) -> bool:
         return await self._run(self.path_for(sha256).is_file)
 
+    async def stored_before(self, cutoff: datetime) -> list[str]:
+        return await self._run(_stored_before, self.root, cutoff.timestamp())
+
+    async def delete_if_stored_before(self, sha256: str, cutoff: datetime) -> bool:
+        return await self._run(_delete_if_older, self.path_for(sha256), cutoff.timestamp())
+
     def path_for(self, sha256: str) -> Path:
         """Where the image with this digest lives; refuses anything but a SHA-256 hex digest."""
         if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
@@ -60,9 +67,33 @@ class FilesystemImageStore:
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
 
 
+def _stored_before(root: Path, cutoff: float) -> list[str]:
+    found = []
+    for path in root.glob("??/??/*.png"):
+        try:
+            if _SHA256.fullmatch(path.stem) and path.stat().st_mtime < cutoff:
+                found.append(path.stem)
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+    return found
+
+
+def _delete_if_older(path: Path, cutoff: float) -> bool:
+    try:
+        if path.stat().st_mtime >= cutoff:
+            return False  # written or re-put since the sweep looked: in use again
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def _write_once(path: Path, data: bytes) -> None:
     if path.is_file():
-        return  # same address, same bytes: nothing to do
+        # same address, same bytes: nothing to write; the fresh time tells a sweep that
+        # a new prediction is about to refer to it
+        os.utime(path)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:

@@ -19,6 +19,7 @@ from application.use_cases.predict_and_store import PredictAndStoreUseCase
 from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
 from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
 from application.use_cases.review_prediction import ReviewPredictionUseCase
+from application.use_cases.sweep_images import SweepImagesUseCase
 from application.use_cases.update_user import UpdateUserUseCase
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "RegisterUserUseCase",
     "ResolveCurrentUserUseCase",
     "ReviewPredictionUseCase",
+    "SweepImagesUseCase",
     "UpdateUserUseCase",
     "load_common_passwords",
 ]

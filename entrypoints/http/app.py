@@ -8,6 +8,8 @@ URLs are `/api/...` in both modes and one OpenAPI document (servers: `/api`) fit
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -18,7 +20,7 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.types import ASGIApp
 
-from application.commands import Upload
+from application.commands import SweepImages, Upload
 from entrypoints.container import Container, init_resources, shutdown, use_case_providers
 from entrypoints.http import docs
 from entrypoints.http.auth import current_user, require_user
@@ -35,6 +37,7 @@ RawReceive = Callable[[], Awaitable[dict[str, Any]]]
 RawSend = Callable[[dict[str, Any]], Awaitable[None]]
 JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
+SWEEP_EVERY_S = 3600.0
 
 
 def _package_version() -> str:
@@ -46,6 +49,19 @@ def _package_version() -> str:
 
 def _provide(provider: Callable[[], object]) -> Provide:
     return Provide(lambda: provider(), sync_to_thread=False)
+
+
+async def _sweep_now_and_then(container: Container, every_s: float = SWEEP_EVERY_S) -> None:
+    """Delete image files left by failed commits, every hour (each process; it is idempotent)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            deleted = await container.sweep_images()(SweepImages())
+        except Exception:  # an outage: try again next time
+            logging.getLogger("breastscan.maintenance").warning("image sweep failed", exc_info=True)
+            continue
+        if deleted:
+            logging.getLogger("breastscan.maintenance").info("swept %d image file(s)", deleted)
 
 
 def _upload_reader(settings: Settings) -> Callable[..., Awaitable[tuple[Upload, ...]]]:
@@ -81,10 +97,15 @@ def create_app(
         "uploads": Provide(_upload_reader(settings)),
     }
 
+    sweeper: list[asyncio.Task[None]] = []
+
     async def on_startup() -> None:
         await init_resources(container, load_model=fail_fast)
+        sweeper.append(asyncio.create_task(_sweep_now_and_then(container), name="sweep-images"))
 
     async def on_shutdown() -> None:
+        for task in sweeper:
+            task.cancel()
         await shutdown(container)
 
     cors = (

@@ -14,7 +14,6 @@ little, then gets 503 with Retry-After.
 from __future__ import annotations
 
 import tempfile
-import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import IO, Any
@@ -35,9 +34,7 @@ from domain.errors import ErrorCode, InvalidInput
 
 SPOOL_BYTES = 256 * 1024  # a part larger than this lives in a temporary file until decoded
 MAX_HEADER_BYTES = 1024  # one part header line: a filename longer than this is refused (413)
-MAX_FILENAME_CHARS = 255  # what the database keeps
 EXTRA_PARTS = 10  # plain fields tolerated beside the files
-FALLBACK_NAME = "upload"
 BUDGET_WAIT_S = 10.0
 
 
@@ -68,12 +65,6 @@ class UploadBudget:
             self.in_use -= size
             self._changed.set()
             self._changed = anyio.Event()
-
-
-def clean_filename(raw: str | None) -> str:
-    """The name to keep: control and format characters dropped, at most 255 characters."""
-    kept = "".join(ch for ch in raw or "" if unicodedata.category(ch)[0] != "C")
-    return kept.strip()[:MAX_FILENAME_CHARS] or FALLBACK_NAME
 
 
 def _too_many(limit: int) -> InvalidInput:
@@ -135,7 +126,7 @@ async def _parse(
                         if len(files) >= max_files:
                             raise _too_many(max_files)
                         current = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-                        files.append((clean_filename(part.filename), current))
+                        files.append((part.filename or "", current))  # cleaned by the use case
                     elif part and current is not None:
                         current.write(part)
                     elif not part:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,6 +27,32 @@ class ImageStoreContract:
         await image_store.put(sha256, data)
         assert await image_store.exists(sha256)
         assert await image_store.get(sha256) == data
+
+    async def test_old_images_are_listed_and_deleted_unless_put_again(
+        self, image_store: ImageStore
+    ) -> None:
+        old, data = addressed(b"\x89PNG\r\n\x1a\n written first")
+        await image_store.put(old, data)
+        await asyncio.sleep(0.02)
+        cutoff = datetime.now(UTC)
+        await asyncio.sleep(0.02)
+        new, more = addressed(b"\x89PNG\r\n\x1a\n written after the cutoff")
+        await image_store.put(new, more)
+        assert await image_store.stored_before(cutoff) == [old]
+        assert await image_store.delete_if_stored_before(new, cutoff) is False
+        assert await image_store.delete_if_stored_before(old, cutoff) is True
+        assert not await image_store.exists(old)
+        assert await image_store.delete_if_stored_before(old, cutoff) is False
+
+    async def test_putting_an_image_again_renews_it(self, image_store: ImageStore) -> None:
+        sha256, data = addressed(b"\x89PNG\r\n\x1a\n uploaded twice")
+        await image_store.put(sha256, data)
+        await asyncio.sleep(0.02)
+        cutoff = datetime.now(UTC)
+        await asyncio.sleep(0.02)
+        await image_store.put(sha256, data)
+        assert await image_store.stored_before(cutoff) == []
+        assert await image_store.delete_if_stored_before(sha256, cutoff) is False
 
     async def test_missing_image_is_not_found(self, image_store: ImageStore) -> None:
         sha256, _ = addressed(b"never stored")

@@ -225,6 +225,18 @@ class PredictionRepositoryContract:
             assert await uow.predictions.count_with_image(digest) == 2
             assert await uow.predictions.count_with_image("ef" * 32) == 0
 
+    async def test_images_in_use(self, uow_factory: UowFactory, owner: User) -> None:
+        await store(
+            uow_factory,
+            make_prediction(owner, image_sha256="ab" * 32),
+            make_prediction(owner, image_sha256="ab" * 32),
+            make_prediction(owner, image_sha256="cd" * 32),
+        )
+        asked = ["ab" * 32, "ef" * 32, *(f"{i:064x}" for i in range(600))]  # over one batch
+        async with uow_factory() as uow:
+            assert await uow.predictions.images_in_use(asked) == {"ab" * 32}
+            assert await uow.predictions.images_in_use([]) == set()
+
     async def test_list_is_newest_first_and_pages_with_total(
         self, uow_factory: UowFactory, owner: User
     ) -> None:

@@ -24,10 +24,11 @@ from application.commands import (
     PredictAndStore,
     PredictionFilters,
     ReviewPrediction,
+    SweepImages,
     Upload,
 )
 from application.ports import Classification, DecodedImage
-from application.use_cases import PredictAndStoreUseCase
+from application.use_cases import PredictAndStoreUseCase, SweepImagesUseCase
 from application.use_cases._shared import clean_filename
 from application.use_cases.export_predictions import CSV_HEADER, csv_safe
 from domain.errors import (
@@ -488,3 +489,24 @@ def test_clean_filename_bounds_length_and_keeps_the_extension() -> None:
 )
 def test_csv_safe(text: str, expected: str) -> None:
     assert csv_safe(text) == expected
+
+
+# --- the image sweep (issue 9) ------------------------------------------------------------
+
+
+async def test_sweep_deletes_only_old_unreferenced_images(app: App) -> None:
+    owner = await app.user()
+    kept = await app.stored(owner)
+    orphan_old, orphan_new = "aa" * 32, "bb" * 32
+    app.images.blobs |= {orphan_old: b"left by a failed commit", orphan_new: b"being stored"}
+    now = app.clock.now()
+    app.images.written |= {
+        kept.image_sha256: now - timedelta(hours=2),
+        orphan_old: now - timedelta(hours=2),
+        orphan_new: now - timedelta(minutes=5),
+    }
+    sweep = SweepImagesUseCase(app.uow, app.images, app.clock)
+    assert await sweep(SweepImages(grace_seconds=3600)) == 1
+    assert set(app.images.blobs) == {kept.image_sha256, orphan_new}
+    assert await sweep(SweepImages(grace_seconds=0)) == 1
+    assert set(app.images.blobs) == {kept.image_sha256}

@@ -218,3 +218,22 @@ def test_serve_api_only_answers_under_api_and_stops_cleanly(
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=30)
     assert code in (0, -signal.SIGTERM), "uvicorn re-raises SIGTERM after a graceful shutdown"
+
+
+def test_maintenance_sweep_images(env: dict[str, str], capsys) -> None:
+    import hashlib
+    import os
+
+    assert cli.main(["migrate"]) == cli.EXIT_OK
+    data = b"an image no prediction refers to"
+    digest = hashlib.sha256(data).hexdigest()
+    orphan = Path(env["BREASTSCAN_DATA_DIR"]) / "images" / digest[:2] / digest[2:4]
+    orphan.mkdir(parents=True)
+    (orphan / f"{digest}.png").write_bytes(data)
+    capsys.readouterr()
+    assert cli.main(["maintenance", "sweep-images"]) == cli.EXIT_OK
+    assert "Deleted 0 " in capsys.readouterr().out  # within the grace period
+    os.utime(orphan / f"{digest}.png", (0, 0))  # written long ago
+    assert cli.main(["maintenance", "sweep-images", "--grace-minutes", "60"]) == cli.EXIT_OK
+    assert "Deleted 1 " in capsys.readouterr().out
+    assert not (orphan / f"{digest}.png").exists()

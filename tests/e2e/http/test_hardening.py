@@ -7,6 +7,7 @@ schemathesis run; the rule they hit is checked here on SQLite, where it applies 
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -186,3 +187,31 @@ async def test_8_too_many_files_fields_or_a_huge_filename(make_api: ApiFactory) 
         r = await small.client.post("/api/predictions", files=long_name, headers=account.headers)
         assert r.status_code == 413, r.text
         assert r.json()["error"] == "request_too_large"
+
+
+async def test_images_left_by_failed_commits_are_swept(api: Api, alice: Account) -> None:
+    """A failed commit (an outage between writing the image and committing) leaves the
+    file; `breastscan maintenance sweep-images` (and the server, hourly) removes it."""
+    import hashlib
+
+    from application.commands import SweepImages
+
+    r = await api.client.post(
+        "/api/predictions",
+        files=[("file", ("a.png", bright(), "image/png"))],
+        headers=alice.headers,
+    )
+    kept = r.json()["results"][0]["prediction"]["image_sha256"]
+    store = api.container.image_store()
+    orphans = [b"left by a failed commit %d" % i for i in range(3)]
+    for data in orphans:
+        await store.put(hashlib.sha256(data).hexdigest(), data)
+    await asyncio.sleep(0.01)
+    deleted = await api.container.sweep_images()(SweepImages(grace_seconds=0))
+    assert deleted >= len(orphans)  # the shared app may hold others' orphans too
+    for data in orphans:
+        assert not await store.exists(hashlib.sha256(data).hexdigest())
+    assert await store.exists(kept)
+    recent = b"written a moment ago"
+    await store.put(hashlib.sha256(recent).hexdigest(), recent)
+    assert await api.container.sweep_images()(SweepImages(grace_seconds=3600)) == 0
