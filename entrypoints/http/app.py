@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -64,13 +64,15 @@ async def _sweep_now_and_then(container: Container, every_s: float = SWEEP_EVERY
             logging.getLogger("breastscan.maintenance").info("swept %d image file(s)", deleted)
 
 
-def _upload_reader(settings: Settings) -> Callable[..., Awaitable[tuple[Upload, ...]]]:
+def _upload_reader(settings: Settings) -> Callable[..., AsyncIterator[tuple[Upload, ...]]]:
     """Litestar dependency `uploads`: the files of a multipart body, within one byte budget
-    per process (two full batches: further uploads wait, then get 503)."""
-    budget = UploadBudget(capacity=2 * settings.max_request_bytes)
+    per process for the whole request (one full batch: further uploads wait their turn, up
+    to 30 s, then get 503 with Retry-After)."""
+    budget = UploadBudget(capacity=settings.max_request_bytes)
 
-    async def read(request: Request[Any, Any, Any]) -> tuple[Upload, ...]:
-        return await read_uploads(request, settings.max_files_per_request, budget)
+    async def read(request: Request[Any, Any, Any]) -> AsyncIterator[tuple[Upload, ...]]:
+        async for uploads in read_uploads(request, settings.max_files_per_request, budget):
+            yield uploads
 
     return read
 

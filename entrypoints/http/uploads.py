@@ -35,7 +35,7 @@ from domain.errors import ErrorCode, InvalidInput
 SPOOL_BYTES = 256 * 1024  # a part larger than this lives in a temporary file until decoded
 MAX_HEADER_BYTES = 1024  # one part header line: a filename longer than this is refused (413)
 EXTRA_PARTS = 10  # plain fields tolerated beside the files
-BUDGET_WAIT_S = 10.0
+BUDGET_WAIT_S = 30.0
 
 
 class UploadBudget:
@@ -75,12 +75,16 @@ def _too_many(limit: int) -> InvalidInput:
 
 async def read_uploads(
     request: Request[Any, Any, Any], max_files: int, budget: UploadBudget
-) -> tuple[Upload, ...]:
-    """Every part of the multipart body, in order, as an upload (whatever its part name)."""
+) -> AsyncIterator[tuple[Upload, ...]]:
+    """Every part of the multipart body, in order, as an upload (whatever its part name).
+
+    A generator dependency: the body's bytes stay reserved in the budget until the handler
+    is done with them (decoding and inference included), not just while they are read."""
     content_type, options = request.content_type
     boundary = options.get("boundary")
     if content_type != "multipart/form-data":
-        return ()
+        yield ()
+        return
     if not boundary:
         raise ClientException("The multipart Content-Type names no boundary.")
     declared = request.headers.get("content-length", "")
@@ -89,10 +93,11 @@ async def read_uploads(
     async with budget.reserve(size):
         files = await _parse(request, boundary, max_files)
         try:
-            return tuple(Upload(filename=name, data=_drain(spool)) for name, spool in files)
+            uploads = tuple(Upload(filename=name, data=_drain(spool)) for name, spool in files)
         finally:
             for _, spool in files:
                 spool.close()
+        yield uploads
 
 
 def _is_file(part: MultipartSegment) -> bool:

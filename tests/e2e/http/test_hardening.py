@@ -215,3 +215,29 @@ async def test_images_left_by_failed_commits_are_swept(api: Api, alice: Account)
     recent = b"written a moment ago"
     await store.put(hashlib.sha256(recent).hexdigest(), recent)
     assert await api.container.sweep_images()(SweepImages(grace_seconds=3600)) == 0
+
+
+async def test_upload_bytes_in_flight_are_capped_per_process() -> None:
+    from litestar.exceptions import ServiceUnavailableException
+
+    from entrypoints.http.uploads import UploadBudget
+
+    budget = UploadBudget(capacity=10, wait_s=0.05)
+    async with budget.reserve(8):
+        with pytest.raises(ServiceUnavailableException) as refused:
+            async with budget.reserve(8):
+                pass
+        assert refused.value.headers == {"Retry-After": "5"}
+        async with budget.reserve(2):  # what still fits goes ahead
+            assert budget.in_use == 10
+    waiting = asyncio.create_task(_hold(budget, 8))
+    async with budget.reserve(8):
+        await asyncio.sleep(0.01)
+    await waiting  # got its turn once the first was done
+    assert budget.in_use == 0
+
+
+async def _hold(budget: object, size: int) -> None:
+    await asyncio.sleep(0)
+    async with budget.reserve(size):  # type: ignore[attr-defined]
+        pass
