@@ -19,6 +19,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -206,7 +207,12 @@ async def conforms(live_api: LiveApi, role: str, record_property: pytest.RecordP
         "20",
     ]
     done = await asyncio.to_thread(
-        subprocess.run, command, capture_output=True, text=True, timeout=MAX_TIME_S + 120
+        subprocess.run,
+        command,
+        capture_output=True,
+        text=True,
+        timeout=MAX_TIME_S + 120,
+        cwd=tempfile.mkdtemp(prefix="schemathesis-"),  # its .schemathesis/ cache goes there
     )
     output = done.stdout + done.stderr
     operations = _count(r"Tested: (\d+)", output)
