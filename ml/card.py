@@ -120,6 +120,10 @@ share of the heatmap inside the lesion (the lesion itself covers the share of th
 
 {format_table({"sources": result["validation"]})}
 
+Figures (validation): [ROC per source](figures/roc.png), [reliability](figures/reliability.png),
+outlines and heatmaps on [BUSI](figures/montage_busi.png) and [BUS-BRA](figures/montage_busbra.png)
+cases (expert outline green, model outline yellow).
+
 Published reference on the held-back BreastMNIST test split: AUC 0.919 (AutoML, MedMNIST v2),
 AUC 0.940 / ACC 0.906 (best CNN at 128 px, MedMNIST+).
 

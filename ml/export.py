@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import argparse
 import datetime as dt
 import json
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -359,6 +360,10 @@ def run(
         result["latency"] = compare_latency(models, seconds=bench_seconds)
     (run_dir / "export.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     if card is not None:
+        figures = card.parent / "figures"  # the card's plots: ROC, reliability, outline montages
+        figures.mkdir(parents=True, exist_ok=True)
+        for plot in sorted((run_dir / "evaluate").glob("*.png")):
+            shutil.copy(plot, figures / plot.name)
         write_model_card(card, result, summary)
     return result
 
