@@ -152,7 +152,8 @@ The service loads `models/breast-cnn.onnx` (fp32) by default; set
 ## Limitations and risks
 - Ultrasound only; two public datasets (Egypt, Brazil), a few scanner models. Expect lower
   performance on other scanners, presets and populations; a third site was not available here.
-- BUS-BRA has no normal images and BUSI few (133): the "no lesion" behaviour rests on BUSI.
+- BUS-BRA has no normal images and BUSI only 111 (train + val): the "no lesion" behaviour rests on
+  BUSI alone.
 - Shortcut risk: many images carry calipers, text and markers burned in by the scanner; the
   lesion-weighted CAM makes attention on annotations visible, but does not rule it out.
 - Calibration was fitted on the validation mix (~30% malignant); at a clinic's real prevalence
