@@ -1,4 +1,4 @@
-"""Dataset loading (through the shared preprocessing), hashing, duplicate grouping and folds."""
+"""Dataset loading (through the shared preprocessing): BUSI and BUS-BRA sources, hashing, folds."""
 
 from __future__ import annotations
 
@@ -78,21 +78,6 @@ def duplicate_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int
         for offset in np.nonzero(dist <= max_distance)[0]:
             pairs.append((i, i + 1 + int(offset), int(dist[offset])))
     return pairs
-
-
-def duplicate_groups(hashes: list[int], max_distance: int) -> np.ndarray:
-    """Group id per image; near-duplicates (union-find over close pairs) share a group."""
-    parent = list(range(len(hashes)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j, _ in duplicate_pairs(hashes, max_distance):
-        parent[find(i)] = find(j)
-    return np.array([find(i) for i in range(len(hashes))])
 
 
 def stratified_group_folds(
