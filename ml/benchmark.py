@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
+from ml.evaluate import onnx_session
 from ml.settings import REPO_ROOT
 
 BASELINE_COMMIT = "9ad4530"  # "models: breast-cnn 1.1.0" - the model 2.0 replaces
@@ -43,20 +43,13 @@ def baseline_model(directory: Path) -> Path:
     return path
 
 
-def _session(path: Path, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def compare_latency(
     models: dict[str, Path], seconds: float = 6.0, threads: int = 1, rounds: int = 6
 ) -> dict[str, Any]:
     """Median ms per single image for each model, interleaved rounds; speed-up vs the first."""
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (1, 128, 128, 3), dtype=np.uint8)
-    sessions = {name: _session(path, threads) for name, path in models.items()}
+    sessions = {name: onnx_session(path, threads) for name, path in models.items()}
     for session in sessions.values():  # warm-up
         for _ in range(5):
             session.run(None, {"image": image})

@@ -35,14 +35,20 @@ from ml.settings import Config, load_config, resolve
 OUTPUTS = ("p_malignant", "cam", "lesion")
 
 
-def run_onnx(
-    path: Path, images: np.ndarray, batch: int = 64, threads: int | None = None
-) -> dict[str, np.ndarray]:
-    """Every output of the model ({p_malignant [N], cam [N,h,w], lesion [N,S,S]} when present)."""
+def onnx_session(path: Path, threads: int | None = None) -> ort.InferenceSession:
+    """A CPU session on the exported file (`threads`: intra-op threads, default ORT's)."""
     options = ort.SessionOptions()
+    options.inter_op_num_threads = 1
     if threads:
         options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def run_onnx(
+    model: Path | ort.InferenceSession, images: np.ndarray, batch: int = 64
+) -> dict[str, np.ndarray]:
+    """Every output of the model ({p_malignant [N], cam [N,h,w], lesion [N,S,S]} when present)."""
+    session = model if isinstance(model, ort.InferenceSession) else onnx_session(model)
     names = [o.name for o in session.get_outputs() if o.name in OUTPUTS]
     chunks = [
         session.run(names, {"image": images[i : i + batch]}) for i in range(0, len(images), batch)
@@ -50,11 +56,6 @@ def run_onnx(
     out = {name: np.concatenate([c[k] for c in chunks]) for k, name in enumerate(names)}
     out["p_malignant"] = out["p_malignant"].reshape(-1)
     return out
-
-
-def model_metadata(path: Path) -> dict[str, str]:
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return dict(session.get_modelmeta().custom_metadata_map)
 
 
 def source_metrics(
@@ -183,32 +184,50 @@ def plot_montage(
     plt.close(fig)
 
 
+def evaluate_outputs(
+    sources: dict[str, Source],
+    outputs: dict[str, dict[str, np.ndarray]],
+    threshold: float,
+    lesion_threshold: float,
+    out: Path | None,
+    n_boot: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Metrics per source from the model's outputs on it (and figures under `out` if given)."""
+    curves, calib, per_source = {}, {}, {}
+    for name, source in sources.items():
+        m = source_metrics(source, outputs[name], threshold, lesion_threshold, n_boot, seed)
+        per_source[name] = m
+        p = outputs[name]["p_malignant"]
+        curves[name] = (source.malignant, p, m["auc"]["value"])
+        calib[name] = (source.malignant.astype(float), p.astype(float))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            plot_montage(out / f"montage_{name}.png", source, outputs[name], lesion_threshold)
+    if out is not None:
+        plot_roc(out / "roc.png", curves)
+        plot_reliability(out / "reliability.png", calib)
+    return {"threshold": threshold, "sources": per_source}
+
+
 def evaluate_model(
     model: Path, sources: dict[str, Source], out: Path | None, n_boot: int, seed: int = 0
 ) -> dict[str, Any]:
     """Metrics per source (and figures under `out` when given) at the model's own threshold."""
-    meta = model_metadata(model)
-    threshold = float(meta["threshold"])
-    lesion_threshold = float(meta.get("lesion_threshold", "0.5"))
-    results: dict[str, Any] = {
-        "model": str(model),
-        "model_version": meta.get("model_version"),
-        "threshold": threshold,
-    }
-    curves, calib, per_source = {}, {}, {}
-    for name, source in sources.items():
-        outputs = run_onnx(model, source.images)
-        m = source_metrics(source, outputs, threshold, lesion_threshold, n_boot, seed)
-        per_source[name] = m
-        curves[name] = (source.malignant, outputs["p_malignant"], m["auc"]["value"])
-        calib[name] = (source.malignant.astype(float), outputs["p_malignant"].astype(float))
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            plot_montage(out / f"montage_{name}.png", source, outputs, lesion_threshold)
-    results["sources"] = per_source
+    session = onnx_session(model)
+    meta = dict(session.get_modelmeta().custom_metadata_map)
+    outputs = {name: run_onnx(session, source.images) for name, source in sources.items()}
+    results = evaluate_outputs(
+        sources,
+        outputs,
+        float(meta["threshold"]),
+        float(meta.get("lesion_threshold", "0.5")),
+        out,
+        n_boot,
+        seed,
+    )
+    results = {"model": str(model), "model_version": meta.get("model_version"), **results}
     if out is not None:
-        plot_roc(out / "roc.png", curves)
-        plot_reliability(out / "reliability.png", calib)
         (out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results
 

@@ -37,7 +37,7 @@ from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from ml.benchmark import baseline_model, compare_latency
 from ml.card import write_model_card
 from ml.data import DATA_KEYS, Source, load_sources, sha256_file
-from ml.evaluate import evaluate_model, run_onnx
+from ml.evaluate import evaluate_model, evaluate_outputs, run_onnx
 from ml.metrics import select_threshold
 from ml.model import fine_cam, serving_parts
 from ml.settings import config_from_dict, data_path, resolve
@@ -309,9 +309,9 @@ def run(
         "framework": f"tensorflow {tf.__version__}, keras {keras.__version__}, "
         f"tf2onnx {tf2onnx.__version__}, opset {OPSET}",
     }
-    set_metadata(proto, {**props, "validation_metrics": "{}"})
-    onnx.save(proto, str(output))
-    fp32 = evaluate_model(output, val, run_dir / "evaluate", boot, cfg.seed)
+    fp32 = evaluate_outputs(
+        val, onnx_out, threshold, cfg.lesion_threshold, run_dir / "evaluate", boot, cfg.seed
+    )
     props["validation_metrics"] = json.dumps(_compact(fp32))
     set_metadata(proto, props)
     onnx.save(proto, str(output))

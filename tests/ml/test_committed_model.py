@@ -12,7 +12,7 @@ import pytest
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from ml.data import DATA_KEYS, Source, load_sources, sha256_file
-from ml.evaluate import run_onnx, source_metrics
+from ml.evaluate import evaluate_model, run_onnx
 from ml.settings import data_path, load_config
 from tests.ci import unavailable
 from tests.ml.support import MODEL_PATH
@@ -85,21 +85,16 @@ def test_output_shapes_and_ranges_on_a_dynamic_batch(metadata: dict[str, str]) -
             assert np.all((out["lesion"] >= 0) & (out["lesion"] <= 1))
 
 
-def _metrics(path: Any, metadata: dict[str, str], validation: dict[str, Source]) -> dict[str, Any]:
-    threshold, lesion_threshold = float(metadata["threshold"]), float(metadata["lesion_threshold"])
-    return {
-        name: source_metrics(
-            source, run_onnx(path, source.images), threshold, lesion_threshold, n_boot=1
-        )
-        for name, source in validation.items()
-    }
+def _metrics(path: Any, validation: dict[str, Source]) -> dict[str, Any]:
+    sources: dict[str, Any] = evaluate_model(path, validation, None, n_boot=1)["sources"]
+    return sources
 
 
 def test_recorded_validation_metrics_reproduce(
     metadata: dict[str, str], validation: dict[str, Source]
 ) -> None:
     recorded = json.loads(metadata["validation_metrics"])
-    measured = _metrics(MODEL_PATH, metadata, validation)
+    measured = _metrics(MODEL_PATH, validation)
     assert set(measured) == set(recorded) == {"busi", "busbra"}
     for name, m in measured.items():
         assert m["auc"]["value"] == pytest.approx(recorded[name]["auc"], abs=0.005)
@@ -118,7 +113,7 @@ def test_int8_variant_stays_close_to_fp32(
     ] == metadata["model_version"]
     OnnxTumorClassifier(INT8_PATH)
     fp32 = json.loads(metadata["validation_metrics"])
-    int8 = _metrics(INT8_PATH, metadata, validation)
+    int8 = _metrics(INT8_PATH, validation)
     for name, m in int8.items():
         assert m["auc"]["value"] == pytest.approx(fp32[name]["auc"], abs=0.01)
         assert m["dice"] == pytest.approx(fp32[name]["dice"], abs=0.02)
