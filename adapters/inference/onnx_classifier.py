@@ -206,16 +206,7 @@ class OnnxTumorClassifier:
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Synchronous inference, one session run: uint8 [N,128,128,3] -> (p_malignant [N],
         cam [N,h,w], lesion [N,128,128] or None when the model has no lesion output)."""
-        if (
-            batch.dtype != np.uint8
-            or batch.ndim != 4
-            or batch.shape[1:]
-            != (
-                MODEL_INPUT_SIZE,
-                MODEL_INPUT_SIZE,
-                3,
-            )
-        ):
+        if batch.dtype != np.uint8 or batch.shape[1:] != (MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3):
             raise ValueError(
                 f"batch must be uint8 [N,{MODEL_INPUT_SIZE},{MODEL_INPUT_SIZE},3], "
                 f"got {batch.dtype} {batch.shape}"
