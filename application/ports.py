@@ -230,15 +230,17 @@ class Clock(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DecodedImage:
-    """An accepted upload: the model input and a metadata-free re-encoding for storage."""
+    """An accepted upload: the model input and a metadata-free copy for storage."""
 
     model_input: bytes  # uint8 RGB, MODEL_INPUT_SIZE x MODEL_INPUT_SIZE x 3, row-major
-    stored_png: bytes  # orientation applied, metadata stripped, lossless
-    sha256: str  # of stored_png: the content address
+    # Metadata stripped, orientation applied: PNG, or the upload's own JPEG stream when it
+    # needs no rotation (no re-encode). The media type follows from the bytes.
+    stored_image: bytes
+    sha256: str  # of stored_image: the content address
     width: int  # of the upload, orientation applied
     height: int
     source_format: str  # "PNG" | "JPEG" | ...
-    # Size of stored_png (the upload may be downscaled for storage); None: same as the upload.
+    # Size of stored_image (the upload may be downscaled for storage); None: same as the upload.
     stored_width: int | None = None
     stored_height: int | None = None
     # Millimetres per stored-image pixel (row, column) when the source says so (DICOM).
@@ -260,14 +262,14 @@ class ImageDecoder(Protocol):
 class HeatmapRenderer(Protocol):
     """Overlays a class-activation map on a stored image and returns PNG bytes."""
 
-    async def render(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes: ...
+    async def render(self, stored_image: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes: ...
 
 
 @runtime_checkable
 class LesionRenderer(Protocol):
     """Draws a lesion finding's outline on a stored image and returns PNG bytes."""
 
-    async def render(self, stored_png: bytes, lesion: LesionFinding) -> bytes: ...
+    async def render(self, stored_image: bytes, lesion: LesionFinding) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)

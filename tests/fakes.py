@@ -520,11 +520,11 @@ class FakeImageDecoder:
                 height=height,
                 limit=self.max_pixels,
             )
-        stored_png = b"\x89PNG\r\n\x1a\n" + data[len(FAKE_IMAGE_MARKER) :]
+        stored_image = b"\x89PNG\r\n\x1a\n" + data[len(FAKE_IMAGE_MARKER) :]
         return DecodedImage(
             model_input=bytes([level]) * (MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3),
-            stored_png=stored_png,
-            sha256=hashlib.sha256(stored_png).hexdigest(),
+            stored_image=stored_image,
+            sha256=hashlib.sha256(stored_image).hexdigest(),
             width=width,
             height=height,
             source_format="PNG",
@@ -607,12 +607,12 @@ class FakeTumorClassifier:
 class FakeHeatmapRenderer:
     """Returns PNG-signed bytes naming the image, the CAM grid and the opacity it was given."""
 
-    async def render(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
+    async def render(self, stored_image: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
         if not cam or not cam[0]:
             raise ValueError("empty class-activation map")
         if not 0.0 <= opacity <= 1.0:
             raise ValueError("opacity must lie in [0, 1]")
-        digest = hashlib.sha256(stored_png).hexdigest()
+        digest = hashlib.sha256(stored_image).hexdigest()
         grid = f"{len(cam)}x{len(cam[0])}"
         return b"\x89PNG\r\n\x1a\n" + f"overlay {digest} {grid} {opacity:.2f}".encode()
 
@@ -620,10 +620,10 @@ class FakeHeatmapRenderer:
 class FakeLesionRenderer:
     """Returns PNG-signed bytes naming the image and the box of the outline it was given."""
 
-    async def render(self, stored_png: bytes, lesion: LesionFinding) -> bytes:
+    async def render(self, stored_image: bytes, lesion: LesionFinding) -> bytes:
         if not lesion.found or lesion.bbox is None or len(lesion.outline) < 3:
             raise ValueError("Only a found lesion has an outline to draw.")
-        digest = hashlib.sha256(stored_png).hexdigest()
+        digest = hashlib.sha256(stored_image).hexdigest()
         box = lesion.bbox
         text = f"lesion {digest} {box.x},{box.y} {box.width}x{box.height} {len(lesion.outline)}"
         return b"\x89PNG\r\n\x1a\n" + text.encode()

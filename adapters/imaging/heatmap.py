@@ -59,16 +59,16 @@ class PillowHeatmapRenderer:
         self.size = size
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
-    async def render(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
+    async def render(self, stored_image: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
         return await anyio.to_thread.run_sync(
-            self.render_sync, stored_png, cam, opacity, limiter=self._limiter
+            self.render_sync, stored_image, cam, opacity, limiter=self._limiter
         )
 
-    def render_sync(self, stored_png: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
+    def render_sync(self, stored_image: bytes, cam: CamGrid, opacity: float = 0.45) -> bytes:
         if not 0.0 <= opacity <= 1.0:
             raise ValueError("opacity must lie in [0, 1]")
         activation = self._upsampled(_normalised(cam))
-        base = np.asarray(self._base(stored_png), dtype=np.float32)
+        base = np.asarray(self._base(stored_image), dtype=np.float32)
         colours = VIRIDIS[np.rint(activation * 255).astype(np.uint8)].astype(np.float32)
         weight = (opacity * activation)[..., np.newaxis]
         blended = base * (1.0 - weight) + colours * weight
@@ -77,8 +77,8 @@ class PillowHeatmapRenderer:
         overlay.save(buffer, format="PNG", compress_level=6)
         return buffer.getvalue()
 
-    def _base(self, stored_png: bytes) -> Image.Image:
-        rgb = stored_rgb(stored_png)
+    def _base(self, stored_image: bytes) -> Image.Image:
+        rgb = stored_rgb(stored_image)
         left, top, side = centre_square(*rgb.size)  # the square preprocess() crops
         square = rgb.crop((left, top, left + side, top + side))
         return square.resize((self.size, self.size), Image.Resampling.BILINEAR)
@@ -89,10 +89,10 @@ class PillowHeatmapRenderer:
         return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
-def stored_rgb(stored_png: bytes) -> Image.Image:
+def stored_rgb(stored_image: bytes) -> Image.Image:
     """The stored image as RGB; a stored file that does not decode is InvalidImage."""
     try:
-        with Image.open(io.BytesIO(stored_png)) as image:
+        with Image.open(io.BytesIO(stored_image)) as image:
             image.load()
             return image.convert("RGB")
     except (OSError, SyntaxError, ValueError) as error:

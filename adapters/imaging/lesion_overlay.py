@@ -29,15 +29,15 @@ class PillowLesionRenderer:
     def __init__(self, max_concurrency: int = 2) -> None:
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
-    async def render(self, stored_png: bytes, lesion: LesionFinding) -> bytes:
+    async def render(self, stored_image: bytes, lesion: LesionFinding) -> bytes:
         return await anyio.to_thread.run_sync(
-            self.render_sync, stored_png, lesion, limiter=self._limiter
+            self.render_sync, stored_image, lesion, limiter=self._limiter
         )
 
-    def render_sync(self, stored_png: bytes, lesion: LesionFinding) -> bytes:
+    def render_sync(self, stored_image: bytes, lesion: LesionFinding) -> bytes:
         if not lesion.found or len(lesion.outline) < 3:
             raise ValueError("Only a found lesion has an outline to draw.")
-        base = stored_rgb(stored_png)
+        base = stored_rgb(stored_image)
         width = outline_width(*base.size)
         points = [*lesion.outline, lesion.outline[0]]
         draw = ImageDraw.Draw(base)

@@ -112,11 +112,11 @@ class PillowImageDecoder:
             width, height = height, width
         stored = _for_storage(_normalise_mode(oriented), self.max_stored_side)
         model_input = np.ascontiguousarray(preprocess(stored), dtype=np.uint8).tobytes()
-        stored_png = _encode_png(stored, self._png_compress_level)
+        stored_image = _encode_png(stored, self._png_compress_level)
         return DecodedImage(
             model_input=model_input,
-            stored_png=stored_png,
-            sha256=hashlib.sha256(stored_png).hexdigest(),
+            stored_image=stored_image,
+            sha256=hashlib.sha256(stored_image).hexdigest(),
             width=width,
             height=height,
             source_format=source_format,

@@ -77,7 +77,7 @@ class PredictAndStoreUseCase:
             # write lock) and before the commit: a failed commit leaves an unreferenced file,
             # never a prediction whose image is missing.
             for item in accepted:
-                await self._images.put(item.image.sha256, item.image.stored_png)
+                await self._images.put(item.image.sha256, item.image.stored_image)
             async with self._uow as uow:
                 for item, result in zip(accepted, results, strict=True):
                     assessment = assess(result.p_malignant, model)

@@ -28,8 +28,8 @@ class ImageDecoderContract:
         assert isinstance(decoded, DecodedImage)
         assert (decoded.width, decoded.height) == (256, 192)
         assert len(decoded.model_input) == MODEL_INPUT_BYTES
-        assert decoded.stored_png.startswith(PNG_SIGNATURE)
-        assert decoded.sha256 == hashlib.sha256(decoded.stored_png).hexdigest()
+        assert decoded.stored_image.startswith(PNG_SIGNATURE)
+        assert decoded.sha256 == hashlib.sha256(decoded.stored_image).hexdigest()
         assert decoded.source_format in ("PNG", "JPEG", "BMP", "TIFF")
 
     async def test_same_bytes_give_the_same_content_address(

@@ -6,7 +6,7 @@ import pytest
 
 from application.ports import LesionRenderer
 from domain.lesions import BoundingBox, LesionFinding
-from tests.contracts.heatmap_renderer_contract import PNG_SIGNATURE, stored_png
+from tests.contracts.heatmap_renderer_contract import PNG_SIGNATURE, stored_image
 
 FOUND = LesionFinding(
     found=True,
@@ -24,12 +24,12 @@ class LesionRendererContract:
         assert isinstance(lesion_renderer, LesionRenderer)
 
     async def test_returns_png(self, lesion_renderer: LesionRenderer) -> None:
-        assert (await lesion_renderer.render(stored_png(), FOUND)).startswith(PNG_SIGNATURE)
+        assert (await lesion_renderer.render(stored_image(), FOUND)).startswith(PNG_SIGNATURE)
 
     async def test_another_outline_gives_another_picture(
         self, lesion_renderer: LesionRenderer
     ) -> None:
-        image = stored_png()
+        image = stored_image()
         moved = LesionFinding(
             found=True,
             area_fraction=0.05,
@@ -45,4 +45,4 @@ class LesionRendererContract:
         self, lesion_renderer: LesionRenderer
     ) -> None:
         with pytest.raises(ValueError, match="found lesion"):
-            await lesion_renderer.render(stored_png(), LesionFinding.none_found(0.1))
+            await lesion_renderer.render(stored_image(), LesionFinding.none_found(0.1))

@@ -19,7 +19,7 @@ def flat_image(level: int) -> DecodedImage:
     pixels = bytes([level]) * (SIZE * SIZE * 3)
     return DecodedImage(
         model_input=pixels,
-        stored_png=b"",
+        stored_image=b"",
         sha256=hashlib.sha256(pixels).hexdigest(),
         width=SIZE,
         height=SIZE,

@@ -45,7 +45,7 @@ def decoder() -> PillowImageDecoder:
 
 
 def stored(decoded: DecodedImage) -> Image.Image:
-    picture = Image.open(io.BytesIO(decoded.stored_png))
+    picture = Image.open(io.BytesIO(decoded.stored_image))
     picture.load()
     return picture
 
@@ -159,7 +159,7 @@ async def test_png_model_input_is_the_shared_preprocessing(decoder: PillowImageD
     assert decoded.source_format == "PNG"
 
 
-async def test_stored_png_is_lossless_metadata_free_grayscale(
+async def test_stored_image_is_lossless_metadata_free_grayscale(
     decoder: PillowImageDecoder,
 ) -> None:
     picture = images.image(300, 200)
@@ -168,10 +168,10 @@ async def test_stored_png_is_lossless_metadata_free_grayscale(
     kept = stored(decoded)
     assert kept.mode == "L"
     assert np.array_equal(np.asarray(kept), np.asarray(picture))
-    assert b"Patient" not in decoded.stored_png
+    assert b"Patient" not in decoded.stored_image
     assert kept.info == {}
-    assert b"pHYs" not in decoded.stored_png
-    assert b"tEXt" not in decoded.stored_png
+    assert b"pHYs" not in decoded.stored_image
+    assert b"tEXt" not in decoded.stored_image
 
 
 async def test_jpeg_exif_and_icc_metadata_are_stripped(decoder: PillowImageDecoder) -> None:
@@ -180,9 +180,9 @@ async def test_jpeg_exif_and_icc_metadata_are_stripped(decoder: PillowImageDecod
     exif[0x013B] = "Dr. Somebody"  # Artist
     data = images.encode(images.image(256, 192, "RGB"), "JPEG", exif=exif.tobytes())
     decoded = await decoder.decode(data, "scan.jpg")
-    assert b"Somebody" not in decoded.stored_png
+    assert b"Somebody" not in decoded.stored_image
     for chunk in (b"eXIf", b"iCCP", b"tEXt", b"zTXt", b"iTXt"):
-        assert chunk not in decoded.stored_png
+        assert chunk not in decoded.stored_image
 
 
 @pytest.mark.parametrize(
@@ -280,13 +280,13 @@ async def test_large_jpeg_uses_draft_mode_and_stays_close(decoder: PillowImageDe
     assert np.abs(model_input(decoded).astype(int) - reference.astype(int)).mean() < 2
 
 
-async def test_model_input_is_reproducible_from_the_stored_png(
+async def test_model_input_is_reproducible_from_the_stored_image(
     decoder: PillowImageDecoder,
 ) -> None:
     decoded = await decoder.decode(images.jpeg(2000, 1600, "RGB", orientation=6), "x.jpg")
-    again = await decoder.decode(decoded.stored_png, "stored.png")
+    again = await decoder.decode(decoded.stored_image, "stored.png")
     assert again.model_input == decoded.model_input
-    assert again.sha256 == hashlib.sha256(decoded.stored_png).hexdigest() == decoded.sha256
+    assert again.sha256 == hashlib.sha256(decoded.stored_image).hexdigest() == decoded.sha256
 
 
 async def test_optional_bmp_and_tiff() -> None:

@@ -98,7 +98,7 @@ def decoded(level: int) -> DecodedImage:
     png = f"png-{level}".encode()
     return DecodedImage(
         model_input=bytes([level]) * (S * S * 3),
-        stored_png=png,
+        stored_image=png,
         sha256=hashlib.sha256(png).hexdigest(),
         width=S,
         height=S,
@@ -246,7 +246,7 @@ def square_on_black(
     png = f"square-{stored}".encode()
     return DecodedImage(
         model_input=pixels.tobytes(),
-        stored_png=png,
+        stored_image=png,
         sha256=hashlib.sha256(png).hexdigest(),
         width=stored[0] * 2,  # the upload was larger than what is stored
         height=stored[1] * 2,
