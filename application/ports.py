@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
@@ -229,6 +229,25 @@ class Clock(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class DicomInfo:
+    """What a DICOM upload says about where it came from (identifying tags kept only as needed)."""
+
+    patient_id: str | None  # (0010,0020) PatientID: the clinic's MRN = study patient reference
+    accession_number: str | None  # (0008,0050)
+    # Retained (DICOM PS3.15 Retain UIDs option) so results can reference PACS objects.
+    study_instance_uid: str | None
+    series_instance_uid: str | None
+    sop_instance_uid: str | None
+    sop_class_uid: str | None
+    study_date: date | None  # (0008,0020)
+    laterality: str | None  # "L" / "R" from ImageLaterality/Laterality, else None
+    view: str | None  # free text from ViewCodeSequence / ViewPosition / SeriesDescription
+    frame_index: int  # 0-based frame analysed
+    frame_count: int
+    deidentified: bytes  # Part 10 de-identified copy (basic profile, retain UIDs): what is stored
+
+
+@dataclass(frozen=True, slots=True)
 class DecodedImage:
     """An accepted upload: the model input and a metadata-free copy for storage."""
 
@@ -245,6 +264,7 @@ class DecodedImage:
     stored_height: int | None = None
     # Millimetres per stored-image pixel (row, column) when the source says so (DICOM).
     pixel_spacing_mm: tuple[float, float] | None = None
+    dicom: DicomInfo | None = None  # None for PNG/JPEG
 
     @property
     def stored_size(self) -> tuple[int, int]:
@@ -332,6 +352,7 @@ __all__ = [
     "Clock",
     "DatabaseStatus",
     "DecodedImage",
+    "DicomInfo",
     "HealthProbe",
     "HeatmapRenderer",
     "ImageDecoder",
