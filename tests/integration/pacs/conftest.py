@@ -1,0 +1,5 @@
+"""The PACS integration tests run against a real Orthanc (tests/orthanc.py)."""
+
+from tests.orthanc import orthanc
+
+__all__ = ["orthanc"]
