@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
+from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band
 from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction, Statistics
 from domain.users import Role, User
@@ -304,6 +305,12 @@ class ModelInfo:
     # probability at which a pixel counts as lesion (metadata `lesion_threshold`).
     has_lesion_output: bool = False
     lesion_threshold: float | None = None
+    # Likelihood bands (metadata `likelihood_bands`, else domain.bands.FALLBACK_BANDS), the
+    # borderline margin around the threshold, and the sensitivity the threshold was chosen
+    # to reach in validation (None when the model does not say).
+    bands: tuple[Band, ...] = FALLBACK_BANDS
+    borderline_margin: float = DEFAULT_BORDERLINE_MARGIN
+    sensitivity_floor: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

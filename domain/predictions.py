@@ -8,6 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
+from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band, Likelihood, likelihood_of
 from domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from domain.lesions import LesionFinding
 from domain.users import User
@@ -37,6 +38,8 @@ class Assessment:
     p_malignant: float
     threshold: float
     model_version: str
+    bands: tuple[Band, ...] = FALLBACK_BANDS
+    borderline_margin: float = DEFAULT_BORDERLINE_MARGIN
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p_malignant <= 1.0:
@@ -52,6 +55,10 @@ class Assessment:
     def confidence(self) -> float:
         """Probability of the predicted label (0.5 .. 1 for a calibrated model)."""
         return self.p_malignant if self.label is Label.MALIGNANT else 1.0 - self.p_malignant
+
+    @property
+    def likelihood(self) -> Likelihood:
+        return likelihood_of(self.p_malignant, self.threshold, self.bands, self.borderline_margin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,9 @@ class Prediction:
     review: Review | None = None
     # None when the model had no lesion output; otherwise what it outlined (maybe nothing)
     lesion: LesionFinding | None = None
+    # Band and borderline as the model of the day put them, stored with the prediction so a
+    # later model never rewrites history; None only before storage: the fallback bands apply.
+    stored_likelihood: Likelihood | None = None
 
     @property
     def assessment(self) -> Assessment:
@@ -95,6 +105,10 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return self.assessment.confidence
+
+    @property
+    def likelihood(self) -> Likelihood:
+        return self.stored_likelihood or self.assessment.likelihood
 
     def ensure_visible_to(self, user: User) -> None:
         """Owners and admins may see a prediction; callers turn this into NotFound."""

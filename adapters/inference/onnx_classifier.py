@@ -22,8 +22,10 @@ from adapters.imaging.lesion import find_lesion
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.batching import MicroBatcher
 from application.ports import CamGrid, Classification, DecodedImage, ModelInfo
+from domain.bands import bands_from_metadata, borderline_margin_from_metadata
 from domain.errors import InvalidImage, ModelUnavailable
 from domain.lesions import DEFAULT_LESION_THRESHOLD, LesionFinding
+from domain.performance import sensitivity_floor_from_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,10 @@ class OnnxTumorClassifier:
             raise ModelUnavailable(f"{self._path}: threshold is not a number") from exc
         if not 0.0 <= threshold <= 1.0:
             raise ModelUnavailable(f"{self._path}: threshold {threshold} is outside [0, 1]")
+        try:
+            bands = bands_from_metadata(self._metadata)
+        except ValueError as exc:
+            raise ModelUnavailable(f"{self._path}: {exc}") from exc
         return ModelInfo(
             version=self._metadata["model_version"],
             threshold=threshold,
@@ -174,6 +180,9 @@ class OnnxTumorClassifier:
             metadata=dict(self._metadata),
             has_lesion_output=self._has_lesion,
             lesion_threshold=self._lesion_threshold() if self._has_lesion else None,
+            bands=bands,
+            borderline_margin=borderline_margin_from_metadata(self._metadata),
+            sensitivity_floor=sensitivity_floor_from_metadata(self._metadata),
         )
 
     def _lesion_threshold(self) -> float:

@@ -169,4 +169,10 @@ def assess(p_malignant: float, model: ModelInfo) -> Assessment:
     """The model's output at its operating point; a non-finite probability is a model fault."""
     if not math.isfinite(p_malignant):
         raise ModelUnavailable("The model returned an invalid probability.")
-    return Assessment(min(max(p_malignant, 0.0), 1.0), model.threshold, model.version)
+    return Assessment(
+        min(max(p_malignant, 0.0), 1.0),
+        model.threshold,
+        model.version,
+        model.bands,
+        model.borderline_margin,
+    )
