@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     NAME_TOO_LONG = "name_too_long"  # count
     NOTE_TOO_LONG = "note_too_long"  # count
     SEARCH_TOO_LONG = "search_too_long"  # count
+    HISTOLOGY_TOO_LONG = "histology_too_long"  # count
+    OUTCOME_DATE_IN_FUTURE = "outcome_date_in_future"
     DATE_INVALID = "date_invalid"  # field
     DATE_RANGE_REVERSED = "date_range_reversed"
     PAGE_INVALID = "page_invalid"  # max_limit

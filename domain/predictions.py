@@ -11,6 +11,8 @@ from uuid import UUID
 from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band, Likelihood, likelihood_of
 from domain.errors import ErrorCode, Forbidden, InvalidInput, NotFound
 from domain.lesions import LesionFinding
+from domain.outcomes import BiRads, Outcome
+from domain.studies import ImagePosition
 from domain.users import User
 
 MAX_NOTE_LENGTH = 2000
@@ -67,6 +69,7 @@ class Review:
     note: str
     reviewer_id: UUID
     reviewed_at: datetime
+    birads: BiRads | None = None  # the clinician's own assessment; None in older reviews
 
     def __post_init__(self) -> None:
         if len(self.note) > MAX_NOTE_LENGTH:
@@ -93,6 +96,10 @@ class Prediction:
     # Band and borderline as the model of the day put them, stored with the prediction so a
     # later model never rewrites history; None only before storage: the fallback bands apply.
     stored_likelihood: Likelihood | None = None
+    outcome: Outcome | None = None  # pathology or follow-up, recorded later
+    # the study (patient visit) it was filed in, and where on the breast; None: a loose upload
+    study_id: UUID | None = None
+    position: ImagePosition | None = None
 
     @property
     def assessment(self) -> Assessment:
@@ -118,6 +125,10 @@ class Prediction:
     def reviewed(self, review: Review) -> Prediction:
         """Record a clinician review; the model's own output is never changed."""
         return replace(self, review=review)
+
+    def with_outcome(self, outcome: Outcome | None) -> Prediction:
+        """Record (or, with None, withdraw) the outcome; the model's output is never changed."""
+        return replace(self, outcome=outcome)
 
 
 @dataclass(frozen=True, slots=True)

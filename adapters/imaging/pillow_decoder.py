@@ -1,4 +1,4 @@
-"""Upload decoding with Pillow: strict formats and limits, orientation, a clean PNG to store."""
+"""Upload decoding with Pillow: strict formats and limits, orientation, a clean copy to store."""
 
 from __future__ import annotations
 
@@ -35,10 +35,11 @@ class PillowImageDecoder:
 
     The format is decided by magic bytes, never by the file name or declared type; the pixel
     count is checked from the header before any pixel is decoded, so decompression bombs cost
-    nothing. The stored PNG has EXIF orientation applied, no metadata, its longest side capped
+    nothing. The stored copy has EXIF orientation applied, no metadata, its longest side capped
     at ``max_stored_side``, and is exactly what the model input is computed from, so a stored
-    analysis can be reproduced from the stored image. Decoding runs in worker threads, at most
-    ``max_concurrency`` at once.
+    analysis can be reproduced from the stored image: a minimal PNG, or the upload's own JPEG
+    stream (less its metadata segments) when it needs no rotation or scaling. Decoding runs in
+    worker threads, at most ``max_concurrency`` at once.
     """
 
     def __init__(
@@ -86,14 +87,14 @@ class PillowImageDecoder:
             raise UnsupportedImageFormat(f"{name} is empty.", ErrorCode.IMAGE_EMPTY, filename=shown)
         source_format = self._sniff(data, name, shown)
         try:
-            with Image.open(io.BytesIO(data), formats=[source_format]) as image:
-                width, height = self._check_size(image, name, shown)
-                if source_format == "JPEG":
-                    # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the image is far larger
-                    # than what is kept: much faster, and both sides stay >= max_stored_side.
-                    image.draft(None, (self.max_stored_side, self.max_stored_side))
-                image.load()
-                oriented = _apply_orientation(image)
+            image = Image.open(io.BytesIO(data), formats=[source_format])
+            width, height = self._check_size(image, name, shown)
+            if source_format == "JPEG":
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the image is far larger
+                # than what is kept: much faster, and both sides stay >= max_stored_side.
+                image.draft(None, (self.max_stored_side, self.max_stored_side))
+            image.load()
+            oriented = _apply_orientation(image)
         except Image.DecompressionBombError:
             raise ImageTooLarge(
                 f"{name} has too many pixels to be decoded safely.",
@@ -112,7 +113,14 @@ class PillowImageDecoder:
             width, height = height, width
         stored = _for_storage(_normalise_mode(oriented), self.max_stored_side)
         model_input = np.ascontiguousarray(preprocess(stored), dtype=np.uint8).tobytes()
-        stored_image = _encode_png(stored, self._png_compress_level)
+        # A JPEG that needs no rotation, scaling or colour conversion is kept as it came, less
+        # its metadata segments: it decodes to the same pixels, and the PNG encode (the costliest
+        # step after inference) is skipped. Anything else is stored as a minimal PNG.
+        unchanged = oriented is image and stored.size == (width, height)
+        as_is = source_format == "JPEG" and unchanged and image.mode in ("L", "RGB")
+        stored_image = (as_is and strip_jpeg_metadata(data)) or _encode_png(
+            stored, self._png_compress_level
+        )
         return DecodedImage(
             model_input=model_input,
             stored_image=stored_image,
@@ -153,9 +161,54 @@ class PillowImageDecoder:
 
 def _apply_orientation(image: Image.Image) -> Image.Image:
     try:
+        if image.getexif().get(_EXIF_ORIENTATION, 1) in (0, 1):
+            return image
         return ImageOps.exif_transpose(image)
     except _DECODE_ERRORS:  # unreadable EXIF: keep the pixels as stored
-        return image.copy()
+        return image
+
+
+_EXIF_ORIENTATION = 0x0112
+# Segments a decoder needs: frame/scan headers, tables, restart interval, JFIF and Adobe (its
+# colour-transform flag changes the pixels). Everything else (EXIF, XMP, ICC, comments, maker
+# notes, trailing bytes) is dropped.
+_JPEG_KEPT = frozenset({0xC4, 0xCC, 0xDB, 0xDD, 0xE0, 0xEE} | set(range(0xC0, 0xD0)) - {0xC8})
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes | None:
+    """The JPEG stream without metadata segments or trailing bytes (entropy data untouched);
+    None when its segments cannot be walked (the caller then re-encodes)."""
+    out = [data[:2]]  # SOI
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        end = position + 2 + length
+        if marker == 0xDA:  # SOS: the scan's entropy-coded data runs to the next real marker
+            end = _scan_end(data, end)
+        if marker in _JPEG_KEPT or marker == 0xDA:
+            out.append(data[position:end])
+        position = end
+    out.append(b"\xff\xd9")
+    return b"".join(out)
+
+
+def _scan_end(data: bytes, position: int) -> int:
+    """Offset of the first marker after entropy-coded data (0xFF00 stuffing and RSTn skipped)."""
+    while (position := data.find(b"\xff", position)) != -1 and position + 1 < len(data):
+        following = data[position + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            position += 1 if following == 0xFF else 2
+            continue
+        return position
+    return len(data)
 
 
 def _normalise_mode(image: Image.Image) -> Image.Image:

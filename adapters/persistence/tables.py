@@ -87,6 +87,9 @@ users = Table(
 
 predictions = Table(
     "predictions",
+_BANDS = "'very_low', 'low', 'intermediate', 'high', 'very_high'"
+_BIRADS = "'0', '1', '2', '3', '4A', '4B', '4C', '5', '6'"
+
     metadata,
     Column("id", Uuid(), primary_key=True),
     Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
@@ -104,6 +107,10 @@ predictions = Table(
     Column("reviewed_at", UtcDateTime(), nullable=True),
     CheckConstraint("p_malignant >= 0 AND p_malignant <= 1", name="p_malignant_range"),
     CheckConstraint("threshold >= 0 AND threshold <= 1", name="threshold_range"),
+    # likelihood band and borderline as the model of the day put them (domain.bands)
+    Column("band", String(16), nullable=False),
+    Column("borderline", Boolean(), nullable=False),
+    Column("review_birads", String(2), nullable=True),
     CheckConstraint(
         "review_verdict IS NULL OR review_verdict IN ('agree', 'disagree')", name="verdict"
     ),
@@ -114,6 +121,11 @@ predictions = Table(
     ),
     Index("ix_predictions_owner_id_created_at", "owner_id", "created_at"),
     Index("ix_predictions_created_at", "created_at"),
+    CheckConstraint(f"band IN ({_BANDS})", name="band"),
+    CheckConstraint(
+        f"review_birads IS NULL OR (review_verdict IS NOT NULL AND review_birads IN ({_BIRADS}))",
+        name="birads",
+    ),
     Index("ix_predictions_image_sha256", "image_sha256"),
 )
 
@@ -152,6 +164,75 @@ lesion_findings = Table(
 
 audit_log = Table(
     "audit_log",
+# One patient visit; the study instance UID (when known) is unique per owner, so DICOM
+# uploads of one study file into one record.
+studies = Table(
+    "studies",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("patient_ref", String(64), nullable=False),
+    Column("accession_number", String(16), nullable=True),
+    Column("study_date", Date(), nullable=True),
+    Column("study_instance_uid", String(64), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
+    UniqueConstraint("owner_id", "study_instance_uid", name="uq_studies_owner_id_uid"),
+    Index("ix_studies_owner_id_patient_ref", "owner_id", "patient_ref"),
+    Index("ix_studies_patient_ref", "patient_ref"),
+)
+
+# A prediction filed in a study, and where the image was taken (position columns all NULL
+# when not given). No row: a loose upload. Deleted with its prediction or its study.
+study_images = Table(
+    "study_images",
+    metadata,
+    Column(
+        "prediction_id",
+        Uuid(),
+        ForeignKey("predictions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("study_id", Uuid(), ForeignKey("studies.id", ondelete="CASCADE"), nullable=False),
+    Column("laterality", String(1), nullable=True),
+    Column("lesion_number", Integer(), nullable=True),
+    Column("view", String(16), nullable=True),
+    Column("clock_position", Double(), nullable=True),
+    Column("distance_cm", Double(), nullable=True),
+    CheckConstraint(
+        "(laterality IS NULL AND lesion_number IS NULL AND view IS NULL"
+        " AND clock_position IS NULL AND distance_cm IS NULL)"
+        " OR (laterality IN ('L', 'R') AND lesion_number >= 1 AND view IS NOT NULL)",
+        name="position_complete",
+    ),
+    CheckConstraint(
+        "clock_position IS NULL OR (clock_position >= 1 AND clock_position < 13)",
+        name="clock_range",
+    ),
+    CheckConstraint("distance_cm IS NULL OR distance_cm >= 0", name="distance_range"),
+    Index("ix_study_images_study_id", "study_id"),
+)
+
+# The pathology (or follow-up) outcome of the image a prediction analysed: one per prediction,
+# deleted with it.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column(
+        "prediction_id",
+        Uuid(),
+        ForeignKey("predictions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("result", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("outcome_date", Date(), nullable=False),
+    Column("histology", Text(), nullable=False, server_default=""),
+    Column("recorded_by", Uuid(), ForeignKey("users.id"), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    CheckConstraint("result IN ('benign', 'malignant')", name="result"),
+    CheckConstraint("source IN ('biopsy', 'surgery', 'follow_up')", name="source"),
+)
+
     metadata,
     Column("id", Uuid(), primary_key=True),
     Column("at", UtcDateTime(), nullable=False, server_default=NOW),

@@ -21,10 +21,11 @@ R = TypeVar("R")
 
 
 class FilesystemImageStore:
-    """ImageStore port: ``root/ab/cd/<sha256>.png``, written atomically, never overwritten.
+    """ImageStore port: ``root/ab/cd/<sha256>.png`` (or ``.jpg``), atomic, never overwritten.
 
     The address is the SHA-256 of the bytes, checked on put; anything that is not 64 lower-case
-    hex digits is refused, so no key can reach outside ``root``. File IO runs in worker threads.
+    hex digits is refused, so no key can reach outside ``root``. The suffix follows the content
+    (JPEG uploads are stored as they came, metadata stripped). File IO runs in worker threads.
     """
 
     def __init__(self, root: Path, max_concurrency: int = 8) -> None:
@@ -32,30 +33,36 @@ class FilesystemImageStore:
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
     async def put(self, sha256: str, data: bytes) -> None:
-        path = self.path_for(sha256)
+        suffix = ".jpg" if data.startswith(b"\xff\xd8") else ".png"
+        path = self.path_for(sha256).with_suffix(suffix)
         if hashlib.sha256(data).hexdigest() != sha256:
             raise InvalidInput("The image bytes do not match their content address.")
         await self._run(_write_once, path, data)
 
     async def get(self, sha256: str) -> bytes:
-        path = self.path_for(sha256)
-        try:
-            return await self._run(path.read_bytes)
-        except FileNotFoundError:
-            raise NotFound("The stored image is missing.", ErrorCode.STORED_IMAGE_MISSING) from None
+        data = await self._run(_read_any, self._paths(sha256))
+        if data is None:
+            raise NotFound("The stored image is missing.", ErrorCode.STORED_IMAGE_MISSING)
+        return data
 
     async def delete(self, sha256: str) -> None:
         # Directories stay (at most 65,536): removing them could race a concurrent put.
-        await self._run(self.path_for(sha256).unlink, True)
+        for path in self._paths(sha256):
+            await self._run(path.unlink, True)
 
     async def exists(self, sha256: str) -> bool:
-        return await self._run(self.path_for(sha256).is_file)
+        paths = self._paths(sha256)
+        return await self._run(lambda: any(path.is_file() for path in paths))
 
     async def stored_before(self, cutoff: datetime) -> list[str]:
         return await self._run(_stored_before, self.root, cutoff.timestamp())
 
     async def delete_if_stored_before(self, sha256: str, cutoff: datetime) -> bool:
-        return await self._run(_delete_if_older, self.path_for(sha256), cutoff.timestamp())
+        deleted = [
+            await self._run(_delete_if_older, path, cutoff.timestamp())
+            for path in self._paths(sha256)
+        ]
+        return any(deleted)
 
     def path_for(self, sha256: str) -> Path:
         """Where the image with this digest lives; refuses anything but a SHA-256 hex digest."""
@@ -63,13 +70,26 @@ class FilesystemImageStore:
             raise InvalidInput("An image address must be 64 lower-case hexadecimal digits.")
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.png"
 
+    def _paths(self, sha256: str) -> tuple[Path, Path]:
+        path = self.path_for(sha256)
+        return path, path.with_suffix(".jpg")
+
     async def _run(self, function: Callable[..., R], *args: object) -> R:
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
 
 
+def _read_any(paths: tuple[Path, ...]) -> bytes | None:
+    for path in paths:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            continue
+    return None
+
+
 def _stored_before(root: Path, cutoff: float) -> list[str]:
     found = []
-    for path in root.glob("??/??/*.png"):
+    for path in (*root.glob("??/??/*.png"), *root.glob("??/??/*.jpg")):
         try:
             if _SHA256.fullmatch(path.stem) and path.stat().st_mtime < cutoff:
                 found.append(path.stem)

@@ -18,7 +18,9 @@ DEFAULT_OPACITY = 0.45
 
 
 def png_data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    """A data URL for a PNG, or for a stored JPEG (uploads kept as they came)."""
+    media_type = "image/jpeg" if png.startswith(b"\xff\xd8") else "image/png"
+    return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
 
 
 def percent(value: float) -> str:

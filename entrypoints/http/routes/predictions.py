@@ -232,6 +232,12 @@ def _png(data: bytes) -> Response[bytes]:
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
+def _stored(data: bytes) -> Response[bytes]:
+    """The stored copy: a JPEG upload is kept as it came (metadata stripped), anything else PNG."""
+    media_type = "image/jpeg" if data.startswith(b"\xff\xd8") else "image/png"
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, no-store"})
+
+
 @get(
     "/predictions/{prediction_id:uuid}/image",
     summary="The stored image",
@@ -244,9 +250,10 @@ async def get_image(
     user: CurrentUser,
     get_prediction_image: NamedDependency[GetPredictionImageUseCase],
 ) -> Response[bytes]:
-    """The stored image (re-encoded PNG, metadata stripped)."""
+    """The stored image, metadata stripped: the JPEG as uploaded when it needed no rotation or
+    scaling, otherwise a PNG (the Content-Type says which)."""
     cmd = GetPredictionImage(actor=user, prediction_id=prediction_id)
-    return _png(await get_prediction_image(cmd))
+    return _stored(await get_prediction_image(cmd))
 
 
 @get(

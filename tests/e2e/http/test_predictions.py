@@ -63,6 +63,18 @@ async def test_predict_wants_exactly_one_file(api: Api, alice: Account) -> None:
     assert none.status_code == 422
 
 
+async def test_an_upright_jpeg_is_served_back_as_jpeg_without_its_metadata(api: Api) -> None:
+    owner = await api.account()
+    picture = Image.open(io.BytesIO(bright())).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=90, comment=b"Patient Doe")
+    [stored] = await store(api, owner, ("scan.jpg", buffer.getvalue()))
+    image = await api.client.get(f"/api/predictions/{stored['id']}/image", headers=owner.headers)
+    assert image.headers["content-type"] == "image/jpeg"
+    assert b"Patient Doe" not in image.content
+    assert Image.open(io.BytesIO(image.content)).size == picture.size
+
+
 async def test_store_one_then_read_it_back_with_image_and_heatmap(api: Api) -> None:
     owner = await api.account()
     [stored] = await store(api, owner, ("left breast.png", bright()))

@@ -256,11 +256,52 @@ async def test_one_bit_png(decoder: PillowImageDecoder) -> None:
     assert set(np.unique(np.asarray(kept))) <= {0, 255}
 
 
-async def test_colour_is_kept_and_gray_jpeg_stored_as_gray(decoder: PillowImageDecoder) -> None:
+async def test_colour_is_kept_and_gray_saved_as_colour_stored_as_gray(
+    decoder: PillowImageDecoder,
+) -> None:
     colour = stored(await decoder.decode(images.png(128, 128, "RGB"), "doppler.png"))
     assert colour.mode == "RGB"
-    gray_jpeg = images.encode(images.image(128, 128).convert("RGB"), "JPEG", quality=95)
-    assert stored(await decoder.decode(gray_jpeg, "gray.jpg")).mode == "L"
+    gray_png = images.encode(images.image(128, 128).convert("RGB"), "PNG")
+    assert stored(await decoder.decode(gray_png, "gray.png")).mode == "L"
+
+
+async def test_upright_jpeg_is_stored_as_it_came_less_its_metadata(
+    decoder: PillowImageDecoder,
+) -> None:
+    exif = Image.Exif()
+    exif[0x013B] = "Dr. Somebody"  # Artist
+    exif[0x0112] = 1  # upright
+    original = images.image(256, 192, "RGB")
+    icc = b"\x00" * 128 + b"acspICC-profile-bytes"
+    data = images.encode(original, "JPEG", exif=exif.tobytes(), icc_profile=icc)
+    data = data[:2] + b"\xff\xfe\x00\x0dPatient Doe" + data[2:] + b"trailing maker data"
+    decoded = await decoder.decode(data, "scan.jpg")
+    kept = decoded.stored_image
+    assert kept.startswith(b"\xff\xd8\xff") and kept.endswith(b"\xff\xd9")
+    for leaked in (b"Somebody", b"Exif", b"ICC_PROFILE", b"Patient", b"trailing"):
+        assert leaked not in kept
+    with Image.open(io.BytesIO(data)) as source, Image.open(io.BytesIO(kept)) as copy:
+        assert np.array_equal(np.asarray(source), np.asarray(copy))  # same entropy data
+    again = await decoder.decode(kept, "stored.jpg")
+    assert again.stored_image == kept and again.model_input == decoded.model_input
+
+
+async def test_progressive_jpeg_with_restart_markers_is_kept_intact(
+    decoder: PillowImageDecoder,
+) -> None:
+    original = images.image(300, 200, "RGB")
+    data = images.encode(original, "JPEG", progressive=True, restart_marker_rows=1)
+    kept = (await decoder.decode(data, "p.jpg")).stored_image
+    with Image.open(io.BytesIO(data)) as source, Image.open(io.BytesIO(kept)) as copy:
+        assert np.array_equal(np.asarray(source), np.asarray(copy))
+
+
+@pytest.mark.parametrize("orientation", [3, 6])
+async def test_rotated_jpeg_is_stored_as_png(
+    decoder: PillowImageDecoder, orientation: int
+) -> None:
+    decoded = await decoder.decode(images.jpeg(256, 192, "L", orientation), "phone.jpg")
+    assert decoded.stored_image.startswith(images.PNG_SIGNATURE)
 
 
 async def test_large_images_are_stored_at_most_1024_pixels(decoder: PillowImageDecoder) -> None:

@@ -37,6 +37,16 @@ async def test_layout_is_content_addressed(store: FilesystemImageStore) -> None:
     assert store.path_for(sha256) == path
 
 
+async def test_a_jpeg_is_kept_under_its_own_suffix(store: FilesystemImageStore) -> None:
+    sha256, data = addressed(b"\xff\xd8\xff\xe0 a jpeg stream")
+    await store.put(sha256, data)
+    path = store.path_for(sha256).with_suffix(".jpg")
+    assert path.read_bytes() == data and not store.path_for(sha256).exists()
+    assert await store.get(sha256) == data and await store.exists(sha256)
+    await store.delete(sha256)
+    assert not path.exists() and not await store.exists(sha256)
+
+
 @pytest.mark.parametrize(
     "address",
     [
