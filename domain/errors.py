@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     IMAGE_TOO_LARGE = "image_too_large"
     MODEL_UNAVAILABLE = "model_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    PACS_UNAVAILABLE = "pacs_unavailable"
     # invalid input
     EMAIL_INVALID = "email_invalid"
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); count
@@ -82,6 +83,13 @@ class ErrorCode(StrEnum):
     STORED_IMAGE_CORRUPT = "stored_image_corrupt"  # reason
     # model
     MODEL_MISSING = "model_missing"  # path
+    # PACS (DICOM networking and DICOMweb)
+    PACS_QUERY_EMPTY = "pacs_query_empty"  # invalid input: neither patient nor accession
+    PACS_STUDY_NOT_FOUND = "pacs_study_not_found"  # not found
+    PACS_NO_IMAGES = "pacs_no_images"  # invalid input: skipped (the objects left out)
+    PACS_RETRIEVE_PARTIAL = "pacs_retrieve_partial"  # pacs unavailable: missing, count
+    PACS_STORE_REFUSED = "pacs_store_refused"  # pacs unavailable: count
+    STUDY_NOT_FROM_PACS = "study_not_from_pacs"  # conflict
 
 
 class DomainError(Exception):
@@ -170,3 +178,10 @@ class DatabaseUnavailable(DomainError):
     """The database cannot be reached or dropped the connection; retrying later may succeed."""
 
     kind = ErrorCode.DATABASE_UNAVAILABLE
+
+
+class PacsUnavailable(DomainError):
+    """The PACS cannot be reached, refused what was sent, or delivered a study only in part
+    (after retrying); retrying later may succeed."""
+
+    kind = ErrorCode.PACS_UNAVAILABLE

@@ -52,6 +52,7 @@ EXIT_BY_KIND: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_ATTEMPTS: 18,
     ErrorCode.MODEL_UNAVAILABLE: 20,
     ErrorCode.DATABASE_UNAVAILABLE: 21,
+    ErrorCode.PACS_UNAVAILABLE: 22,
 }
 
 # The local operator running `predict`: decisions are printed, never stored or audited.

@@ -39,6 +39,7 @@ STATUS_BY_KIND: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
     ErrorCode.MODEL_UNAVAILABLE: 503,
     ErrorCode.DATABASE_UNAVAILABLE: 503,
+    ErrorCode.PACS_UNAVAILABLE: 503,
 }
 CODE_DESCRIPTION = (
     "Stable machine code of the failure: the error's kind, or a code that refines it "

@@ -192,6 +192,16 @@ EN: dict[str, str] = {
     "error.image_too_large": "This image exceeds the size limits.",
     "error.model_unavailable": "The model is unavailable right now; try again later.",
     "error.database_unavailable": "The database is unavailable right now; try again shortly.",
+    "error.pacs_unavailable": "The PACS cannot be reached right now; try again later.",
+    "error.pacs_query_empty": "Give a patient reference or an accession number to search the PACS.",
+    "error.pacs_study_not_found": "The PACS holds no such study.",
+    "error.pacs_no_images": "The study holds no image the model can read "
+    "({skipped} objects left out).",
+    "error.pacs_retrieve_partial": "The PACS delivered only part of the study "
+    "({missing} of {count} objects missing); nothing was stored.",
+    "error.pacs_store_refused": "The PACS refused {count} of the result objects; "
+    "try again later.",
+    "error.study_not_from_pacs": "This study has no analysed PACS image to report on.",
     "error.unexpected": "Something went wrong; the error has been logged.",
     "error.email_invalid": "Enter a valid email address.",
     "error.password_too_short": "Password must be at least {count} characters.",
@@ -404,6 +414,17 @@ FR: dict[str, str] = {
     "error.model_unavailable": "Le modèle est indisponible pour le moment ; réessayez plus tard.",
     "error.database_unavailable": "La base de données est indisponible pour le moment ; "
     "réessayez dans un instant.",
+    "error.pacs_unavailable": "Le PACS est injoignable pour le moment ; réessayez plus tard.",
+    "error.pacs_query_empty": "Indiquez une référence patient ou un numéro d'accession "
+    "pour chercher dans le PACS.",
+    "error.pacs_study_not_found": "Le PACS ne contient pas cet examen.",
+    "error.pacs_no_images": "L'examen ne contient aucune image lisible par le modèle "
+    "({skipped} objets écartés).",
+    "error.pacs_retrieve_partial": "Le PACS n'a livré qu'une partie de l'examen "
+    "({missing} objets manquants sur {count}) ; rien n'a été enregistré.",
+    "error.pacs_store_refused": "Le PACS a refusé {count} des objets de résultat ; "
+    "réessayez plus tard.",
+    "error.study_not_from_pacs": "Cet examen ne contient aucune image PACS analysée.",
     "error.unexpected": "Une erreur est survenue ; elle a été journalisée.",
     "error.email_invalid": "Saisissez une adresse e-mail valide.",
     "error.password_too_short": "Le mot de passe doit comporter au moins {count} caractères.",
