@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
     Double,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
     true,
@@ -85,11 +87,11 @@ users = Table(
     CheckConstraint("role IN ('clinician', 'admin')", name="role"),
 )
 
-predictions = Table(
-    "predictions",
 _BANDS = "'very_low', 'low', 'intermediate', 'high', 'very_high'"
 _BIRADS = "'0', '1', '2', '3', '4A', '4B', '4C', '5', '6'"
 
+predictions = Table(
+    "predictions",
     metadata,
     Column("id", Uuid(), primary_key=True),
     Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
@@ -105,12 +107,12 @@ _BIRADS = "'0', '1', '2', '3', '4A', '4B', '4C', '5', '6'"
     Column("review_note", Text(), nullable=True),
     Column("reviewer_id", Uuid(), ForeignKey("users.id"), nullable=True),
     Column("reviewed_at", UtcDateTime(), nullable=True),
-    CheckConstraint("p_malignant >= 0 AND p_malignant <= 1", name="p_malignant_range"),
-    CheckConstraint("threshold >= 0 AND threshold <= 1", name="threshold_range"),
     # likelihood band and borderline as the model of the day put them (domain.bands)
     Column("band", String(16), nullable=False),
     Column("borderline", Boolean(), nullable=False),
     Column("review_birads", String(2), nullable=True),
+    CheckConstraint("p_malignant >= 0 AND p_malignant <= 1", name="p_malignant_range"),
+    CheckConstraint("threshold >= 0 AND threshold <= 1", name="threshold_range"),
     CheckConstraint(
         "review_verdict IS NULL OR review_verdict IN ('agree', 'disagree')", name="verdict"
     ),
@@ -119,13 +121,13 @@ _BIRADS = "'0', '1', '2', '3', '4A', '4B', '4C', '5', '6'"
         " OR (review_verdict IS NOT NULL AND reviewer_id IS NOT NULL AND reviewed_at IS NOT NULL)",
         name="review_complete",
     ),
-    Index("ix_predictions_owner_id_created_at", "owner_id", "created_at"),
-    Index("ix_predictions_created_at", "created_at"),
     CheckConstraint(f"band IN ({_BANDS})", name="band"),
     CheckConstraint(
         f"review_birads IS NULL OR (review_verdict IS NOT NULL AND review_birads IN ({_BIRADS}))",
         name="birads",
     ),
+    Index("ix_predictions_owner_id_created_at", "owner_id", "created_at"),
+    Index("ix_predictions_created_at", "created_at"),
     Index("ix_predictions_image_sha256", "image_sha256"),
 )
 
@@ -162,8 +164,6 @@ lesion_findings = Table(
     ),
 )
 
-audit_log = Table(
-    "audit_log",
 # One patient visit; the study instance UID (when known) is unique per owner, so DICOM
 # uploads of one study file into one record.
 studies = Table(
@@ -173,11 +173,12 @@ studies = Table(
     Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("patient_ref", String(64), nullable=False),
     Column("accession_number", String(16), nullable=True),
-    Column("study_date", Date(), nullable=True),
+    Column("study_date", Date(), nullable=False),
     Column("study_instance_uid", String(64), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False, server_default=NOW),
     UniqueConstraint("owner_id", "study_instance_uid", name="uq_studies_owner_id_uid"),
     Index("ix_studies_owner_id_patient_ref", "owner_id", "patient_ref"),
+    Index("ix_studies_study_date", "study_date"),
     Index("ix_studies_patient_ref", "patient_ref"),
 )
 
@@ -233,6 +234,8 @@ outcomes = Table(
     CheckConstraint("source IN ('biopsy', 'surgery', 'follow_up')", name="source"),
 )
 
+audit_log = Table(
+    "audit_log",
     metadata,
     Column("id", Uuid(), primary_key=True),
     Column("at", UtcDateTime(), nullable=False, server_default=NOW),
