@@ -245,7 +245,8 @@ class DicomInfo:
     view: str | None  # free text from ViewCodeSequence / ViewPosition / SeriesDescription
     frame_index: int  # 0-based frame analysed
     frame_count: int
-    deidentified: bytes  # Part 10 de-identified copy (basic profile, retain UIDs): what is stored
+    # Part 10 de-identified copy (basic profile, retain UIDs): what is stored; kept out of reprs.
+    deidentified: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,12 @@ class ErrorCode(StrEnum):
     STUDY_NOT_FROM_PACS = "study_not_from_pacs"  # conflict
 
 
+    DICOM_CORRUPT = "dicom_corrupt"  # filename, reason
+    DICOM_NO_PIXEL_DATA = "dicom_no_pixel_data"  # filename
+    DICOM_SYNTAX_UNSUPPORTED = "dicom_syntax_unsupported"  # filename, syntax
+    DICOM_PHOTOMETRIC_UNSUPPORTED = "dicom_photometric_unsupported"  # filename, photometric
+    DICOM_TOO_MANY_FRAMES = "dicom_too_many_frames"  # filename, count, limit
+    DICOM_FRAME_MISSING = "dicom_frame_missing"  # filename, frame, count
 class DomainError(Exception):
     """Base class for every failure the core reports."""
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
+from adapters.imaging.any_decoder import FormatSniffingDecoder
+from adapters.imaging.dicom_decoder import PydicomImageDecoder
 from adapters.imaging.heatmap import PillowHeatmapRenderer, css_gradient
 from adapters.imaging.lesion_overlay import PillowLesionRenderer
 from adapters.imaging.pillow_decoder import PillowImageDecoder
@@ -112,11 +114,21 @@ class Container(containers.DeclarativeContainer):
             lambda seconds: timedelta(seconds=seconds), settings.provided.login_lockout_seconds
         ),
     )
+    # One limiter each: a burst of DICOM files and one of pictures decode side by side.
     decoder = providers.Singleton(
-        PillowImageDecoder,
-        max_bytes=settings.provided.max_upload_bytes,
-        max_pixels=settings.provided.max_pixels,
-        max_concurrency=settings.provided.decode_concurrency,
+        FormatSniffingDecoder,
+        pictures=providers.Singleton(
+            PillowImageDecoder,
+            max_bytes=settings.provided.max_upload_bytes,
+            max_pixels=settings.provided.max_pixels,
+            max_concurrency=settings.provided.decode_concurrency,
+        ),
+        dicom=providers.Singleton(
+            PydicomImageDecoder,
+            max_bytes=settings.provided.max_upload_bytes,
+            max_pixels=settings.provided.max_pixels,
+            max_concurrency=settings.provided.decode_concurrency,
+        ),
     )
     heatmap_renderer = providers.Singleton(PillowHeatmapRenderer)
     heatmap_legend = providers.Singleton(css_gradient)  # the renderer's colours, for the UI

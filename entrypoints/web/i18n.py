@@ -247,6 +247,14 @@ FR: dict[str, str] = {
     "nav.password": "Changer le mot de passe",
     "password.title": "Changer votre mot de passe",
     "password.explain": "Toutes les autres sessions se terminent quand le mot de passe change.",
+    "error.dicom_corrupt": "{name} is not a readable DICOM file ({reason}).",
+    "error.dicom_no_pixel_data": "{name} is a DICOM file without an image.",
+    "error.dicom_syntax_unsupported": "{name} uses a DICOM compression this server cannot "
+    "read ({syntax}).",
+    "error.dicom_photometric_unsupported": "{name} has a colour model this server cannot "
+    "read ({photometric}).",
+    "error.dicom_too_many_frames": "{name} has {count} frames; the limit is {limit}.",
+    "error.dicom_frame_missing": "{name} has {count} frames; frame {frame} does not exist.",
     "password.current": "Mot de passe actuel",
     "password.new": "Nouveau mot de passe",
     "password.again": "Nouveau mot de passe (encore)",
@@ -485,6 +493,15 @@ SAID_BY_THEIR_KIND = frozenset(
 
 def _number(language: str, value: float) -> str:
     """12.5 -> 12,5 and 10000 -> 10 000 in French; 4096 and years stay ungrouped."""
+    "error.dicom_corrupt": "{name} n'est pas un fichier DICOM lisible ({reason}).",
+    "error.dicom_no_pixel_data": "{name} est un fichier DICOM sans image.",
+    "error.dicom_syntax_unsupported": "{name} utilise une compression DICOM que ce serveur "
+    "ne sait pas lire ({syntax}).",
+    "error.dicom_photometric_unsupported": "{name} utilise un modèle de couleur que ce "
+    "serveur ne sait pas lire ({photometric}).",
+    "error.dicom_too_many_frames": "{name} comporte {count} trames ; la limite est de {limit}.",
+    "error.dicom_frame_missing": "{name} comporte {count} trames ; la trame {frame} "
+    "n'existe pas.",
     text = (
         f"{value:.1f}"
         if isinstance(value, float)
