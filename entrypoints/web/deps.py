@@ -15,9 +15,8 @@ from entrypoints.container import Container
 
 @dataclass(frozen=True, slots=True)
 class WebOptions:
-    """The few settings the pages read."""
+    """The few page options not in `Settings` (the limits the pages show come from there)."""
 
-    max_upload_bytes: int = 10 * 1024 * 1024
     registration_open: bool = True
     model_card: Path | None = None
     page_size: int = 20

@@ -47,15 +47,25 @@ EN: dict[str, str] = {
     "auth.fill_in": "Enter your email and password.",
     # analyze
     "analyze.title": "Analyze ultrasound images",
-    "analyze.hint": "Drop or pick one or more PNG or JPEG images (at most {size}). "
+    "analyze.hint": "Drop or choose PNG, JPEG or DICOM images. "
     "Each result is stored in your history.",
+    "analyze.limits": "Limits: at most {files} files at a time, {size} and {pixels} pixels "
+    "per image.",
     "analyze.upload_label": "Ultrasound images",
+    "analyze.drop": "Drop images here, or press + to choose them",
+    "analyze.session": "Results of this session",
+    "analyze.clear": "Clear results",
     "analyze.status.queued": "Waiting…",
     "analyze.status.running": "Analysing…",
     "analyze.status.done": "Done",
     "analyze.status.failed": "Refused",
-    "analyze.too_large": "The file is larger than the {size} limit.",
-    "analyze.batch_done": "{ok} of {total} image(s) analysed.",
+    "analyze.status.duplicate": "Already analysed",
+    "analyze.duplicate": "Same file as '{name}', already analysed in this session: "
+    "not analysed again.",
+    "analyze.too_large": "'{name}' is larger than the {limit} limit.",
+    "analyze.rejected.size": "'{name}' was not sent: it is {size}; the limit is {limit}.",
+    "analyze.rejected.type": "'{name}' was not sent: only PNG, JPEG and DICOM files are accepted.",
+    "analyze.rejected.count": "'{name}' was not sent: at most {count} files at a time.",
     "result.probability": "Probability of malignancy",
     "result.threshold": "Decision threshold",
     "result.model_version": "Model version",
@@ -282,15 +292,27 @@ FR: dict[str, str] = {
     "à un administrateur.",
     "auth.fill_in": "Saisissez votre e-mail et votre mot de passe.",
     "analyze.title": "Analyser des images échographiques",
-    "analyze.hint": "Déposez ou choisissez une ou plusieurs images PNG ou JPEG (au plus {size}). "
+    "analyze.hint": "Déposez ou choisissez des images PNG, JPEG ou DICOM. "
     "Chaque résultat est enregistré dans votre historique.",
     "analyze.upload_label": "Images échographiques",
     "analyze.status.queued": "En attente…",
+    "analyze.limits": "Limites : au plus {files} fichiers à la fois, {size} et {pixels} pixels "
+    "par image.",
     "analyze.status.running": "Analyse en cours…",
+    "analyze.drop": "Déposez les images ici, ou appuyez sur + pour les choisir",
+    "analyze.session": "Résultats de cette session",
+    "analyze.clear": "Effacer les résultats",
     "analyze.status.done": "Terminé",
     "analyze.status.failed": "Refusé",
-    "analyze.too_large": "Le fichier dépasse la limite de {size}.",
-    "analyze.batch_done": "{ok} image(s) sur {total} analysée(s).",
+    "analyze.status.duplicate": "Déjà analysé",
+    "analyze.duplicate": "Même fichier que '{name}', déjà analysé dans cette session : "
+    "pas analysé de nouveau.",
+    "analyze.too_large": "'{name}' dépasse la limite de {limit}.",
+    "analyze.rejected.size": "'{name}' n'a pas été envoyé : il pèse {size} ; la limite est de "
+    "{limit}.",
+    "analyze.rejected.type": "'{name}' n'a pas été envoyé : seuls les fichiers PNG, JPEG et DICOM "
+    "sont acceptés.",
+    "analyze.rejected.count": "'{name}' n'a pas été envoyé : au plus {count} fichiers à la fois.",
     "result.probability": "Probabilité de malignité",
     "result.threshold": "Seuil de décision",
     "result.model_version": "Version du modèle",

@@ -138,7 +138,6 @@ def storage_secret(data_dir: Path) -> str:
 def web_options(settings: Settings) -> WebOptions:
     card = settings.model_path.with_name(MODEL_CARD_NAME)
     return WebOptions(
-        max_upload_bytes=settings.max_upload_bytes,
         registration_open=settings.registration_open,
         model_card=card if card.is_file() else None,
     )

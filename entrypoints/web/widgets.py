@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 
 from nicegui import ui
 
@@ -11,6 +10,7 @@ from application.commands import GetLesionOverlay, GetPredictionImage
 from domain.predictions import Label, Prediction
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
+from entrypoints.web.formats import decimal, labelled, percent
 from entrypoints.web.frame import actor
 from entrypoints.web.state import t
 
@@ -21,18 +21,6 @@ def png_data_url(png: bytes) -> str:
     """A data URL for a PNG, or for a stored JPEG (uploads kept as they came)."""
     media_type = "image/jpeg" if png.startswith(b"\xff\xd8") else "image/png"
     return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
-
-
-def percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
-
-
-def when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
-def human_size(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
 def label_words(label: Label) -> str:
@@ -54,7 +42,9 @@ def verdict_line(prediction: Prediction) -> None:
 def probability_bar(prediction: Prediction) -> None:
     """A horizontal bar of P(malignant) with the decision threshold marked on it."""
     p, threshold = prediction.p_malignant, prediction.threshold
-    ui.label(f"{t('result.probability')}: {percent(p)}").classes("text-body1").mark("probability")
+    ui.label(labelled(t("result.probability"), percent(p))).classes("text-body1").mark(
+        "probability"
+    )
     with (
         ui.element("div")
         .classes("relative w-full h-4 rounded bg-grey-3")
@@ -88,7 +78,7 @@ def lesion_summary(prediction: Prediction) -> None:
         text = t(
             "result.lesion_area_mm2",
             share=percent(lesion.area_fraction),
-            mm2=f"{lesion.area_mm2:.1f}",
+            mm2=decimal(lesion.area_mm2),
         )
     ui.label(text).classes("text-body2").mark("lesion-area")
 
@@ -111,7 +101,7 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
     lesion outline) side by side with its heatmap."""
     verdict_line(prediction)
     probability_bar(prediction)
-    ui.label(f"{t('result.model_version')}: {prediction.model_version}").classes(
+    ui.label(labelled(t("result.model_version"), prediction.model_version)).classes(
         "text-caption"
     ).mark("model-version")
     lesion_summary(prediction)

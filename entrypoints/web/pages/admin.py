@@ -12,9 +12,9 @@ from application.ports import AuditEntry, Page
 from domain.users import Role, User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
+from entrypoints.web.formats import when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
-from entrypoints.web.widgets import when
 
 AUDIT_PAGE = 50
 

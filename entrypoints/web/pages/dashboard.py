@@ -11,9 +11,9 @@ from domain.predictions import Statistics
 from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
+from entrypoints.web.formats import percent
 from entrypoints.web.frame import signed_in_page
 from entrypoints.web.state import t
-from entrypoints.web.widgets import percent
 
 
 def kpis(stats: Statistics) -> list[tuple[str, str, str]]:

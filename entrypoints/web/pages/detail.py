@@ -17,9 +17,10 @@ from domain.predictions import Prediction, Verdict, prediction_not_found
 from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import error_text, reported
+from entrypoints.web.formats import percent, when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
-from entrypoints.web.widgets import percent, result_panel, when
+from entrypoints.web.widgets import result_panel
 
 
 def facts(prediction: Prediction) -> list[tuple[str, str]]:

@@ -14,9 +14,9 @@ from domain.predictions import Prediction
 from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
+from entrypoints.web.formats import percent, when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
-from entrypoints.web.widgets import percent, when
 
 COLUMNS = (
     ("created", "left"),

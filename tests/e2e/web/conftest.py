@@ -69,7 +69,9 @@ class FakeCore:
     def __post_init__(self) -> None:
         self.hasher = FakePasswordHasher()
         self.images = FakeImageStore()
-        self.container = Container(settings=Settings(data_dir=Path("unused-by-fakes")))
+        self.container = Container(
+            settings=Settings(data_dir=Path("unused-by-fakes"), max_upload_bytes=64 * 1024)
+        )
         for name, fake in {
             "clock": self.clock,
             "uow": FakeUnitOfWork(self.db),
@@ -151,7 +153,7 @@ async def simulated_user(register: Callable[[], None], storage_dir: Path) -> Asy
 async def user(
     core: FakeCore, model_card: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[User]:
-    options = WebOptions(max_upload_bytes=64 * 1024, model_card=model_card, page_size=5)
+    options = WebOptions(model_card=model_card, page_size=5)
     storage = tmp_path / "ui-storage"
     async with simulated_user(lambda: register_ui(core.container, options), storage) as simulated:
         yield simulated

@@ -51,7 +51,7 @@ async def test_oversized_file_is_refused_on_the_server(user: User, core: FakeCor
     await sign_in(user, "cy@example.org")
     await user.should_see("Analyze ultrasound images")
     await upload(user, ("huge.png", b"x" * (64 * 1024 + 1)))
-    await user.should_see("The file is larger than the 64 KB limit.", retries=50)
+    await user.should_see("'huge.png' is larger than the 64 KB limit.", retries=50)
     assert not core.db.predictions
 
 
@@ -83,3 +83,85 @@ async def test_refusal_of_a_text_file_is_said_in_french(user: User, core: FakeCo
     await user.should_see("Refusé")
     await user.should_not_see("is not a PNG")
     assert not core.db.predictions
+
+
+def card_names(user: User) -> list[str]:
+    """The file names of the result cards, top to bottom."""
+    results = user.find(marker="results").elements.pop()
+    markers = [child._markers for child in results.default_slot.children]
+    return [" ".join(m[1:]) for m in markers if m and m[0] == "file-card"]
+
+
+async def test_limits_come_from_the_settings_and_refusals_name_the_file(
+    user: User, core: FakeCore
+) -> None:
+    await core.account("li@example.org")
+    await sign_in(user, "li@example.org")
+    await user.should_see("Limits: at most 10 files at a time, 64 KB and 4096 x 4096 pixels")
+    uploader = user.find(kind=ui.upload).elements.pop()
+    assert uploader.props["max-file-size"] == 64 * 1024
+    assert uploader.props["max-files"] == 10
+    assert ".dcm" in uploader.props["accept"]
+    assert "application/dicom" in uploader.props["accept"]
+
+    user.find(kind=ui.upload).trigger(
+        "rejected",
+        [
+            {"name": "scan.dcm.zip", "size": 10, "reason": "accept"},
+            {"name": "big.png", "size": 11 * 1024 * 1024, "reason": "max-file-size"},
+            {"name": "eleventh.png", "size": 10, "reason": "max-files"},
+        ],
+    )
+    await user.should_see(
+        "'scan.dcm.zip' was not sent: only PNG, JPEG and DICOM files are accepted."
+    )
+    await user.should_see("'big.png' was not sent: it is 11 MB; the limit is 64 KB.")
+    await user.should_see("'eleventh.png' was not sent: at most 10 files at a time.")
+
+
+async def test_cards_follow_the_chosen_order_and_duplicates_are_pointed_out(
+    user: User, core: FakeCore
+) -> None:
+    await core.account("or@example.org")
+    await sign_in(user, "or@example.org")
+    await user.should_see("Analyze ultrasound images")
+    first, second = fake_image("1", level=200), fake_image("2", level=20)
+    chosen = [{"name": n, "size": 1} for n in ("first.png", "second.png", "again.png")]
+    user.find(kind=ui.upload).trigger("added", [chosen])
+    # the uploads arrive in another order than the files were chosen in
+    await upload(user, ("again.png", first), ("second.png", second), ("first.png", first))
+    await user.should_see(marker="file-duplicate", retries=50)
+    assert card_names(user) == ["first.png", "second.png", "again.png"]
+    await user.should_see("already analysed in this session: not analysed again.")
+    assert len(core.db.predictions) == 2
+
+
+async def test_the_sessions_results_stay_when_coming_back(user: User, core: FakeCore) -> None:
+    await core.account("ba@example.org")
+    await sign_in(user, "ba@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await upload(user, ("kept.png", fake_image("k", level=200)), ("bad.png", b"nope"))
+    await user.should_see(marker="open-detail", retries=50)
+    await user.should_see("'bad.png' is not a PNG or JPEG image.", retries=50)
+
+    await user.open("/history")
+    await user.should_see("Page 1 of 1 (1 analyses)")
+    await user.open("/")
+    await user.should_see(marker="open-detail", retries=50)
+    await user.should_see("'bad.png' is not a PNG or JPEG image.")
+    assert card_names(user) == ["kept.png", "bad.png"]
+
+    user.find(marker="clear-results").click()
+    await user.should_not_see(marker="open-detail")
+    await user.open("/")
+    await user.should_see("Analyze ultrasound images")
+    await user.should_not_see(marker="open-detail")
+
+
+async def test_french_readers_get_french_numbers_and_units(user: User, core: FakeCore) -> None:
+    await core.account("fr@example.org")
+    user.http_client.headers["accept-language"] = "fr-FR,fr;q=0.9"
+    await sign_in(user, "fr@example.org")
+    await user.should_see("Limites : au plus 10 fichiers à la fois, 64 Ko et 4096 x 4096 pixels")
+    await upload(user, ("clair.png", fake_image("c", level=230)))
+    await user.should_see("Probabilité de malignité : 90,2 %", retries=50)

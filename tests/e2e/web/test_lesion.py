@@ -93,5 +93,5 @@ async def test_the_lesion_is_said_in_french(user: User, core: FakeCore) -> None:
     await sign_in(user, me.email)
     await user.should_see("Analyser des images échographiques")
     await user.open(f"/analysis/{stored.id}")
-    await user.should_see("Lésion délimitée : 6.2 % de la zone analysée")
+    await user.should_see("Lésion délimitée : 6,2 % de la zone analysée")
     await user.should_see("Afficher le contour de la lésion")
