@@ -94,12 +94,16 @@ class Prediction:
     # None when the model had no lesion output; otherwise what it outlined (maybe nothing)
     lesion: LesionFinding | None = None
     # Band and borderline as the model of the day put them, stored with the prediction so a
-    # later model never rewrites history; None only before storage: the fallback bands apply.
+    # later model never rewrites history; when not given, the fallback bands decide.
     stored_likelihood: Likelihood | None = None
     outcome: Outcome | None = None  # pathology or follow-up, recorded later
     # the study (patient visit) it was filed in, and where on the breast; None: a loose upload
     study_id: UUID | None = None
     position: ImagePosition | None = None
+
+    def __post_init__(self) -> None:
+        if self.stored_likelihood is None:
+            object.__setattr__(self, "stored_likelihood", self.assessment.likelihood)
 
     @property
     def assessment(self) -> Assessment:

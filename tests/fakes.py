@@ -174,6 +174,12 @@ class FakePredictionRepository(_FakeRepository):
         # Only the review changes; the model's output is never overwritten.
         self._db.predictions[prediction.id] = replace(stored, review=prediction.review)
 
+    async def update_outcome(self, prediction: Prediction) -> None:
+        stored = self._db.predictions.get(prediction.id)
+        if stored is None:
+            raise prediction_not_found()
+        self._db.predictions[prediction.id] = replace(stored, outcome=prediction.outcome)
+
     async def delete(self, prediction_id: UUID) -> None:
         self._db.predictions.pop(prediction_id, None)
         self._db.cams.pop(prediction_id, None)

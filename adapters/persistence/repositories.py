@@ -16,9 +16,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.errors import translate_errors
-from adapters.persistence.tables import audit_log, lesion_findings, predictions, users
+from adapters.persistence.tables import audit_log, lesion_findings, outcomes, predictions, users
 from application.ports import AuditEntry, AuditQuery, CamGrid, Page, PredictionQuery
+from domain.bands import BandName, Likelihood
 from domain.lesions import BoundingBox, LesionFinding
+from domain.outcomes import BiRads, Outcome, OutcomeSource, PathologyResult
 from domain.predictions import Label, Prediction, Review, Verdict, prediction_not_found
 from domain.users import Role, User, email_taken, user_not_found
 
@@ -148,13 +150,40 @@ def _review_values(review: Review | None) -> dict[str, Any]:
             "review_note": None,
             "reviewer_id": None,
             "reviewed_at": None,
+            "review_birads": None,
         }
     return {
         "review_verdict": review.verdict.value,
         "review_note": review.note,
         "reviewer_id": review.reviewer_id,
         "reviewed_at": review.reviewed_at,
+        "review_birads": review.birads.value if review.birads else None,
     }
+
+
+def _outcome_values(prediction_id: UUID, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "prediction_id": prediction_id,
+        "result": outcome.result.value,
+        "source": outcome.source.value,
+        "outcome_date": outcome.outcome_date,
+        "histology": outcome.histology,
+        "recorded_by": outcome.recorded_by,
+        "recorded_at": outcome.recorded_at,
+    }
+
+
+def _to_outcome(row: Row[Any]) -> Outcome | None:
+    if row.outcome_result is None:
+        return None
+    return Outcome(
+        result=PathologyResult(row.outcome_result),
+        source=OutcomeSource(row.outcome_source),
+        outcome_date=row.outcome_outcome_date,
+        recorded_by=_uuid(row.outcome_recorded_by),
+        recorded_at=row.outcome_recorded_at,
+        histology=row.outcome_histology,
+    )
 
 
 def _lesion_values(prediction_id: UUID, lesion: LesionFinding) -> dict[str, Any]:
@@ -204,6 +233,7 @@ def _to_prediction(row: Row[Any]) -> Prediction:
             note=row.review_note or "",
             reviewer_id=_uuid(row.reviewer_id),
             reviewed_at=row.reviewed_at,
+            birads=BiRads(row.review_birads) if row.review_birads else None,
         )
     return Prediction(
         id=_uuid(row.id),
@@ -216,6 +246,8 @@ def _to_prediction(row: Row[Any]) -> Prediction:
         created_at=row.created_at,
         review=review,
         lesion=_to_lesion(row),
+        stored_likelihood=Likelihood(BandName(row.band), bool(row.borderline)),
+        outcome=_to_outcome(row),
     )
 
 
@@ -223,10 +255,11 @@ def _to_prediction(row: Row[Any]) -> Prediction:
 _PREDICTION_COLUMNS = [
     *(c for c in predictions.c if c.name != "cam_json"),
     *(c.label(f"lesion_{c.name}") for c in lesion_findings.c if c.name != "prediction_id"),
+    *(c.label(f"outcome_{c.name}") for c in outcomes.c if c.name != "prediction_id"),
 ]
 _WITH_LESION = predictions.outerjoin(
     lesion_findings, lesion_findings.c.prediction_id == predictions.c.id
-)
+).outerjoin(outcomes, outcomes.c.prediction_id == predictions.c.id)
 
 
 def _select_predictions() -> Select[Any]:
@@ -270,6 +303,8 @@ class SqlAlchemyPredictionRepository(_Repository):
             "model_version": prediction.model_version,
             "created_at": prediction.created_at,
             "cam_json": _cam_to_json(cam),
+            "band": prediction.likelihood.band.value,
+            "borderline": prediction.likelihood.borderline,
             **_review_values(prediction.review),
         }
         with translate_errors():
@@ -304,8 +339,25 @@ class SqlAlchemyPredictionRepository(_Repository):
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise prediction_not_found()
 
+    async def update_outcome(self, prediction: Prediction) -> None:
+        """Write (or, when it has none, delete) the prediction's outcome row only."""
+        exists = select(predictions.c.id).where(predictions.c.id == prediction.id)
+        with translate_errors():
+            if await self._session.scalar(exists) is None:
+                raise prediction_not_found()
+            await self._session.execute(
+                delete(outcomes).where(outcomes.c.prediction_id == prediction.id)
+            )
+            if prediction.outcome is not None:
+                await self._session.execute(
+                    insert(outcomes).values(**_outcome_values(prediction.id, prediction.outcome))
+                )
+
     async def delete(self, prediction_id: UUID) -> None:
         with translate_errors():
+            await self._session.execute(
+                delete(outcomes).where(outcomes.c.prediction_id == prediction_id)
+            )
             # the foreign key cascades too; deleting explicitly keeps it independent of PRAGMAs
             await self._session.execute(
                 delete(lesion_findings).where(lesion_findings.c.prediction_id == prediction_id)

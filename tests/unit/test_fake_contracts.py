@@ -18,6 +18,7 @@ from tests.contracts.lesion_renderer_contract import LesionRendererContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.password_strength_contract import PasswordStrengthContract
+from tests.contracts.prediction_outcome_contract import PredictionOutcomeContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
 from tests.contracts.statistics_reader_contract import StatisticsReaderContract
 from tests.contracts.token_service_contract import TokenServiceContract
@@ -65,6 +66,10 @@ class TestFakeUserRepository(UserRepositoryContract):
 
 
 class TestFakePredictionRepository(PredictionRepositoryContract):
+    pass
+
+
+class TestFakePredictionOutcomes(PredictionOutcomeContract):
     pass
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from tests.contracts.audit_log_contract import AuditLogContract
+from tests.contracts.prediction_outcome_contract import PredictionOutcomeContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
 from tests.contracts.statistics_reader_contract import StatisticsReaderContract
 from tests.contracts.unit_of_work_contract import UnitOfWorkContract
@@ -20,6 +21,10 @@ class TestSqlAlchemyUserRepository(UserRepositoryContract):
 
 
 class TestSqlAlchemyPredictionRepository(PredictionRepositoryContract):
+    pass
+
+
+class TestSqlAlchemyPredictionOutcomes(PredictionOutcomeContract):
     pass
 
 
