@@ -39,7 +39,7 @@ class ImageDecoderContract:
         assert decoded.stored_image.startswith(STORED_SIGNATURES)
         assert _pixel_size(decoded.stored_image) == decoded.stored_size
         assert decoded.sha256 == hashlib.sha256(decoded.stored_image).hexdigest()
-        assert decoded.source_format in ("PNG", "JPEG", "BMP", "TIFF")
+        assert decoded.source_format in ("PNG", "JPEG", "BMP", "TIFF", "DICOM")
 
     async def test_same_bytes_give_the_same_content_address(
         self, image_decoder: ImageDecoder, valid_image: bytes
