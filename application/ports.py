@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band
 from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction, Statistics
+from domain.studies import Study, StudySummary
 from domain.users import Role, User
 
 T = TypeVar("T")
@@ -107,6 +108,41 @@ class PredictionRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class StudyQuery:
+    """Owner-scoped, filtered study listing, newest visit first. owner_id None: everyone's."""
+
+    owner_id: UUID | None
+    offset: int = 0
+    limit: int = 20
+    patient_ref_contains: str | None = None
+    accession_contains: str | None = None
+    date_from: date | None = None  # study date, inclusive
+    date_to: date | None = None  # inclusive
+    band: str | None = None  # some image of the study is in this band
+    reviewed: bool | None = None  # True: every image reviewed; False: some image is not
+
+
+@runtime_checkable
+class StudyRepository(Protocol):
+    """Stores studies and reads the images filed in them; never commits."""
+
+    async def add(self, study: Study) -> None: ...
+    async def get(self, study_id: UUID) -> Study | None: ...
+    async def get_by_uid(self, owner_id: UUID, study_instance_uid: str) -> Study | None: ...
+    async def update(self, study: Study) -> None: ...
+    async def list(self, query: StudyQuery) -> Page[StudySummary]: ...
+    async def of_patient(self, patient_ref: str, owner_id: UUID | None) -> builtins.list[Study]:
+        """Every study with exactly this patient reference (of one owner, or everyone's)."""
+        ...
+
+    async def images(
+        self, study_ids: Sequence[UUID]
+    ) -> dict[UUID, builtins.list[Prediction]]:
+        """The predictions filed in each study, oldest first (every id is a key)."""
+        ...
+
+
 @runtime_checkable
 class StatisticsReader(Protocol):
     """Read port of the dashboard: the statistics of the predictions a query selects
@@ -130,6 +166,7 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     predictions: PredictionRepository
+    studies: StudyRepository
     audit: AuditLog
 
     async def __aenter__(self) -> Self: ...
@@ -379,6 +416,8 @@ __all__ = [
     "PredictionRepository",
     "Role",
     "StatisticsReader",
+    "StudyQuery",
+    "StudyRepository",
     "TokenClaims",
     "TokenService",
     "TumorClassifier",

@@ -58,18 +58,29 @@ class ErrorCode(StrEnum):
     TOO_MANY_IMAGES = "too_many_images"  # count
     NOTHING_TO_CHANGE = "nothing_to_change"
     TEXT_INVALID_CHARACTERS = "text_invalid_characters"  # field
+    PATIENT_REF_INVALID = "patient_ref_invalid"  # count
+    ACCESSION_INVALID = "accession_invalid"  # count
+    STUDY_UID_INVALID = "study_uid_invalid"
+    LATERALITY_INVALID = "laterality_invalid"
+    VIEW_INVALID = "view_invalid"  # formats
+    CLOCK_POSITION_INVALID = "clock_position_invalid"
+    DISTANCE_INVALID = "distance_invalid"  # count
+    LESION_NUMBER_INVALID = "lesion_number_invalid"  # count
+    POSITIONS_MISMATCH = "positions_mismatch"  # count
     # not found
     PREDICTION_NOT_FOUND = "prediction_not_found"
     USER_NOT_FOUND = "user_not_found"
     HEATMAP_NOT_STORED = "heatmap_not_stored"
     LESION_NOT_FOUND = "lesion_not_found"
     STORED_IMAGE_MISSING = "stored_image_missing"
+    STUDY_NOT_FOUND = "study_not_found"
     # forbidden
     ADMIN_ONLY = "admin_only"
     REGISTRATION_CLOSED = "registration_closed"
     # conflict
     EMAIL_TAKEN = "email_taken"
     LAST_ADMIN = "last_admin"
+    STUDY_UID_TAKEN = "study_uid_taken"
     # not authenticated
     SESSION_ENDED = "session_ended"
     # image refusals (filename: the upload's name, "" when it has none)
@@ -81,6 +92,11 @@ class ErrorCode(StrEnum):
     IMAGE_CORRUPT = "image_corrupt"  # filename, reason
     IMAGE_NO_PIXELS = "image_no_pixels"  # filename
     STORED_IMAGE_CORRUPT = "stored_image_corrupt"  # reason
+    # image refusals of a study upload (filename)
+    IMAGE_NEEDS_STUDY = "image_needs_study"  # filename: not DICOM, and no study was named
+    IMAGE_NO_PATIENT_ID = "image_no_patient_id"  # filename: a DICOM without PatientID
+    IMAGE_OTHER_STUDY = "image_other_study"  # filename: DICOM of another patient or study
+    IMAGE_SIDE_MISMATCH = "image_side_mismatch"  # filename: given side differs from the tags
     # model
     MODEL_MISSING = "model_missing"  # path
     # PACS (DICOM networking and DICOMweb)

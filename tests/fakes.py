@@ -34,6 +34,8 @@ from application.ports import (
     Page,
     PredictionQuery,
     PredictionRepository,
+    StudyQuery,
+    StudyRepository,
     TokenClaims,
     UserRepository,
 )
@@ -52,6 +54,7 @@ from domain.errors import (
 )
 from domain.lesions import BoundingBox, LesionFinding
 from domain.predictions import Prediction, Statistics, prediction_not_found, summarise
+from domain.studies import Study, StudySummary, study_not_found
 from domain.users import User, email_taken, user_not_found
 
 # --- time --------------------------------------------------------------------------------
@@ -86,11 +89,16 @@ class FakeDatabase:
     predictions: dict[UUID, Prediction] = field(default_factory=dict)
     cams: dict[UUID, CamGrid | None] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    studies: dict[UUID, Study] = field(default_factory=dict)
 
     def copy(self) -> FakeDatabase:
         # Entities are frozen, so copying the containers isolates a transaction.
         return FakeDatabase(
-            dict(self.users), dict(self.predictions), dict(self.cams), list(self.audit)
+            dict(self.users),
+            dict(self.predictions),
+            dict(self.cams),
+            list(self.audit),
+            studies=dict(self.studies),
         )
 
 
@@ -158,6 +166,8 @@ class FakePredictionRepository(_FakeRepository):
             raise Conflict("A prediction with this id already exists.")
         if prediction.owner_id not in self._db.users:
             raise NotFound("The owner of this prediction does not exist.")
+        if prediction.study_id is not None and prediction.study_id not in self._db.studies:
+            raise Conflict("The study of this prediction does not exist.")
         self._db.predictions[prediction.id] = prediction
         self._db.cams[prediction.id] = cam
 
@@ -203,6 +213,106 @@ class FakePredictionRepository(_FakeRepository):
     async def images_in_use(self, digests: Sequence[str]) -> set[str]:
         used = {p.image_sha256 for p in self._db.predictions.values()}
         return used & set(digests)
+
+
+def _study_matches(study: Study, images: list[Prediction], q: StudyQuery) -> bool:
+    def contains(text: str | None, fragment: str | None) -> bool:
+        return not fragment or fragment.lower() in (text or "").lower()
+
+    return (
+        (q.owner_id is None or study.owner_id == q.owner_id)
+        and contains(study.patient_ref, q.patient_ref_contains)
+        and contains(study.accession_number, q.accession_contains)
+        and (q.date_from is None or study.study_date >= q.date_from)
+        and (q.date_to is None or study.study_date <= q.date_to)
+        and (q.band is None or any(p.likelihood.band == q.band for p in images))
+        and (
+            q.reviewed is None
+            or (
+                bool(images) and all(p.review is not None for p in images)
+                if q.reviewed
+                else any(p.review is None for p in images)
+            )
+        )
+    )
+
+
+class FakeStudyRepository(_FakeRepository):
+    """StudyRepository over a FakeDatabase; a study UID is unique per owner, like the table."""
+
+    async def add(self, study: Study) -> None:
+        if study.id in self._db.studies:
+            raise Conflict("A study with this id already exists.")
+        if study.owner_id not in self._db.users:
+            raise NotFound("The owner of this study does not exist.")
+        self._check_uid(study)
+        self._db.studies[study.id] = study
+
+    async def get(self, study_id: UUID) -> Study | None:
+        return self._db.studies.get(study_id)
+
+    async def get_by_uid(self, owner_id: UUID, study_instance_uid: str) -> Study | None:
+        return next(
+            (
+                s
+                for s in self._db.studies.values()
+                if s.owner_id == owner_id and s.study_instance_uid == study_instance_uid
+            ),
+            None,
+        )
+
+    async def update(self, study: Study) -> None:
+        stored = self._db.studies.get(study.id)
+        if stored is None:
+            raise study_not_found()
+        self._check_uid(study)
+        self._db.studies[study.id] = replace(
+            study, owner_id=stored.owner_id, created_at=stored.created_at
+        )
+
+    async def list(self, query: StudyQuery) -> Page[StudySummary]:
+        images = await self.images(list(self._db.studies))
+        selected = sorted(
+            (s for s in self._db.studies.values() if _study_matches(s, images[s.id], query)),
+            key=lambda s: (s.study_date, s.created_at, str(s.id)),
+            reverse=True,
+        )
+        summaries = [
+            StudySummary(
+                study=s,
+                image_count=len(images[s.id]),
+                reviewed_count=sum(p.review is not None for p in images[s.id]),
+                max_p_malignant=max((p.p_malignant for p in images[s.id]), default=None),
+            )
+            for s in selected[query.offset : query.offset + query.limit]
+        ]
+        return Page(summaries, len(selected), query.offset, query.limit)
+
+    async def of_patient(self, patient_ref: str, owner_id: UUID | None) -> builtins.list[Study]:
+        return [
+            s
+            for s in self._db.studies.values()
+            if s.patient_ref == patient_ref and (owner_id is None or s.owner_id == owner_id)
+        ]
+
+    async def images(self, study_ids: Sequence[UUID]) -> dict[UUID, builtins.list[Prediction]]:
+        found: dict[UUID, builtins.list[Prediction]] = {study_id: [] for study_id in study_ids}
+        ordered = sorted(self._db.predictions.values(), key=lambda p: (p.created_at, str(p.id)))
+        for prediction in ordered:
+            if prediction.study_id in found:
+                found[prediction.study_id].append(prediction)
+        return found
+
+    def _check_uid(self, study: Study) -> None:
+        if study.study_instance_uid is None:
+            return
+        if any(
+            s.owner_id == study.owner_id
+            and s.study_instance_uid == study.study_instance_uid
+            and s.id != study.id
+            for s in self._db.studies.values()
+        ):
+            raise Conflict("A study with this UID exists.", ErrorCode.STUDY_UID_TAKEN)
 
 
 class FakeStatisticsReader:
@@ -255,6 +365,7 @@ class FakeUnitOfWork:
         self._current: ContextVar[list[FakeDatabase]] = ContextVar(f"fake-uow-{id(self)}")
         self.users: UserRepository = FakeUserRepository(self._transaction)
         self.predictions: PredictionRepository = FakePredictionRepository(self._transaction)
+        self.studies: StudyRepository = FakeStudyRepository(self._transaction)
         self.audit: AuditLog = FakeAuditLog(self._transaction)
 
     def _stack(self) -> list[FakeDatabase]:
@@ -285,12 +396,14 @@ class FakeUnitOfWork:
         committed = self._transaction().copy()
         self.db.users, self.db.predictions = committed.users, committed.predictions
         self.db.cams, self.db.audit = committed.cams, committed.audit
+        self.db.studies = committed.studies
         self.commits += 1
 
     async def rollback(self) -> None:
         transaction, fresh = self._transaction(), self.db.copy()
         transaction.users, transaction.predictions = fresh.users, fresh.predictions
         transaction.cams, transaction.audit = fresh.cams, fresh.audit
+        transaction.studies = fresh.studies
 
 
 class FakeHealthProbe:

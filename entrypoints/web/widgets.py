@@ -7,11 +7,13 @@ import base64
 from nicegui import ui
 
 from application.commands import GetLesionOverlay, GetPredictionImage
+from domain.bands import BandName
 from domain.predictions import Label, Prediction
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
 from entrypoints.web.formats import decimal, labelled, percent
 from entrypoints.web.frame import actor
+from entrypoints.web.palette import BAND_ICONS, band_colour
 from entrypoints.web.state import t
 
 DEFAULT_OPACITY = 0.45
@@ -23,20 +25,43 @@ def png_data_url(png: bytes) -> str:
     return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
 
 
-def label_words(label: Label) -> str:
-    return t("result.malignant") if label is Label.MALIGNANT else t("result.benign")
+def band_words(band: BandName | str) -> str:
+    """E.g. "Intermediate likelihood of malignancy": a likelihood, never a diagnosis."""
+    return t(f"band.{BandName(band).value}")
+
+
+def band_chip(prediction: Prediction) -> None:
+    """The band as a coloured chip with its words (never colour alone)."""
+    band = prediction.likelihood.band
+    with (
+        ui.row()
+        .classes("items-center gap-1 no-wrap px-2 rounded")
+        .style(f"border-left: 6px solid {band_colour(band)}")
+    ):
+        ui.icon(BAND_ICONS[band], size="sm").style(f"color: {band_colour(band)}").props(
+            'aria-hidden="true"'
+        )
+        ui.label(band_words(band)).classes("text-body2").mark("band")
 
 
 def verdict_line(prediction: Prediction) -> None:
-    """The result at the threshold in words, with an icon: never colour alone."""
-    malignant = prediction.label is Label.MALIGNANT
+    """The band in words, where the probability lies against the threshold, and a borderline
+    marking when it is close to it: wording that claims no more than the model knows."""
+    likelihood = prediction.likelihood
+    band = likelihood.band
     with ui.row().classes("items-center gap-2 no-wrap"):
-        ui.icon("warning" if malignant else "check_circle", size="md").classes(
-            "text-negative" if malignant else "text-positive"
-        ).props('aria-hidden="true"')
-        ui.label(label_words(prediction.label)).classes("text-subtitle1 font-bold").mark(
-            "label-words"
+        ui.icon(BAND_ICONS[band], size="md").style(f"color: {band_colour(band)}").props(
+            'aria-hidden="true"'
         )
+        ui.label(band_words(band)).classes("text-subtitle1 font-bold").mark("label-words")
+    side = "above" if prediction.label is Label.MALIGNANT else "below"
+    ui.label(t(f"result.{side}_threshold", t=percent(prediction.threshold))).classes(
+        "text-body2"
+    ).mark("threshold-side")
+    if likelihood.borderline:
+        with ui.row().classes("items-center gap-1 no-wrap"):
+            ui.icon("compare_arrows", size="sm").classes("text-warning").props('aria-hidden="true"')
+            ui.label(t("result.borderline")).classes("text-body2 font-medium").mark("borderline")
 
 
 def probability_bar(prediction: Prediction) -> None:
@@ -53,9 +78,9 @@ def probability_bar(prediction: Prediction) -> None:
             f'aria-label="{t("result.probability")}"'
         )
     ):
-        colour = "bg-negative" if prediction.label is Label.MALIGNANT else "bg-positive"
-        ui.element("div").classes(f"absolute left-0 top-0 h-4 rounded {colour}").style(
-            f"width: {p * 100:.1f}%"
+        colour = band_colour(prediction.likelihood.band)
+        ui.element("div").classes("absolute left-0 top-0 h-4 rounded").style(
+            f"width: {p * 100:.1f}%; background: {colour}"
         )
         ui.element("div").classes("absolute h-6 bg-black").style(
             f"left: calc({threshold * 100:.1f}% - 1px); top: -4px; width: 3px"

@@ -28,7 +28,7 @@ async def test_one_bad_file_never_sinks_the_batch(user: User, core: FakeCore) ->
 
     await upload(user, ("bright.png", fake_image("b", level=230)), ("broken.png", b"not an image"))
 
-    await user.should_see("Suspicious for malignancy — recommend follow-up", retries=50)
+    await user.should_see("High likelihood of malignancy", retries=50)
     await user.should_see("'broken.png' is not a PNG or JPEG image.", retries=50)
     await user.should_see("Probability of malignancy: 90.2 %")
     await user.should_see("Model version: fake-1")
@@ -42,8 +42,23 @@ async def test_benign_result_is_said_in_words(user: User, core: FakeCore) -> Non
     await sign_in(user, "bo@example.org")
     await user.should_see("Analyze ultrasound images")
     await upload(user, ("dark.png", fake_image("d", level=20)))
-    await user.should_see("No malignancy suspected at the model's operating point", retries=50)
+    await user.should_see("Low likelihood of malignancy", retries=50)
+    await user.should_see("Below the model's decision threshold (50.0 %).")
     await user.should_see("decision threshold (black mark) 50.0 %")
+    await user.should_not_see(marker="borderline")
+
+
+async def test_close_to_the_threshold_is_borderline_not_suspicious(
+    user: User, core: FakeCore
+) -> None:
+    await core.account("bl@example.org")
+    await sign_in(user, "bl@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await upload(user, ("close.png", fake_image("c", level=120)))  # p = 47.1 %, threshold 50 %
+    await user.should_see("Intermediate likelihood of malignancy", retries=50)
+    await user.should_see("Below the model's decision threshold (50.0 %).")
+    await user.should_see(marker="borderline")
+    await user.should_not_see("Suspicious")
 
 
 async def test_oversized_file_is_refused_on_the_server(user: User, core: FakeCore) -> None:
