@@ -16,12 +16,20 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.persistence.errors import translate_errors
-from adapters.persistence.tables import audit_log, lesion_findings, outcomes, predictions, users
+from adapters.persistence.tables import (
+    audit_log,
+    lesion_findings,
+    outcomes,
+    predictions,
+    study_images,
+    users,
+)
 from application.ports import AuditEntry, AuditQuery, CamGrid, Page, PredictionQuery
 from domain.bands import BandName, Likelihood
 from domain.lesions import BoundingBox, LesionFinding
 from domain.outcomes import BiRads, Outcome, OutcomeSource, PathologyResult
 from domain.predictions import Label, Prediction, Review, Verdict, prediction_not_found
+from domain.studies import ImagePosition, Laterality, View
 from domain.users import Role, User, email_taken, user_not_found
 
 SessionSource = AsyncSession | Callable[[], AsyncSession]
@@ -225,6 +233,31 @@ def _to_lesion(row: Row[Any]) -> LesionFinding | None:
     )
 
 
+def _filing_values(prediction: Prediction) -> dict[str, Any]:
+    position = prediction.position
+    return {
+        "prediction_id": prediction.id,
+        "study_id": prediction.study_id,
+        "laterality": position.laterality.value if position else None,
+        "lesion_number": position.lesion_number if position else None,
+        "view": position.view.value if position else None,
+        "clock_position": position.clock_position if position else None,
+        "distance_cm": position.distance_from_nipple_cm if position else None,
+    }
+
+
+def _to_position(row: Row[Any]) -> ImagePosition | None:
+    if row.study_laterality is None:
+        return None
+    return ImagePosition(
+        laterality=Laterality(row.study_laterality),
+        lesion_number=row.study_lesion_number,
+        view=View(row.study_view),
+        clock_position=row.study_clock_position,
+        distance_from_nipple_cm=row.study_distance_cm,
+    )
+
+
 def _to_prediction(row: Row[Any]) -> Prediction:
     review = None
     if row.review_verdict is not None:
@@ -248,18 +281,24 @@ def _to_prediction(row: Row[Any]) -> Prediction:
         lesion=_to_lesion(row),
         stored_likelihood=Likelihood(BandName(row.band), bool(row.borderline)),
         outcome=_to_outcome(row),
+        study_id=_optional_uuid(row.study_study_id),
+        position=_to_position(row),
     )
 
 
-# A prediction row with its lesion finding (if any) under `lesion_*` labels; no CAM.
+# A prediction row with its lesion finding and its study filing (if any) under `lesion_*`
+# and `study_*` labels; no CAM.
 _PREDICTION_COLUMNS = [
     *(c for c in predictions.c if c.name != "cam_json"),
     *(c.label(f"lesion_{c.name}") for c in lesion_findings.c if c.name != "prediction_id"),
     *(c.label(f"outcome_{c.name}") for c in outcomes.c if c.name != "prediction_id"),
+    *(c.label(f"study_{c.name}") for c in study_images.c if c.name != "prediction_id"),
 ]
-_WITH_LESION = predictions.outerjoin(
-    lesion_findings, lesion_findings.c.prediction_id == predictions.c.id
-).outerjoin(outcomes, outcomes.c.prediction_id == predictions.c.id)
+_WITH_LESION = (
+    predictions.outerjoin(lesion_findings, lesion_findings.c.prediction_id == predictions.c.id)
+    .outerjoin(outcomes, outcomes.c.prediction_id == predictions.c.id)
+    .outerjoin(study_images, study_images.c.prediction_id == predictions.c.id)
+)
 
 
 def _select_predictions() -> Select[Any]:
@@ -315,6 +354,10 @@ class SqlAlchemyPredictionRepository(_Repository):
                         **_lesion_values(prediction.id, prediction.lesion)
                     )
                 )
+            if prediction.study_id is not None:
+                await self._session.execute(
+                    insert(study_images).values(**_filing_values(prediction))
+                )
 
     async def get(self, prediction_id: UUID) -> Prediction | None:
         statement = _select_predictions().where(predictions.c.id == prediction_id)
@@ -361,6 +404,9 @@ class SqlAlchemyPredictionRepository(_Repository):
             # the foreign key cascades too; deleting explicitly keeps it independent of PRAGMAs
             await self._session.execute(
                 delete(lesion_findings).where(lesion_findings.c.prediction_id == prediction_id)
+            )
+            await self._session.execute(
+                delete(study_images).where(study_images.c.prediction_id == prediction_id)
             )
             await self._session.execute(
                 delete(predictions).where(predictions.c.id == prediction_id)

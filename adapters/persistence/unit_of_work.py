@@ -16,6 +16,7 @@ from adapters.persistence.repositories import (
     SqlAlchemyPredictionRepository,
     SqlAlchemyUserRepository,
 )
+from adapters.persistence.studies import SqlAlchemyStudyRepository
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class SqlAlchemyUnitOfWork:
         self._current: ContextVar[_Transaction | None] = ContextVar(f"uow-{id(self)}", default=None)
         self.users = SqlAlchemyUserRepository(self._session)
         self.predictions = SqlAlchemyPredictionRepository(self._session)
+        self.studies = SqlAlchemyStudyRepository(self._session)
         self.audit = SqlAlchemyAuditLog(self._session)
 
     def _session(self) -> AsyncSession:

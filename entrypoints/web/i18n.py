@@ -247,6 +247,24 @@ EN: dict[str, str] = {
     "use a longer phrase of unrelated words.",
     "error.password_current_wrong": "The current password is not correct.",
     "error.text_invalid_characters": "Remove the control or invisible characters from the text.",
+    "error.patient_ref_invalid": "Enter a patient reference of at most {count} characters.",
+    "error.accession_invalid": "The accession number must be at most {count} characters.",
+    "error.study_uid_invalid": "The study instance UID must be a DICOM UID: digits and dots, "
+    "at most 64 characters.",
+    "error.laterality_invalid": "Choose the side: L (left) or R (right).",
+    "error.view_invalid": "The view must be {formats}.",
+    "error.clock_position_invalid": "The clock position must be a time from 1:00 to 12:30, "
+    "in half hours.",
+    "error.distance_invalid": "The distance from the nipple must lie between 0 and {count} cm.",
+    "error.lesion_number_invalid": "The lesion number must lie between 1 and {count}.",
+    "error.positions_mismatch": "Give one position per image ({count} images sent).",
+    "error.study_uid_taken": "You already have a study with this study instance UID.",
+    "error.image_needs_study": "{name} is not a DICOM file: add it to a study first.",
+    "error.image_no_patient_id": "{name} names no patient (its PatientID is empty): "
+    "add it to a study first.",
+    "error.image_other_study": "{name} belongs to another patient or study than this one.",
+    "error.image_side_mismatch": "{name}: the side given differs from the side in its "
+    "DICOM header.",
     "error.email_taken": "An account with this email already exists.",
     "error.last_admin": "This is the last active administrator; appoint another one first.",
     "error.image_empty": "{name} is empty.",
@@ -503,6 +521,26 @@ FR: dict[str, str] = {
     "choisissez une phrase plus longue de mots sans lien.",
     "error.password_current_wrong": "Le mot de passe actuel est incorrect.",
     "error.text_invalid_characters": "Retirez les caractères de contrôle ou invisibles du texte.",
+    "error.patient_ref_invalid": "Saisissez une référence patient d'au plus {count} caractères.",
+    "error.accession_invalid": "Le numéro d'accession doit comporter au plus {count} caractères.",
+    "error.study_uid_invalid": "L'UID d'instance de l'examen doit être un UID DICOM : "
+    "chiffres et points, 64 caractères au plus.",
+    "error.laterality_invalid": "Choisissez le côté : L (gauche) ou R (droit).",
+    "error.view_invalid": "La coupe doit être {formats}.",
+    "error.clock_position_invalid": "La position horaire doit être une heure de 1:00 à 12:30, "
+    "par demi-heures.",
+    "error.distance_invalid": "La distance au mamelon doit être comprise entre 0 et {count} cm.",
+    "error.lesion_number_invalid": "Le numéro de lésion doit être compris entre 1 et {count}.",
+    "error.positions_mismatch": "Indiquez une position par image ({count} images envoyées).",
+    "error.study_uid_taken": "Vous avez déjà un examen avec cet UID d'instance.",
+    "error.image_needs_study": "{name} n'est pas un fichier DICOM : ajoutez-le d'abord à un "
+    "examen.",
+    "error.image_no_patient_id": "{name} ne nomme aucun patient (PatientID vide) : "
+    "ajoutez-le d'abord à un examen.",
+    "error.image_other_study": "{name} appartient à un autre patient ou à un autre examen "
+    "que celui-ci.",
+    "error.image_side_mismatch": "{name} : le côté indiqué diffère de celui de son en-tête "
+    "DICOM.",
     "error.email_taken": "Un compte existe déjà avec cet e-mail.",
     "error.last_admin": "C'est le dernier administrateur actif ; nommez-en un autre d'abord.",
     "error.image_empty": "{name} est vide.",
@@ -531,6 +569,7 @@ SAID_BY_THEIR_KIND = frozenset(
         ErrorCode.HEATMAP_NOT_STORED,
         ErrorCode.LESION_NOT_FOUND,
         ErrorCode.STORED_IMAGE_MISSING,
+        ErrorCode.STUDY_NOT_FOUND,
         ErrorCode.ADMIN_ONLY,
         ErrorCode.REGISTRATION_CLOSED,
         ErrorCode.SESSION_ENDED,
