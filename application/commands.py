@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import msgspec
@@ -10,6 +10,7 @@ import msgspec
 from application.ports import CamGrid, DatabaseStatus, IssuedToken, ModelInfo
 from domain.errors import ErrorCode, InvalidImage, InvalidInput
 from domain.lesions import LesionFinding
+from domain.outcomes import BiRads, OutcomeSource, PathologyResult
 from domain.predictions import Assessment, Label, Prediction, Verdict
 from domain.text import plain_text
 from domain.users import Role, User
@@ -217,6 +218,25 @@ class ReviewPrediction(Command, frozen=True, kw_only=True):
     prediction_id: UUID
     verdict: Verdict
     note: str = ""
+    birads: BiRads | None = None
+
+
+class RecordOutcome(Command, frozen=True, kw_only=True):
+    """Record (or replace) what pathology or follow-up showed for an analysed image."""
+
+    actor: User
+    prediction_id: UUID
+    result: PathologyResult
+    source: OutcomeSource
+    outcome_date: date
+    histology: str = ""
+
+
+class WithdrawOutcome(Command, frozen=True, kw_only=True):
+    """Remove an outcome recorded by mistake."""
+
+    actor: User
+    prediction_id: UUID
 
 
 class DeletePrediction(Command, frozen=True, kw_only=True):

@@ -16,11 +16,13 @@ from application.use_cases.list_users import ListUsersUseCase
 from application.use_cases.logout import LogoutUseCase
 from application.use_cases.predict import PredictUseCase
 from application.use_cases.predict_and_store import PredictAndStoreUseCase
+from application.use_cases.record_outcome import RecordOutcomeUseCase
 from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
 from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
 from application.use_cases.review_prediction import ReviewPredictionUseCase
 from application.use_cases.sweep_images import SweepImagesUseCase
 from application.use_cases.update_user import UpdateUserUseCase
+from application.use_cases.withdraw_outcome import WithdrawOutcomeUseCase
 
 __all__ = [
     "AuthenticateUseCase",
@@ -39,10 +41,12 @@ __all__ = [
     "LogoutUseCase",
     "PredictAndStoreUseCase",
     "PredictUseCase",
+    "RecordOutcomeUseCase",
     "RegisterUserUseCase",
     "ResolveCurrentUserUseCase",
     "ReviewPredictionUseCase",
     "SweepImagesUseCase",
     "UpdateUserUseCase",
+    "WithdrawOutcomeUseCase",
     "load_common_passwords",
 ]

@@ -91,6 +91,7 @@ class PredictAndStoreUseCase:
                         model_version=assessment.model_version,
                         created_at=self._clock.now(),
                         lesion=result.lesion,
+                        stored_likelihood=assessment.likelihood,
                     )
                     await uow.predictions.add(prediction, result.cam)
                     await uow.audit.record(

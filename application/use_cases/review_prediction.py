@@ -1,4 +1,4 @@
-"""ReviewPrediction: a clinician agrees or disagrees with the model and says why."""
+"""ReviewPrediction: a clinician's BI-RADS, agreement with the model, and why."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class ReviewPredictionUseCase:
                 note=plain_text(cmd.note.strip(), "note", multiline=True),
                 reviewer_id=cmd.actor.id,
                 reviewed_at=self._clock.now(),
+                birads=cmd.birads,
             )
             reviewed = prediction.reviewed(review)
             await uow.predictions.update_review(reviewed)
@@ -34,7 +35,8 @@ class ReviewPredictionUseCase:
                     actor_id=cmd.actor.id,
                     target_type="prediction",
                     target_id=prediction.id,
-                    detail=f"verdict={review.verdict.value}",
+                    detail=f"verdict={review.verdict.value}"
+                    + (f"; birads={review.birads.value}" if review.birads else ""),
                     client=cmd.client,
                 )
             )
