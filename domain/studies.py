@@ -38,7 +38,7 @@ class Laterality(StrEnum):
 
 
 class View(StrEnum):
-    """Orientation of the probe: radial/antiradial (around the nipple) or transverse/longitudinal."""
+    """The probe's plane: radial/antiradial (about the nipple) or transverse/longitudinal."""
 
     RADIAL = "radial"
     ANTIRADIAL = "antiradial"

@@ -66,7 +66,9 @@ def _filed(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     """Some prediction filed in the study meets every condition."""
     return exists(
         select(1)
-        .select_from(study_images.join(predictions, predictions.c.id == study_images.c.prediction_id))
+        .select_from(
+            study_images.join(predictions, predictions.c.id == study_images.c.prediction_id)
+        )
         .where(study_images.c.study_id == studies.c.id, *conditions)
     )
 
@@ -139,9 +141,7 @@ class SqlAlchemyStudyRepository(_Repository):
             select(studies, counts.c.image_count, counts.c.reviewed_count, counts.c.max_p_malignant)
             .select_from(studies.outerjoin(counts, counts.c.study_id == studies.c.id))
             .where(*conditions)
-            .order_by(
-                studies.c.study_date.desc(), studies.c.created_at.desc(), studies.c.id.desc()
-            )
+            .order_by(studies.c.study_date.desc(), studies.c.created_at.desc(), studies.c.id.desc())
             .offset(query.offset)
             .limit(query.limit)
         )

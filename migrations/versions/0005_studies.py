@@ -40,9 +40,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_studies")),
-        sa.UniqueConstraint(
-            "owner_id", "study_instance_uid", name=op.f("uq_studies_owner_id_uid")
-        ),
+        sa.UniqueConstraint("owner_id", "study_instance_uid", name=op.f("uq_studies_owner_id_uid")),
     )
     op.create_index("ix_studies_owner_id_patient_ref", "studies", ["owner_id", "patient_ref"])
     op.create_index("ix_studies_patient_ref", "studies", ["patient_ref"])

@@ -50,16 +50,11 @@ async def store_studies(uow_factory: UowFactory, *studies: Study) -> None:
         await uow.commit()
 
 
-def stored(prediction: Prediction) -> Prediction:
-    """The prediction as storage keeps it: with the band its model put it in."""
-    return replace(prediction, stored_likelihood=prediction.likelihood)
-
-
 def filed(
     owner: User, study: Study, position: ImagePosition | None = POSITION, **fields: object
 ) -> Prediction:
     prediction = make_prediction(owner, **fields)  # type: ignore[arg-type]
-    return replace(stored(prediction), study_id=study.id, position=position)
+    return replace(prediction, study_id=study.id, position=position)
 
 
 async def listed(uow_factory: UowFactory, query: StudyQuery) -> list[UUID]:
@@ -135,7 +130,7 @@ class StudyRepositoryContract:
         right = filed(
             owner, study, position=ImagePosition(Laterality.RIGHT), created_at=T0 + timedelta(1)
         )
-        loose = stored(make_prediction(owner))
+        loose = make_prediction(owner)
         await store(uow_factory, later, earlier, right, loose)
         async with uow_factory() as uow:
             assert await uow.predictions.get(later.id) == later
@@ -201,7 +196,8 @@ class StudyRepositoryContract:
         summary = page.items[1]
         assert (summary.image_count, summary.reviewed_count) == (2, 1)
         assert summary.max_p_malignant == pytest.approx(0.75)
-        assert page.items[0].image_count == 0 and page.items[0].max_p_malignant is None
+        assert page.items[0].image_count == 0
+        assert page.items[0].max_p_malignant is None
 
     async def test_list_filters(self, uow_factory: UowFactory, owner: User) -> None:
         other = make_user()
@@ -233,4 +229,3 @@ class StudyRepositoryContract:
         assert await listed(uow_factory, replace(everyone, band=band)) == [a.id]
         assert await listed(uow_factory, replace(everyone, reviewed=True)) == [a.id]
         assert await listed(uow_factory, replace(everyone, reviewed=False)) == [b.id]
-
