@@ -128,6 +128,25 @@ def jpeg_baseline(frames: Sequence[np.ndarray], quality: int = 95) -> bytes:
     return write(ds)
 
 
+def compressed(pixels: np.ndarray, syntax: UID) -> bytes:
+    """Grayscale `pixels` compressed by pydicom's own encoders (RLE, JPEG 2000 lossless)."""
+    ds = base()
+    ds.set_pixel_data(pixels, "MONOCHROME2", 8, generate_instance_uid=False)
+    ds.compress(syntax)
+    return write(ds)
+
+
+def palette(indices: np.ndarray) -> bytes:
+    """PALETTE COLOR: 8-bit indices into 16-bit LUTs; index i is (i, 255 - i, i) in 8 bits."""
+    ds = base()
+    ds.set_pixel_data(indices, "PALETTE COLOR", 8, generate_instance_uid=False)
+    ramp = np.arange(256, dtype=np.uint16) * 257
+    for colour, lut in (("Red", ramp), ("Green", ramp[::-1]), ("Blue", ramp)):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        setattr(ds, f"{colour}PaletteColorLookupTableData", lut.astype("<u2").tobytes())
+    return write(ds)
+
+
 def multi_frame(count: int = 5, width: int = 128, height: int = 96) -> bytes:
     """A grayscale cine loop whose frame i is uniformly 40 * i + 10."""
     frames = np.stack([np.full((height, width), 40 * i + 10, dtype=np.uint8) for i in range(count)])

@@ -64,7 +64,10 @@ from entrypoints.http.errors import ErrorBody
 TAGS = ["predictions"]
 UPLOAD_BODY = RequestBody(
     required=True,
-    description="PNG or JPEG images, each in a part named `file` (any part name is accepted).",
+    description=(
+        "PNG, JPEG or DICOM (Part 10) images, each in a part named `file` (any part name and "
+        "content type is accepted: the bytes decide)."
+    ),
     content={
         "multipart/form-data": OpenAPIMediaType(
             schema=Schema(
@@ -92,7 +95,11 @@ class UploadOperation(Operation):
 
 ERRORS = {
     413: ResponseSpec(ErrorBody, description="Body or image over the size/pixel limits"),
-    415: ResponseSpec(ErrorBody, description="Not a PNG or JPEG (checked by content)"),
+    415: ResponseSpec(
+        ErrorBody,
+        description="Not a PNG, JPEG or DICOM (checked by content), or a DICOM "
+        "compression or colour model the server cannot read",
+    ),
     422: ResponseSpec(ErrorBody, description="Not a decodable image, or invalid input"),
 }
 

@@ -11,6 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 from PIL import Image
+from pydicom.uid import UID, JPEG2000Lossless, RLELossless
 
 from adapters.imaging.any_decoder import FormatSniffingDecoder
 from adapters.imaging.dicom_decoder import PydicomImageDecoder
@@ -120,6 +121,22 @@ def test_jpeg_baseline_ybr_422_frames_decode_to_their_picture(
     difference = np.abs(pixels_of(decoded) - rgb.astype(np.int16))
     assert difference.mean() < 3  # lossy JPEG with 4:2:2 chroma, converted from YCbCr
     assert decoded.stored_size == (256, 192)
+
+
+@pytest.mark.parametrize("syntax", [JPEG2000Lossless, RLELossless], ids=["j2k", "rle"])
+def test_lossless_compressions_give_the_uncompressed_result(
+    decoder: PydicomImageDecoder, syntax: UID
+) -> None:
+    gray = samples.gray()
+    decoded = decoder.decode_sync(samples.compressed(gray, syntax), "c.dcm")
+    assert decoded.model_input == decoder.decode_sync(samples.native(gray), "n.dcm").model_input
+
+
+def test_palette_colour_goes_through_its_lookup_tables(decoder: PydicomImageDecoder) -> None:
+    indices = samples.gray() // 2
+    decoded = decoder.decode_sync(samples.palette(indices), "p.dcm")
+    expected = np.stack([indices, 255 - indices, indices], axis=2).astype(np.int16)
+    assert np.array_equal(pixels_of(decoded), expected)
 
 
 def test_a_window_maps_the_stored_values_linearly(decoder: PydicomImageDecoder) -> None:
