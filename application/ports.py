@@ -392,6 +392,104 @@ class ImageStore(Protocol):
         ...
 
 
+# --- PACS (DICOM networking and DICOMweb) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PacsStudy:
+    """A study the PACS holds, as its search (QIDO-RS) describes it."""
+
+    study_instance_uid: str
+    patient_id: str | None
+    accession_number: str | None
+    study_date: date | None
+    description: str | None
+    modalities: tuple[str, ...]
+    instance_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PacsInstance:
+    """One DICOM object retrieved from the PACS: its identity and its Part 10 bytes."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    series_instance_uid: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievedStudy:
+    """What a retrieve brought back; `missing` names the instances the PACS listed but did
+    not deliver (a partial retrieve)."""
+
+    study_instance_uid: str
+    instances: tuple[PacsInstance, ...]
+    missing: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class PacsClient(Protocol):
+    """The clinic's PACS: search studies, retrieve their instances, store result objects.
+    Raises PacsUnavailable when it cannot be reached (after retrying) and NotFound for a
+    study it does not hold."""
+
+    async def find_studies(
+        self, patient_id: str | None, accession_number: str | None, limit: int = 50
+    ) -> builtins.list[PacsStudy]: ...
+    async def retrieve_study(self, study_instance_uid: str) -> RetrievedStudy: ...
+    async def retrieve_instance(
+        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+    ) -> bytes: ...
+    async def find_results(
+        self, study_instance_uid: str, manufacturer: str
+    ) -> builtins.list[bytes]:
+        """The structured reports `manufacturer` stored earlier in this study (Part 10)."""
+        ...
+
+    async def store(self, objects: Sequence[bytes]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFindings:
+    """One analysed PACS image's findings, as they go back to the PACS."""
+
+    source: bytes  # the analysed image (Part 10): its UIDs, geometry, patient and study
+    frame_index: int  # 0-based
+    p_malignant: float
+    threshold: float
+    band: str | None  # domain.bands.BandName value
+    model_name: str
+    model_version: str
+    laterality: str | None  # "L" | "R"
+    clock_position: float | None  # hours, 1.0 .. 12.5 (domain.studies.ImagePosition)
+    distance_cm: float | None  # from the nipple
+    birads: str | None  # the reviewer's BI-RADS category ("0".."6", "4A".."4C") when reviewed
+    lesion: LesionFinding | None
+    outline_size: tuple[int, int]  # (width, height) of the image the outline coordinates use
+
+
+@dataclass(frozen=True, slots=True)
+class ResultObjects:
+    """The DICOM objects written for one study's analyses (Part 10 bytes)."""
+
+    report: bytes  # Comprehensive SR of the findings
+    report_uid: str
+    segmentations: tuple[bytes, ...]  # a binary SEG per image with an outlined lesion
+
+
+@runtime_checkable
+class ResultDocumentBuilder(Protocol):
+    """Writes analyses as DICOM objects a PACS viewer shows; `previous` (earlier reports for
+    the same study) become the new report's predecessor documents, never replaced."""
+
+    manufacturer: str
+
+    async def build(
+        self, findings: Sequence[ImageFindings], previous: Sequence[bytes]
+    ) -> ResultObjects: ...
+
+
 __all__ = [
     "AuditEntry",
     "AuditLog",
@@ -405,15 +503,22 @@ __all__ = [
     "HealthProbe",
     "HeatmapRenderer",
     "ImageDecoder",
+    "ImageFindings",
     "ImageStore",
     "IssuedToken",
     "LesionRenderer",
     "LoginThrottle",
     "ModelInfo",
+    "PacsClient",
+    "PacsInstance",
+    "PacsStudy",
     "Page",
     "PasswordHasher",
     "PredictionQuery",
     "PredictionRepository",
+    "ResultDocumentBuilder",
+    "ResultObjects",
+    "RetrievedStudy",
     "Role",
     "StatisticsReader",
     "StudyQuery",

@@ -1,0 +1,1 @@
+"""PACS adapters: DICOMweb client and DICOM result objects (SR, SEG)."""
