@@ -199,6 +199,8 @@ class Container(containers.DeclarativeContainer):
 
 
 USE_CASE_TYPES = frozenset(getattr(uc, name) for name in uc.__all__ if name.endswith("UseCase"))
+    record_outcome = providers.Singleton(uc.RecordOutcomeUseCase, uow, clock)
+    withdraw_outcome = providers.Singleton(uc.WithdrawOutcomeUseCase, uow, clock)
 
 
 def use_case_providers(container: Container) -> dict[str, providers.Provider[object]]:

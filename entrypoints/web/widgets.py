@@ -25,6 +25,19 @@ def png_data_url(png: bytes) -> str:
     return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
 
 
+def date_input(label: str, value: str, marker: str) -> ui.input:
+    """A date field typed as 2025-01-31 or picked from a calendar."""
+    field = ui.input(label, value=value).props(f'clearable hint="{t("date.format")}"').mark(marker)
+    with field.add_slot("append"):
+        icon = ui.icon("event").classes("cursor-pointer").props(f'aria-label="{t("date.pick")}"')
+        with ui.menu().props("no-parent-event") as menu:
+            ui.date(mask="YYYY-MM-DD").bind_value(field).props(
+                f'first-day-of-week="1" aria-label="{t("date.pick")}"'
+            ).mark(f"{marker}-picker")
+        icon.on("click", menu.open)
+    return field
+
+
 def band_words(band: BandName | str) -> str:
     """E.g. "Intermediate likelihood of malignancy": a likelihood, never a diagnosis."""
     return t(f"band.{BandName(band).value}")

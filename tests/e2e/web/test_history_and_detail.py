@@ -9,6 +9,7 @@ import io
 from nicegui import ui
 from nicegui.testing import User
 
+from domain.outcomes import BiRads, OutcomeSource, PathologyResult
 from domain.predictions import Verdict
 from domain.users import Role
 from tests.e2e.web.conftest import FakeCore, sign_in
@@ -113,14 +114,21 @@ async def test_review_then_delete(user: User, core: FakeCore) -> None:
     await user.should_see("Not reviewed")
 
     user.find(marker="save-review").click()
+    await user.should_see(marker="verdict-error")
     await user.should_see("Choose agree or disagree first.")
     user.find(kind=ui.radio, marker="verdict").elements.pop().value = "disagree"
+    user.find(kind=ui.select, marker="birads").elements.pop().value = "3"
     user.find(marker="note").type("Cyst on second look.")
     user.find(marker="save-review").click()
     await user.should_see("Current review: Disagrees")
+    await user.should_see("Review saved.")
+    await user.should_not_see("Choose agree or disagree first.")
+    facts = [label.text for label in user.find(kind=ui.label, marker="fact").elements]
+    assert "3" in facts  # the page shows what was stored, without a reload
     review = core.db.predictions[stored.id].review
     assert review is not None
     assert review.verdict is Verdict.DISAGREE
+    assert review.birads is BiRads.PROBABLY_BENIGN
     assert review.note == "Cyst on second look."
     assert core.db.predictions[stored.id].p_malignant == stored.p_malignant
 
@@ -130,6 +138,41 @@ async def test_review_then_delete(user: User, core: FakeCore) -> None:
     await user.should_see("Analysis deleted.")
     assert stored.id not in core.db.predictions
     await user.should_see(marker="history-empty")
+
+
+async def test_outcome_is_recorded_with_inline_errors(user: User, core: FakeCore) -> None:
+    me = await core.account("me@example.org")
+    stored = await core.stored(me, "lump.png", level=230)
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open(f"/analysis/{stored.id}")
+    await user.should_see("Pathology outcome")
+
+    user.find(marker="save-outcome").click()
+    await user.should_see("Choose benign or malignant first.")
+    user.find(kind=ui.radio, marker="outcome-result").elements.pop().value = "malignant"
+    date_field = user.find(kind=ui.input, marker="outcome-date").elements.pop()
+    date_field.value = "31/01/2025"
+    user.find(marker="save-outcome").click()
+    await user.should_not_see("Choose benign or malignant first.")
+    assert date_field.error == "Dates must look like 2025-01-31."
+    assert core.db.predictions[stored.id].outcome is None
+
+    day = core.clock.now().date()
+    user.find(kind=ui.input, marker="outcome-date").elements.pop().value = day.isoformat()
+    user.find(kind=ui.input, marker="histology").elements.pop().value = "Invasive ductal carcinoma"
+    user.find(marker="save-outcome").click()
+    await user.should_see(f"Recorded: Malignant (Biopsy, {day.isoformat()})")
+    await user.should_see("Outcome saved.")
+    outcome = core.db.predictions[stored.id].outcome
+    assert outcome is not None
+    assert outcome.result is PathologyResult.MALIGNANT
+    assert outcome.source is OutcomeSource.BIOPSY
+    assert outcome.histology == "Invasive ductal carcinoma"
+
+    user.find(marker="withdraw-outcome").click()
+    await user.should_not_see(marker="current-outcome")
+    assert core.db.predictions[stored.id].outcome is None
 
 
 async def test_someone_elses_analysis_is_not_found(user: User, core: FakeCore) -> None:
