@@ -135,7 +135,7 @@ async def test_a_batch_where_nothing_is_stored_takes_the_refusal_status(api: Api
     assert r.json()["results"][0]["error"]["code"] == "image_format_not_accepted"
     assert r.json()["results"][0]["error"]["params"] == {
         "filename": "a.png",
-        "formats": ["PNG", "JPEG"],
+        "formats": ["PNG", "JPEG", "DICOM"],
     }
 
 
