@@ -8,10 +8,12 @@ from uuid import UUID
 import msgspec
 
 from application.ports import CamGrid, DatabaseStatus, IssuedToken, ModelInfo
+from domain.bands import BandName
 from domain.errors import ErrorCode, InvalidImage, InvalidInput
 from domain.lesions import LesionFinding
 from domain.outcomes import BiRads, OutcomeSource, PathologyResult
 from domain.predictions import Assessment, Label, Prediction, Verdict
+from domain.studies import ImagePosition
 from domain.text import plain_text
 from domain.users import Role, User
 
@@ -242,6 +244,106 @@ class WithdrawOutcome(Command, frozen=True, kw_only=True):
 class DeletePrediction(Command, frozen=True, kw_only=True):
     actor: User
     prediction_id: UUID
+
+
+# --- studies ---------------------------------------------------------------------------
+
+
+class CreateStudy(Command, frozen=True, kw_only=True):
+    """Open a study (one patient visit); the study date defaults to today."""
+
+    actor: User
+    patient_ref: str
+    study_date: date | None = None
+    accession_number: str | None = None
+    study_instance_uid: str | None = None
+
+
+class UpdateStudy(Command, frozen=True, kw_only=True):
+    """Correct a study's fields; None leaves a field as it is, "" clears an optional one."""
+
+    actor: User
+    study_id: UUID
+    patient_ref: str | None = None
+    study_date: date | None = None
+    accession_number: str | None = None
+    study_instance_uid: str | None = None
+
+
+class AddImagesToStudy(Command, frozen=True, kw_only=True):
+    """Analyse and store images into a study. `positions`: none, or one (maybe None) per
+    upload. With no `study_id`, each DICOM upload files into the caller's study of its
+    StudyInstanceUID, opened from its tags when there is none yet."""
+
+    actor: User
+    study_id: UUID | None
+    uploads: tuple[Upload, ...]
+    positions: tuple[ImagePosition | None, ...] = ()
+
+
+def parse_day(raw: str | None, field: str) -> date | None:
+    """An ISO date (2025-01-31) as typed; an empty value is no date."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"'{field}' must be an ISO date such as 2025-01-31.",
+            ErrorCode.DATE_INVALID,
+            field=field,
+        ) from None
+
+
+class StudyFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """What narrows the study list; both ends of the date range are included."""
+
+    patient_ref: str | None = None  # contains, case-insensitive
+    accession: str | None = None  # contains, case-insensitive
+    date_from: date | None = None
+    date_to: date | None = None
+    band: BandName | None = None  # some image of the study is in this band
+    reviewed: bool | None = None  # True: all images reviewed; False: some are not
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        patient_ref: str | None = None,
+        accession: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        band: str | None = None,
+        reviewed: bool | None = None,
+    ) -> StudyFilters:
+        """The filters from their typed form, the same for the API's query and the UI's form."""
+        try:
+            chosen = BandName(band) if band else None
+        except ValueError:
+            raise InvalidInput(f"Unknown band {band!r}.") from None
+        return cls(
+            patient_ref=plain_text((patient_ref or "").strip(), "patient_ref") or None,
+            accession=plain_text((accession or "").strip(), "accession") or None,
+            date_from=parse_day(date_from, "from"),
+            date_to=parse_day(date_to, "to"),
+            band=chosen,
+            reviewed=reviewed,
+        )
+
+
+class ListStudies(Command, frozen=True, kw_only=True):
+    actor: User
+    filters: StudyFilters = StudyFilters()
+    offset: int = 0
+    limit: int = 20
+
+
+class GetStudy(Command, frozen=True, kw_only=True):
+    """A study with its images, lesion assessments and the same patient's earlier studies."""
+
+    actor: User
+    study_id: UUID
 
 
 class GetStatistics(Command, frozen=True, kw_only=True):

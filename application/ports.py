@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band
 from domain.lesions import LesionFinding
+from domain.performance import OutcomePoint
 from domain.predictions import Label, Prediction, Statistics
 from domain.studies import Study, StudySummary
 from domain.users import Role, User
@@ -150,6 +151,15 @@ class StatisticsReader(Protocol):
     Outside any unit of work: it reads what is committed."""
 
     async def summarise(self, query: PredictionQuery, bins: int = 10) -> Statistics: ...
+
+
+@runtime_checkable
+class PerformanceReader(Protocol):
+    """Read port of the real-world performance panel: one narrow point per prediction the
+    query selects that has an outcome (the AUC needs each probability, so no further
+    aggregation); offset/limit ignored, outside any unit of work."""
+
+    async def outcome_points(self, query: PredictionQuery) -> list[OutcomePoint]: ...
 
 
 @runtime_checkable
@@ -362,6 +372,17 @@ class Classification:
     lesion: LesionFinding | None = None  # None when the model has no lesion output
 
 
+@dataclass(frozen=True, slots=True)
+class Tensor:
+    """A dense row-major tensor as raw little-endian bytes, the way the inference protocol
+    (KServe V2) carries it."""
+
+    name: str
+    datatype: str  # the protocol's names: "UINT8" | "FP32"
+    shape: tuple[int, ...]
+    data: bytes
+
+
 @runtime_checkable
 class TumorClassifier(Protocol):
     """Estimates the probability of malignancy, off the event loop."""
@@ -370,6 +391,11 @@ class TumorClassifier(Protocol):
     def model(self) -> ModelInfo: ...
 
     async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]: ...
+
+    async def infer(self, image: Tensor) -> tuple[Tensor, ...]:
+        """The graph's raw outputs for a checked UINT8 [N,128,128,3] `image` tensor, in one
+        run: FP32 `p_malignant` [N], `cam` [N,h,w] and, when the model has it, `lesion`."""
+        ...
 
 
 @runtime_checkable
@@ -514,6 +540,7 @@ __all__ = [
     "PacsStudy",
     "Page",
     "PasswordHasher",
+    "PerformanceReader",
     "PredictionQuery",
     "PredictionRepository",
     "ResultDocumentBuilder",
@@ -524,6 +551,7 @@ __all__ = [
     "StudyQuery",
     "StudyRepository",
     "TokenClaims",
+    "Tensor",
     "TokenService",
     "TumorClassifier",
     "UnitOfWork",

@@ -99,6 +99,14 @@ class ErrorCode(StrEnum):
     IMAGE_SIDE_MISMATCH = "image_side_mismatch"  # filename: given side differs from the tags
     # model
     MODEL_MISSING = "model_missing"  # path
+    # the inference protocol (/v2): said to integrators, never shown in the UI
+    MODEL_NOT_FOUND = "model_not_found"  # name, version
+    INFER_REQUEST_INVALID = "infer_request_invalid"  # reason
+    TENSOR_INPUT_EXPECTED = "tensor_input_expected"  # name
+    TENSOR_OUTPUT_UNKNOWN = "tensor_output_unknown"  # name, outputs
+    TENSOR_DATATYPE_INVALID = "tensor_datatype_invalid"  # name, datatype, expected
+    TENSOR_SHAPE_INVALID = "tensor_shape_invalid"  # name, shape, expected
+    TENSOR_SIZE_INVALID = "tensor_size_invalid"  # name, size, expected
     # PACS (DICOM networking and DICOMweb)
     PACS_QUERY_EMPTY = "pacs_query_empty"  # invalid input: neither patient nor accession
     PACS_STUDY_NOT_FOUND = "pacs_study_not_found"  # not found

@@ -149,15 +149,16 @@ class ImagePosition:
 
 def view_from_dicom(text: str | None) -> View:
     """The view a DICOM header names in free text (e.g. "RADIAL", "Anti-radial", "TRANS")."""
-    words = re.sub(r"[^a-z]", "", (text or "").lower())
-    for view, prefixes in _VIEW_WORDS:
-        if words.startswith(prefixes):
-            return view
+    words = re.findall(r"[a-z]+", re.sub(r"anti[\s_-]*", "anti", (text or "").lower()))
+    for word in words:
+        for view, prefixes in _VIEW_WORDS:
+            if word.startswith(prefixes):
+                return view
     return View.OTHER
 
 
 _VIEW_WORDS = (
-    (View.ANTIRADIAL, ("antirad", "arad")),
+    (View.ANTIRADIAL, ("antirad",)),
     (View.RADIAL, ("rad",)),
     (View.TRANSVERSE, ("trans", "trv", "axial")),
     (View.LONGITUDINAL, ("long", "sag")),

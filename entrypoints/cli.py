@@ -153,9 +153,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def api_asgi_app() -> Any:
     """uvicorn factory for the API-only server (each worker builds its own container)."""
-    from entrypoints.http import create_api_asgi, create_app
+    from entrypoints.http import InferenceRoute, create_api_asgi, create_app, create_inference_app
 
-    return create_api_asgi(create_app(_build(Settings.from_env())))
+    container = _build(Settings.from_env())
+    return InferenceRoute(create_api_asgi(create_app(container)), create_inference_app(container))
 
 
 async def cmd_migrate(
@@ -177,6 +178,16 @@ async def cmd_sweep_images(args: argparse.Namespace, container: Container) -> in
     deleted = await container.sweep_images()(SweepImages(grace_seconds=grace, client="cli"))
     print(f"Deleted {deleted} unreferenced image file(s).")
     return EXIT_OK
+
+
+async def cmd_dicom_listen(args: argparse.Namespace, container: Container) -> int:
+    from entrypoints.dicom_listener import serve
+
+    settings = container.settings()
+    if not settings.dicom_service_account:
+        raise SettingsError("BREASTSCAN_DICOM_SERVICE_ACCOUNT must name the account to file under")
+    await serve(container.receive_pacs_images(), settings, args.host)
+    return 0
 
 
 async def migrate_quietly(args: argparse.Namespace, container: Container) -> int:
@@ -358,6 +369,14 @@ def parser() -> argparse.ArgumentParser:
         help="keep images written in the last N minutes (default 60)",
     )
     sweep.set_defaults(handler=cmd_sweep_images)
+
+    listen = sub.add_parser(
+        "dicom-listen",
+        help="receive images by DICOM C-STORE and file them into studies "
+        "(BREASTSCAN_DICOM_AE_TITLE, _PORT, _ACCEPTED_AETS, _SERVICE_ACCOUNT)",
+    )
+    listen.add_argument("--host", default="0.0.0.0", help="bind address (default 0.0.0.0)")  # noqa: S104
+    listen.set_defaults(handler=cmd_dicom_listen)
     return p
 
 

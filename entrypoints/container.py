@@ -180,6 +180,13 @@ class Container(containers.DeclarativeContainer):
         max_batch=settings.provided.max_files_per_request,
     )
     list_predictions = providers.Singleton(uc.ListPredictionsUseCase, uow)
+    create_study = providers.Singleton(uc.CreateStudyUseCase, uow, clock)
+    update_study = providers.Singleton(uc.UpdateStudyUseCase, uow, clock)
+    list_studies = providers.Singleton(uc.ListStudiesUseCase, uow, clock)
+    get_study = providers.Singleton(uc.GetStudyUseCase, uow, clock)
+    add_images_to_study = providers.Singleton(
+        uc.AddImagesToStudyUseCase, uow, predict_and_store, clock
+    )
     export_predictions = providers.Singleton(uc.ExportPredictionsUseCase, uow, clock)
     get_prediction = providers.Singleton(uc.GetPredictionUseCase, uow, clock)
     get_prediction_image = providers.Singleton(

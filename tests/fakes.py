@@ -13,6 +13,7 @@ import hmac
 import math
 import re
 import secrets
+from array import array
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,7 @@ from application.ports import (
     PredictionRepository,
     StudyQuery,
     StudyRepository,
+    Tensor,
     TokenClaims,
     UserRepository,
 )
@@ -53,6 +55,7 @@ from domain.errors import (
     UnsupportedImageFormat,
 )
 from domain.lesions import BoundingBox, LesionFinding
+from domain.performance import OutcomePoint
 from domain.predictions import Prediction, Statistics, prediction_not_found, summarise
 from domain.studies import Study, StudySummary, study_not_found
 from domain.users import User, email_taken, user_not_found
@@ -324,6 +327,31 @@ class FakeStatisticsReader:
     async def summarise(self, query: PredictionQuery, bins: int = 10) -> Statistics:
         selected = [p for p in self.db.predictions.values() if _matches(p, query)]
         return summarise(selected, bins)
+
+
+class FakePerformanceReader:
+    """PerformanceReader over a FakeDatabase's committed state, oldest first like the real one."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    async def outcome_points(self, query: PredictionQuery) -> builtins.list[OutcomePoint]:
+        selected = sorted(
+            (p for p in self.db.predictions.values() if p.outcome and _matches(p, query)),
+            key=lambda p: (p.created_at, str(p.id)),
+        )
+        return [
+            OutcomePoint(
+                p_malignant=p.p_malignant,
+                threshold=p.threshold,
+                malignant=p.outcome.malignant,
+                model_version=p.model_version,
+                analysed_on=p.created_at.astimezone(UTC).date(),
+                birads=p.review.birads if p.review else None,
+            )
+            for p in selected
+            if p.outcome
+        ]
 
 
 class FakeAuditLog(_FakeRepository):
@@ -684,6 +712,7 @@ class FakeTumorClassifier:
         threshold: float = 0.5,
         cam_size: int = 4,
         lesion: bool = True,
+        sensitivity_floor: float | None = None,
     ) -> None:
         self.available = True
         self._cam_size = cam_size
@@ -697,6 +726,7 @@ class FakeTumorClassifier:
             metadata={"model_version": version, "threshold": str(threshold), "val_auc": "0.9"},
             has_lesion_output=lesion,
             lesion_threshold=0.5 if lesion else None,
+            sensitivity_floor=sensitivity_floor,
         )
 
     @property
@@ -714,13 +744,34 @@ class FakeTumorClassifier:
                     f"Decoded image has {len(image.model_input)} bytes, expected {expected}."
                 )
             p = sum(image.model_input) / (255 * len(image.model_input))
-            cam = tuple(
-                tuple(p * (r + c) / (2 * (self._cam_size - 1)) for c in range(self._cam_size))
-                for r in range(self._cam_size)
-            )
             lesion = fake_lesion(image, p) if self._lesion else None
-            results.append(Classification(p_malignant=p, cam=cam, lesion=lesion))
+            results.append(Classification(p_malignant=p, cam=self._cam(p), lesion=lesion))
         return results
+
+    def _cam(self, p: float) -> CamGrid:
+        size = self._cam_size
+        return tuple(
+            tuple(p * (r + c) / (2 * (size - 1)) for c in range(size)) for r in range(size)
+        )
+
+    async def infer(self, image: Tensor) -> tuple[Tensor, ...]:
+        """Raw outputs as `classify` computes them; the lesion map is the red channel / 255."""
+        if not self.available:
+            raise ModelUnavailable("The model is not loaded.")
+        size = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3
+        images = [image.data[i : i + size] for i in range(0, len(image.data), size)]
+        probs = [sum(pixels) / (255 * size) for pixels in images]
+        cams = (v for p in probs for row in self._cam(p) for v in row)
+        count, side = len(images), self._cam_size
+        outputs = [
+            Tensor("p_malignant", "FP32", (count,), array("f", probs).tobytes()),
+            Tensor("cam", "FP32", (count, side, side), array("f", cams).tobytes()),
+        ]
+        if self._lesion:
+            red = (v / 255 for pixels in images for v in pixels[::3])
+            shape = (count, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE)
+            outputs.append(Tensor("lesion", "FP32", shape, array("f", red).tobytes()))
+        return tuple(outputs)
 
 
 class FakeHeatmapRenderer:

@@ -22,6 +22,7 @@ import anyio.to_thread
 
 X = TypeVar("X")
 Y = TypeVar("Y")
+Z = TypeVar("Z")
 
 
 @dataclass(eq=False, slots=True)
@@ -67,6 +68,10 @@ class MicroBatcher(Generic[X, Y]):
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState[X, Y]] = (
             weakref.WeakKeyDictionary()
         )
+
+    async def call(self, run: Callable[[], Z]) -> Z:
+        """Run `run` alone in a worker thread, within the same limit on concurrent runs."""
+        return await anyio.to_thread.run_sync(run, limiter=self._threads)
 
     async def submit(self, items: Sequence[X]) -> list[Y]:
         """The results for `items`, computed together with whatever else is queued."""

@@ -21,7 +21,7 @@ import onnxruntime as ort
 from adapters.imaging.lesion import find_lesion
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from adapters.inference.batching import MicroBatcher
-from application.ports import CamGrid, Classification, DecodedImage, ModelInfo
+from application.ports import CamGrid, Classification, DecodedImage, ModelInfo, Tensor
 from domain.bands import bands_from_metadata, borderline_margin_from_metadata
 from domain.errors import InvalidImage, ModelUnavailable
 from domain.lesions import DEFAULT_LESION_THRESHOLD, LesionFinding
@@ -236,6 +236,16 @@ class OnnxTumorClassifier:
 
     async def classify(self, images: Sequence[DecodedImage]) -> list[Classification]:
         return await self._batcher.submit([(self._to_array(image), image) for image in images])
+
+    async def infer(self, image: Tensor) -> tuple[Tensor, ...]:
+        batch = np.frombuffer(image.data, np.uint8).reshape(image.shape)
+        prob, cam, lesion = await self._batcher.call(lambda: self.run(batch))
+        named = [(PROB_OUTPUT, prob), (CAM_OUTPUT, cam), (LESION_OUTPUT, lesion)]
+        return tuple(
+            Tensor(name, "FP32", tuple(array.shape), array.astype("<f4").tobytes())
+            for name, array in named
+            if array is not None
+        )
 
     def _classify_sync(
         self, items: Sequence[tuple[np.ndarray, DecodedImage]]

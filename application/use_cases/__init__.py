@@ -1,8 +1,10 @@
 """Use cases: one class per command, each with one `async __call__(cmd) -> result`."""
 
+from application.use_cases.add_images_to_study import AddImagesToStudyUseCase
 from application.use_cases.authenticate import AuthenticateUseCase
 from application.use_cases.change_password import ChangePasswordUseCase
 from application.use_cases.check_readiness import CheckReadinessUseCase
+from application.use_cases.create_study import CreateStudyUseCase
 from application.use_cases.delete_prediction import DeletePredictionUseCase
 from application.use_cases.describe_model import DescribeModelUseCase
 from application.use_cases.export_predictions import ExportPredictionsUseCase
@@ -10,8 +12,10 @@ from application.use_cases.get_lesion_overlay import GetLesionOverlayUseCase
 from application.use_cases.get_prediction import GetPredictionUseCase
 from application.use_cases.get_prediction_image import GetPredictionImageUseCase
 from application.use_cases.get_statistics import GetStatisticsUseCase
+from application.use_cases.get_study import GetStudyUseCase
 from application.use_cases.list_audit_log import ListAuditLogUseCase
 from application.use_cases.list_predictions import ListPredictionsUseCase
+from application.use_cases.list_studies import ListStudiesUseCase
 from application.use_cases.list_users import ListUsersUseCase
 from application.use_cases.logout import LogoutUseCase
 from application.use_cases.predict import PredictUseCase
@@ -21,13 +25,16 @@ from application.use_cases.register_user import RegisterUserUseCase, load_common
 from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
 from application.use_cases.review_prediction import ReviewPredictionUseCase
 from application.use_cases.sweep_images import SweepImagesUseCase
+from application.use_cases.update_study import UpdateStudyUseCase
 from application.use_cases.update_user import UpdateUserUseCase
 from application.use_cases.withdraw_outcome import WithdrawOutcomeUseCase
 
 __all__ = [
+    "AddImagesToStudyUseCase",
     "AuthenticateUseCase",
     "ChangePasswordUseCase",
     "CheckReadinessUseCase",
+    "CreateStudyUseCase",
     "DeletePredictionUseCase",
     "DescribeModelUseCase",
     "ExportPredictionsUseCase",
@@ -35,8 +42,10 @@ __all__ = [
     "GetPredictionImageUseCase",
     "GetPredictionUseCase",
     "GetStatisticsUseCase",
+    "GetStudyUseCase",
     "ListAuditLogUseCase",
     "ListPredictionsUseCase",
+    "ListStudiesUseCase",
     "ListUsersUseCase",
     "LogoutUseCase",
     "PredictAndStoreUseCase",
@@ -46,6 +55,7 @@ __all__ = [
     "ResolveCurrentUserUseCase",
     "ReviewPredictionUseCase",
     "SweepImagesUseCase",
+    "UpdateStudyUseCase",
     "UpdateUserUseCase",
     "WithdrawOutcomeUseCase",
     "load_common_passwords",

@@ -103,13 +103,7 @@ def scoped_query(
         raise InvalidInput(
             "The start of the date range must lie before its end.", ErrorCode.DATE_RANGE_REVERSED
         )
-    search = filters.filename_contains.strip() if filters.filename_contains else None
-    if search and len(search) > MAX_SEARCH_LENGTH:
-        raise InvalidInput(
-            f"Search text must be at most {MAX_SEARCH_LENGTH} characters.",
-            ErrorCode.SEARCH_TOO_LONG,
-            count=MAX_SEARCH_LENGTH,
-        )
+    search = check_search(filters.filename_contains)
     return PredictionQuery(
         owner_id=None if actor.is_admin else actor.id,
         offset=offset,
@@ -118,8 +112,20 @@ def scoped_query(
         created_from=filters.created_from,
         created_to=filters.created_to,
         reviewed=filters.reviewed,
-        filename_contains=search or None,
+        filename_contains=search,
     )
+
+
+def check_search(text: str | None) -> str | None:
+    """Search text stripped, at most MAX_SEARCH_LENGTH characters; None when empty."""
+    search = (text or "").strip()
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise InvalidInput(
+            f"Search text must be at most {MAX_SEARCH_LENGTH} characters.",
+            ErrorCode.SEARCH_TOO_LONG,
+            count=MAX_SEARCH_LENGTH,
+        )
+    return search or None
 
 
 async def visible_prediction(uow: UnitOfWork, actor: User, prediction_id: UUID) -> Prediction:

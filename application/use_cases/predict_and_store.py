@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import uuid4
+from typing import Protocol
+from uuid import UUID, uuid4
 
-from application.commands import PredictAndStore, StoredOutcome
+from application.commands import PredictAndStore, StoredOutcome, Upload
 from application.ports import (
     Clock,
     DecodedImage,
@@ -17,6 +19,8 @@ from application.ports import (
 from application.use_cases._shared import assess, audit_entry, clean_filename
 from domain.errors import ErrorCode, InvalidImage, InvalidInput, ModelUnavailable
 from domain.predictions import Prediction
+from domain.studies import ImagePosition
+from domain.users import User
 
 DEFAULT_MAX_BATCH = 32
 
@@ -26,6 +30,24 @@ class _Accepted:
     index: int
     filename: str
     image: DecodedImage
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """Whose analysis an image becomes, and the study and position it is filed under."""
+
+    owner_id: UUID
+    study_id: UUID | None = None
+    position: ImagePosition | None = None
+
+
+class Filer(Protocol):
+    """Decides, inside the storing transaction, where the accepted upload `index` goes;
+    raising InvalidImage refuses that file alone."""
+
+    async def __call__(
+        self, uow: UnitOfWork, index: int, filename: str, image: DecodedImage
+    ) -> Filing: ...
 
 
 class PredictAndStoreUseCase:
@@ -48,18 +70,28 @@ class PredictAndStoreUseCase:
         self._max_batch = max_batch
 
     async def __call__(self, cmd: PredictAndStore) -> list[StoredOutcome]:
-        if not cmd.uploads:
+        return await self.store(cmd.actor, cmd.uploads, cmd.client)
+
+    async def store(
+        self,
+        actor: User,
+        uploads: Sequence[Upload],
+        client: str | None,
+        filer: Filer | None = None,
+    ) -> list[StoredOutcome]:
+        """Loose uploads of `actor`, or filed where `filer` says (AddImagesToStudy)."""
+        if not uploads:
             raise InvalidInput("Send at least one image.", ErrorCode.NO_IMAGE)
-        if len(cmd.uploads) > self._max_batch:
+        if len(uploads) > self._max_batch:
             raise InvalidInput(
                 f"Send at most {self._max_batch} images at once.",
                 ErrorCode.TOO_MANY_IMAGES,
                 count=self._max_batch,
             )
 
-        outcomes: list[StoredOutcome | None] = [None] * len(cmd.uploads)
+        outcomes: list[StoredOutcome | None] = [None] * len(uploads)
         accepted: list[_Accepted] = []
-        for index, upload in enumerate(cmd.uploads):
+        for index, upload in enumerate(uploads):
             filename = clean_filename(upload.filename)
             try:
                 image = await self._decoder.decode(upload.data, filename)
@@ -80,10 +112,17 @@ class PredictAndStoreUseCase:
                 await self._images.put(item.image.sha256, item.image.stored_image)
             async with self._uow as uow:
                 for item, result in zip(accepted, results, strict=True):
+                    try:
+                        filing = await (filer or _loose(actor))(
+                            uow, item.index, item.filename, item.image
+                        )
+                    except InvalidImage as error:
+                        outcomes[item.index] = StoredOutcome(filename=item.filename, error=error)
+                        continue
                     assessment = assess(result.p_malignant, model)
                     prediction = Prediction(
                         id=uuid4(),
-                        owner_id=cmd.actor.id,
+                        owner_id=filing.owner_id,
                         filename=item.filename,
                         image_sha256=item.image.sha256,
                         p_malignant=assessment.p_malignant,
@@ -92,17 +131,20 @@ class PredictAndStoreUseCase:
                         created_at=self._clock.now(),
                         lesion=result.lesion,
                         stored_likelihood=assessment.likelihood,
+                        study_id=filing.study_id,
+                        position=filing.position,
                     )
                     await uow.predictions.add(prediction, result.cam)
                     await uow.audit.record(
                         audit_entry(
                             self._clock,
                             "prediction.created",
-                            actor_id=cmd.actor.id,
+                            actor_id=actor.id,
                             target_type="prediction",
                             target_id=prediction.id,
-                            detail=f"label={prediction.label.value}; model={model.version}",
-                            client=cmd.client,
+                            detail=f"label={prediction.label.value}; model={model.version}"
+                            + (f"; study={filing.study_id}" if filing.study_id else ""),
+                            client=client,
                         )
                     )
                     outcomes[item.index] = StoredOutcome(
@@ -110,3 +152,12 @@ class PredictAndStoreUseCase:
                     )
                 await uow.commit()
         return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _loose(actor: User) -> Filer:
+    """Loose uploads (POST /api/predictions): the actor's, in no study."""
+
+    async def file(uow: UnitOfWork, index: int, filename: str, image: DecodedImage) -> Filing:
+        return Filing(actor.id)
+
+    return file

@@ -638,6 +638,14 @@ SAID_BY_THEIR_KIND = frozenset(
         ErrorCode.REGISTRATION_CLOSED,
         ErrorCode.SESSION_ENDED,
         ErrorCode.MODEL_MISSING,
+        # the inference protocol's refusals go to integrators' programs, not to readers
+        ErrorCode.MODEL_NOT_FOUND,
+        ErrorCode.INFER_REQUEST_INVALID,
+        ErrorCode.TENSOR_INPUT_EXPECTED,
+        ErrorCode.TENSOR_OUTPUT_UNKNOWN,
+        ErrorCode.TENSOR_DATATYPE_INVALID,
+        ErrorCode.TENSOR_SHAPE_INVALID,
+        ErrorCode.TENSOR_SIZE_INVALID,
     }
 )
 

@@ -19,6 +19,7 @@ from nicegui import app, ui
 from nicegui.storage import Storage
 
 from entrypoints.container import Container
+from entrypoints.http.routes.inference_protocol import InferenceRoute
 from entrypoints.settings import API_PREFIX, Settings
 from entrypoints.web.app import register_ui
 from entrypoints.web.deps import WebOptions
@@ -143,13 +144,18 @@ def web_options(settings: Settings) -> WebOptions:
     )
 
 
-def build_server(settings: Settings, container: Container, api: ASGIApp | None) -> None:
-    """Register the pages, mount the API at /api and tie its lifespan to NiceGUI's."""
+def build_server(
+    settings: Settings, container: Container, api: ASGIApp | None, inference: ASGIApp | None = None
+) -> None:
+    """Register the pages, mount the API at /api, route /v2 to the inference protocol's app
+    (outermost) and tie the API's lifespan to NiceGUI's."""
     Storage.path = (settings.data_dir / "ui-storage").resolve()
     app.storage = Storage()  # re-created so its files live in the data directory
     register_ui(container, web_options(settings))
     app.add_middleware(UploadSizeLimit, max_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD)
     app.add_middleware(UiSecurityHeaders)
+    if inference is not None:
+        app.add_middleware(InferenceRoute, inference=inference)
     if api is None:
         return
     app.mount(API_PREFIX, api)
@@ -161,10 +167,10 @@ def build_server(settings: Settings, container: Container, api: ASGIApp | None) 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Run UI and API in this process (a single worker: NiceGUI keeps state per process)."""
     from entrypoints.container import build_container
-    from entrypoints.http import create_app
+    from entrypoints.http import create_app, create_inference_app
 
     container = build_container(settings)
-    build_server(settings, container, create_app(container))
+    build_server(settings, container, create_app(container), create_inference_app(container))
     ui.run(
         host=host or settings.host,
         port=port or settings.port,

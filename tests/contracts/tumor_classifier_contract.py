@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+from array import array
 
 import pytest
 
-from application.ports import DecodedImage, TumorClassifier
+from application.ports import DecodedImage, Tensor, TumorClassifier
 from domain.errors import InvalidImage
 from domain.lesions import LesionFinding
 
@@ -100,3 +101,30 @@ class TumorClassifierContract:
         short = DecodedImage(b"\x00" * 12, b"", "0" * 64, 2, 2, "PNG")
         with pytest.raises(InvalidImage):
             await tumor_classifier.classify([short])
+
+    async def test_raw_outputs_agree_with_the_classifications(
+        self, tumor_classifier: TumorClassifier
+    ) -> None:
+        images = [flat_image(10), gradient_image(), flat_image(240)]
+        batch = Tensor(
+            "image", "UINT8", (3, SIZE, SIZE, 3), b"".join(i.model_input for i in images)
+        )
+        outputs = {tensor.name: tensor for tensor in await tumor_classifier.infer(batch)}
+        expected = ["p_malignant", "cam"] + (
+            ["lesion"] if tumor_classifier.model.has_lesion_output else []
+        )
+        assert list(outputs) == expected
+        assert all(tensor.datatype == "FP32" for tensor in outputs.values())
+        results = await tumor_classifier.classify(images)
+        prob = array("f", outputs["p_malignant"].data)
+        assert outputs["p_malignant"].shape == (3,)
+        assert prob.tolist() == pytest.approx([r.p_malignant for r in results], abs=1e-6)
+        rows, cols = len(results[0].cam), len(results[0].cam[0])
+        cam = outputs["cam"]
+        assert cam.shape == (3, rows, cols)
+        assert len(cam.data) == 4 * 3 * rows * cols
+        flat_cam = [v for r in results for row in r.cam for v in row]
+        assert array("f", cam.data).tolist() == pytest.approx(flat_cam, abs=1e-6)
+        if "lesion" in outputs:
+            assert outputs["lesion"].shape == (3, SIZE, SIZE)
+            assert len(outputs["lesion"].data) == 4 * 3 * SIZE * SIZE

@@ -18,6 +18,7 @@ from tests.contracts.lesion_renderer_contract import LesionRendererContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.password_strength_contract import PasswordStrengthContract
+from tests.contracts.performance_reader_contract import PerformanceReaderContract
 from tests.contracts.prediction_outcome_contract import PredictionOutcomeContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
 from tests.contracts.statistics_reader_contract import StatisticsReaderContract
@@ -36,6 +37,7 @@ from tests.fakes import (
     FakeLoginThrottle,
     FakePasswordHasher,
     FakePasswordStrength,
+    FakePerformanceReader,
     FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
@@ -75,6 +77,12 @@ class TestFakePredictionOutcomes(PredictionOutcomeContract):
 
 class TestFakeAuditLog(AuditLogContract):
     pass
+
+
+class TestFakePerformanceReader(PerformanceReaderContract):
+    @pytest.fixture
+    def performance_reader(self, fake_db: FakeDatabase) -> FakePerformanceReader:
+        return FakePerformanceReader(fake_db)
 
 
 class TestFakeStatisticsReader(StatisticsReaderContract):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import pytest_asyncio
 
 from tests.conftest import PostgresServer
 from tests.e2e.http.conftest import JWT_SECRET
+from tests.e2e.servers import breastscan_cli, free_port, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,17 +48,6 @@ class LiveApi:
     tokens: dict[str, str]  # role -> bearer token
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cli() -> list[str]:
-    script = Path(sys.executable).with_name("breastscan")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "entrypoints.cli"]
-
-
 def _token(base: str, email: str) -> str:
     r = httpx.post(f"{base}/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
     assert r.status_code == 200, r.text
@@ -69,9 +58,11 @@ def _start(
     env: dict[str, str], tmp_path: Path, port: int
 ) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     """Migrate, create the admin, start the server; the process, base URL and tokens."""
-    subprocess.run([*_cli(), "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
-        [*_cli(), "users", "create", "admin@example.org", "--admin", "--password-stdin"],
+        [*breastscan_cli(), "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    subprocess.run(
+        [*breastscan_cli(), "users", "create", "admin@example.org", "--admin", "--password-stdin"],
         input=PASSWORD.encode(),
         cwd=ROOT,
         env=env,
@@ -81,7 +72,7 @@ def _start(
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*_cli(), "serve", "--api-only"], cwd=ROOT, env=env, stdout=log, stderr=log
+            [*breastscan_cli(), "serve", "--api-only"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
     base = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 60
@@ -107,14 +98,6 @@ def _start(
     return process, base, tokens
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def _env(tmp_path: Path, tiny_model: Path, database_url: str, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "BREASTSCAN_"))}
     return env | {
@@ -134,12 +117,12 @@ def _env(tmp_path: Path, tiny_model: Path, database_url: str, port: int) -> dict
 
 @pytest.fixture
 def on_sqlite(tmp_path: Path, tiny_model: Path) -> Iterator[LiveApi]:
-    port = _free_port()
+    port = free_port()
     process, base, tokens = _start(_env(tmp_path, tiny_model, "", port), tmp_path, port)
     try:
         yield LiveApi(base=base, tokens=tokens)
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -147,14 +130,14 @@ async def on_postgres(
     postgres_server: PostgresServer, tmp_path: Path, tiny_model: Path
 ) -> AsyncIterator[LiveApi]:
     url = await postgres_server.create_database("breastscan_schemathesis")
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path, tiny_model, url, port)
     try:
         process, base, tokens = await asyncio.to_thread(_start, env, tmp_path, port)
         try:
             yield LiveApi(base=base, tokens=tokens)
         finally:
-            await asyncio.to_thread(_stop, process)
+            await asyncio.to_thread(stop, process)
     finally:
         await postgres_server.drop_database(url)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.persistence.performance import SqlAlchemyPerformanceReader
 from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from tests.contracts.audit_log_contract import AuditLogContract
+from tests.contracts.performance_reader_contract import PerformanceReaderContract
 from tests.contracts.prediction_outcome_contract import PredictionOutcomeContract
 from tests.contracts.prediction_repository_contract import PredictionRepositoryContract
 from tests.contracts.statistics_reader_contract import StatisticsReaderContract
@@ -34,6 +36,12 @@ class TestSqlAlchemyAuditLog(AuditLogContract):
 
 class TestSqlAlchemyUnitOfWork(UnitOfWorkContract):
     pass
+
+
+class TestSqlAlchemyPerformanceReader(PerformanceReaderContract):
+    @pytest.fixture
+    def performance_reader(self, engine: AsyncEngine) -> SqlAlchemyPerformanceReader:
+        return SqlAlchemyPerformanceReader(engine)
 
 
 class TestSqlAlchemyStatisticsReader(StatisticsReaderContract):
