@@ -32,6 +32,7 @@ from adapters.persistence.health import SqlAlchemyHealthProbe
 from adapters.persistence.login_throttle import SqlAlchemyLoginThrottle
 from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.persistence.performance import SqlAlchemyPerformanceReader
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.security.password_strength import ZxcvbnPasswordStrength
@@ -139,6 +140,7 @@ class Container(containers.DeclarativeContainer):
     statistics = providers.Singleton(SqlAlchemyStatisticsReader, engine)
     image_store = providers.Singleton(
         FilesystemImageStore, providers.Callable(Path, settings.provided.image_dir)
+    performance = providers.Singleton(SqlAlchemyPerformanceReader, engine)
     )
     common_passwords = providers.Singleton(uc.load_common_passwords)
     password_strength = providers.Singleton(ZxcvbnPasswordStrength)
@@ -223,6 +225,7 @@ def build_container(settings: Settings | None = None) -> Container:
     """A container for the given settings (default: read from the environment)."""
     return Container(settings=settings or Settings.from_env())
 
+    get_performance = providers.Singleton(uc.GetPerformanceUseCase, performance, classifier)
 
 def check_model_file(settings: Settings) -> None:
     """Fail fast, before any server starts, when the model file is absent."""

@@ -45,6 +45,7 @@ from tests.fakes import (
     FakeLesionRenderer,
     FakeLoginThrottle,
     FakePasswordHasher,
+    FakePerformanceReader,
     FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
@@ -83,6 +84,7 @@ class FakeCore:
             "lesion_renderer": FakeLesionRenderer(),
             "classifier": self.classifier,
             "statistics": FakeStatisticsReader(self.db),
+            "performance": FakePerformanceReader(self.db),
             "image_store": self.images,
         }.items():
             getattr(self.container, name).override(providers.Object(fake))

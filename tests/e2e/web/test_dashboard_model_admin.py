@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+from dependency_injector import providers
 from nicegui import ui
 from nicegui.testing import User
 
-from application.commands import ReviewPrediction
+from application.commands import RecordOutcome, ReviewPrediction
+from domain.bands import BandName
+from domain.outcomes import BiRads, OutcomeSource, PathologyResult
 from domain.predictions import Verdict
 from domain.users import Role
+from entrypoints.web.palette import band_colour
 from tests.e2e.web.conftest import FakeCore, sign_in
+from tests.fakes import FakeTumorClassifier
 
 
 async def test_dashboard_numbers_match_the_stored_data(user: User, core: FakeCore) -> None:
@@ -36,9 +41,10 @@ async def test_dashboard_numbers_match_the_stored_data(user: User, core: FakeCor
         return user.find(kind=ui.label, marker=f"{marker}-value").elements.pop().text
 
     assert value("kpi-total") == "5"
-    assert value("kpi-malignant") == "60.0 %"
-    assert value("kpi-reviewed") == "40.0 %"
-    assert value("kpi-agreement") == "50.0 %"
+    assert value("kpi-malignant") == "60.0 % (3 of 5)"
+    assert value("kpi-reviewed") == "40.0 % (2 of 5)"
+    assert value("kpi-agreement") == "50.0 % (1 of 2)"
+    assert value("kpi-outcomes") == "0.0 % (0 of 5)"
 
     labels = user.find(kind=ui.echart, marker="chart-labels").elements.pop().options
     assert [d["value"] for d in labels["series"][0]["data"]] == [3, 2]
@@ -46,8 +52,59 @@ async def test_dashboard_numbers_match_the_stored_data(user: User, core: FakeCor
     assert per_day["series"][0]["data"] == [4, 1]
     assert per_day["series"][1]["data"] == [3, 0]
     histogram = user.find(kind=ui.echart, marker="chart-histogram").elements.pop().options
-    assert sum(histogram["series"][0]["data"]) == 5
-    assert histogram["series"][0]["data"][9] == 3
+    bars = histogram["series"][0]["data"]
+    assert sum(bar["value"] for bar in bars) == 5
+    assert bars[9]["value"] == 3
+    # one colour per band, the same as on the results; the threshold drawn between bins
+    assert bars[9]["itemStyle"]["color"] == band_colour(BandName.VERY_HIGH)
+    assert bars[0]["itemStyle"]["color"] == band_colour(BandName.LOW)
+    assert histogram["series"][0]["markLine"]["data"] == [{"xAxis": 4.5}]  # threshold 0.5
+
+
+async def test_performance_panel_counts_outcomes_and_warns(user: User, core: FakeCore) -> None:
+    core.container.classifier.override(providers.Object(FakeTumorClassifier(sensitivity_floor=0.9)))
+    me = await core.account("me@example.org")
+    cases = [("tp", 230, "malignant"), ("fn", 20, "malignant"), ("tn", 20, "benign")]
+    for name, level, result in [*cases, ("fp", 230, "benign")]:
+        stored = await core.stored(me, f"{name}.png", level=level)
+        await core.record_outcome()(
+            RecordOutcome(
+                actor=me,
+                prediction_id=stored.id,
+                result=PathologyResult(result),
+                source=OutcomeSource.BIOPSY,
+                outcome_date=core.clock.now().date(),
+            )
+        )
+        await core.review_prediction()(
+            ReviewPrediction(
+                actor=me,
+                prediction_id=stored.id,
+                verdict=Verdict.AGREE,
+                birads=BiRads.LOW_SUSPICION if level > 128 else BiRads.BENIGN,
+            )
+        )
+    await core.stored(me, "no-outcome.png", level=100)
+
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/dashboard")
+    await user.should_see("Real-world performance")
+    await user.should_see("4 analyses with an outcome, 2 malignant")
+    assert user.find(kind=ui.label, marker="kpi-outcomes-value").elements.pop().text == (
+        "80.0 % (4 of 5)"
+    )
+    await user.should_see(marker="performance-warning")
+    await user.should_see("is below the 90.0 % the model was validated for")
+    rows = user.find(kind=ui.table, marker="performance-table").elements.pop().rows
+    sensitivity = next(r for r in rows if r["measure"] == "Sensitivity")
+    assert sensitivity["model"].startswith("50.0 % (95 % CI ")
+    assert sensitivity["model"].endswith("; 1/2)")
+    assert sensitivity["clinicians"].endswith("; 1/2)")
+    auc = next(r for r in rows if r["measure"] == "AUC")
+    assert "2 malignant, 2 benign" in auc["model"]
+    by_version = user.find(kind=ui.table, marker="performance-by-version").elements.pop().rows
+    assert [r["key"] for r in by_version] == ["fake-1"]
 
 
 async def test_empty_dashboard_says_no_reviews(user: User, core: FakeCore) -> None:
@@ -55,7 +112,8 @@ async def test_empty_dashboard_says_no_reviews(user: User, core: FakeCore) -> No
     await sign_in(user, "me@example.org")
     await user.should_see("Analyze ultrasound images")
     await user.open("/dashboard")
-    await user.should_see("no reviews yet")
+    await user.should_see("none yet")
+    await user.should_see("No outcomes recorded yet")
 
 
 async def test_model_page_shows_the_card(user: User, core: FakeCore) -> None:
