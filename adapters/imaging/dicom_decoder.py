@@ -19,7 +19,7 @@ import pydicom.config
 from dicomanonymizer.simpledicomanonymizer import anonymize_dataset, empty, initialize_actions, keep
 from PIL import Image
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, convert_color_space
 from pydicom.pixels.utils import pixel_array
@@ -48,6 +48,7 @@ TISSUE_2D = 1  # RegionSpatialFormat of a 2D tissue image (PS3.3 C.8.5.5.1.1)
 # What pydicom raises for damaged files besides InvalidDicomError.
 _PARSE_ERRORS = (
     InvalidDicomError,
+    BytesLengthException,
     OSError,
     EOFError,
     ValueError,

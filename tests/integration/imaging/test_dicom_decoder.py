@@ -314,3 +314,35 @@ async def test_a_refused_format_names_dicom_among_the_accepted() -> None:
         await sniffing().decode(b"%PDF-1.7 not a scan" * 20, "report.pdf")
     assert refused.value.params["formats"] == ("PNG", "JPEG", "DICOM")
     assert "PNG or JPEG or DICOM" in refused.value.message
+
+
+# --- damaged files: a refusal, never another exception ---------------------------------------
+
+
+def damaged_files() -> list[bytes]:
+    """Cuts every 97 bytes and 300 random byte overwrites of a JPEG cine loop and of a file
+    with an ultrasound region."""
+    rng = np.random.default_rng(11)
+    frames = [samples.rgb(64, 48), samples.rgb(64, 48)[::-1].copy()]
+    ds_bytes = samples.jpeg_baseline(frames)
+    region = samples.with_region(samples.gray(64, 48), (4, 4, 59, 43), (0.01, 0.01))
+    damaged = [data[:cut] for data in (ds_bytes, region) for cut in range(132, len(data), 97)]
+    for _ in range(300):
+        data = bytearray(ds_bytes if rng.random() < 0.5 else region)
+        for at in rng.integers(132, len(data), size=int(rng.integers(1, 8))):
+            data[at] = int(rng.integers(0, 256))
+        damaged.append(bytes(data))
+    return damaged
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom's notes on what it skipped
+def test_damaged_files_are_decoded_or_refused_never_crash(decoder: PydicomImageDecoder) -> None:
+    outcomes = {"decoded": 0, "refused": 0}
+    for data in damaged_files():
+        try:
+            decoder.decode_sync(data, "damaged.dcm")
+            outcomes["decoded"] += 1
+        except InvalidImage:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0
+    assert outcomes["decoded"] > 0
