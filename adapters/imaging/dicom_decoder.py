@@ -15,11 +15,11 @@ import anyio
 import anyio.to_thread
 import numpy as np
 import pydicom
-import pydicom.config
 from dicomanonymizer.simpledicomanonymizer import anonymize_dataset, empty, initialize_actions, keep
 from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, convert_color_space
 from pydicom.pixels.utils import pixel_array
@@ -290,10 +290,7 @@ def _window(dataset: Dataset) -> tuple[float | None, float | None]:
     center, width = dataset.get("WindowCenter"), dataset.get("WindowWidth")
     if center is None or width is None:
         return None, None
-    first = [
-        value[0] if isinstance(value, pydicom.multival.MultiValue) else value
-        for value in (center, width)
-    ]
+    first = [value[0] if isinstance(value, MultiValue) else value for value in (center, width)]
     return float(first[0]), float(first[1])
 
 
