@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import CamGrid, DatabaseStatus, IssuedToken, ModelInfo
+from application.ports import CamGrid, DatabaseStatus, IssuedToken, ModelInfo, Tensor
 from domain.bands import BandName
 from domain.errors import ErrorCode, InvalidImage, InvalidInput
 from domain.lesions import LesionFinding
@@ -110,6 +110,21 @@ class Analysis(msgspec.Struct, frozen=True):
     width: int
     height: int
     lesion: LesionFinding | None = None  # None when the model has no lesion output
+
+
+class InferTensors(Command, frozen=True, kw_only=True):
+    """Run the model on raw tensors (the inference protocol); no `outputs`: every output."""
+
+    actor: User
+    inputs: tuple[Tensor, ...]
+    outputs: tuple[str, ...] = ()
+
+
+class TensorResult(msgspec.Struct, frozen=True):
+    """Result of InferTensors: the model version that answered and the outputs asked for."""
+
+    model_version: str
+    outputs: tuple[Tensor, ...]
 
 
 class PredictAndStore(Command, frozen=True, kw_only=True):

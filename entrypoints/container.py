@@ -172,6 +172,9 @@ class Container(containers.DeclarativeContainer):
     update_user = providers.Singleton(uc.UpdateUserUseCase, uow, clock)
     list_audit_log = providers.Singleton(uc.ListAuditLogUseCase, uow)
     predict = providers.Singleton(uc.PredictUseCase, decoder, classifier)
+    infer_tensors = providers.Singleton(
+        uc.InferTensorsUseCase, classifier, max_batch=settings.provided.max_files_per_request
+    )
     predict_and_store = providers.Singleton(
         uc.PredictAndStoreUseCase,
         uow,
@@ -198,6 +201,8 @@ class Container(containers.DeclarativeContainer):
         uc.GetLesionOverlayUseCase, uow, image_store, lesion_renderer
     )
     review_prediction = providers.Singleton(uc.ReviewPredictionUseCase, uow, clock)
+    record_outcome = providers.Singleton(uc.RecordOutcomeUseCase, uow, clock)
+    withdraw_outcome = providers.Singleton(uc.WithdrawOutcomeUseCase, uow, clock)
     delete_prediction = providers.Singleton(uc.DeletePredictionUseCase, uow, image_store, clock)
     sweep_images = providers.Singleton(uc.SweepImagesUseCase, uow, image_store, clock)
     get_statistics = providers.Singleton(uc.GetStatisticsUseCase, statistics)
@@ -208,8 +213,6 @@ class Container(containers.DeclarativeContainer):
 
 
 USE_CASE_TYPES = frozenset(getattr(uc, name) for name in uc.__all__ if name.endswith("UseCase"))
-    record_outcome = providers.Singleton(uc.RecordOutcomeUseCase, uow, clock)
-    withdraw_outcome = providers.Singleton(uc.WithdrawOutcomeUseCase, uow, clock)
 
 
 def use_case_providers(container: Container) -> dict[str, providers.Provider[object]]:

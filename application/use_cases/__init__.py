@@ -12,6 +12,7 @@ from application.use_cases.get_lesion_overlay import GetLesionOverlayUseCase
 from application.use_cases.get_prediction import GetPredictionUseCase
 from application.use_cases.get_prediction_image import GetPredictionImageUseCase
 from application.use_cases.get_statistics import GetStatisticsUseCase
+from application.use_cases.infer_tensors import InferTensorsUseCase
 from application.use_cases.get_study import GetStudyUseCase
 from application.use_cases.list_audit_log import ListAuditLogUseCase
 from application.use_cases.list_predictions import ListPredictionsUseCase
@@ -42,6 +43,7 @@ __all__ = [
     "GetPredictionImageUseCase",
     "GetPredictionUseCase",
     "GetStatisticsUseCase",
+    "InferTensorsUseCase",
     "GetStudyUseCase",
     "ListAuditLogUseCase",
     "ListPredictionsUseCase",
