@@ -292,6 +292,8 @@ EN: dict[str, str] = {
     "error.name_too_long": "Name must be at most {count} characters.",
     "error.note_too_long": "Note must be at most {count} characters.",
     "error.search_too_long": "Search text must be at most {count} characters.",
+    "error.histology_too_long": "Histology must be at most {count} characters.",
+    "error.outcome_date_in_future": "The outcome date cannot lie in the future.",
     "error.date_invalid": "Dates must look like 2025-01-31.",
     "error.date_range_reversed": "The start of the date range must lie before its end.",
     "error.page_invalid": "Pages hold between 1 and {max_limit} entries.",
@@ -333,6 +335,14 @@ EN: dict[str, str] = {
     "error.image_corrupt": "{name} is damaged or truncated and cannot be decoded ({reason}).",
     "error.image_no_pixels": "{name} has no pixels.",
     "error.stored_image_corrupt": "The stored image cannot be decoded ({reason}).",
+    "error.dicom_corrupt": "{name} is not a readable DICOM file ({reason}).",
+    "error.dicom_no_pixel_data": "{name} is a DICOM file without an image.",
+    "error.dicom_syntax_unsupported": "{name} uses a DICOM compression this server cannot "
+    "read ({syntax}).",
+    "error.dicom_photometric_unsupported": "{name} has a colour model this server cannot "
+    "read ({photometric}).",
+    "error.dicom_too_many_frames": "{name} has {count} frames; the limit is {limit}.",
+    "error.dicom_frame_missing": "{name} has {count} frames; frame {frame} does not exist.",
 }
 
 FR: dict[str, str] = {
@@ -345,14 +355,6 @@ FR: dict[str, str] = {
     "nav.password": "Changer le mot de passe",
     "password.title": "Changer votre mot de passe",
     "password.explain": "Toutes les autres sessions se terminent quand le mot de passe change.",
-    "error.dicom_corrupt": "{name} is not a readable DICOM file ({reason}).",
-    "error.dicom_no_pixel_data": "{name} is a DICOM file without an image.",
-    "error.dicom_syntax_unsupported": "{name} uses a DICOM compression this server cannot "
-    "read ({syntax}).",
-    "error.dicom_photometric_unsupported": "{name} has a colour model this server cannot "
-    "read ({photometric}).",
-    "error.dicom_too_many_frames": "{name} has {count} frames; the limit is {limit}.",
-    "error.dicom_frame_missing": "{name} has {count} frames; frame {frame} does not exist.",
     "password.current": "Mot de passe actuel",
     "password.new": "Nouveau mot de passe",
     "password.again": "Nouveau mot de passe (encore)",
@@ -382,14 +384,14 @@ FR: dict[str, str] = {
     "analyze.title": "Analyser des images échographiques",
     "analyze.hint": "Déposez ou choisissez des images PNG, JPEG ou DICOM. "
     "Chaque résultat est enregistré dans votre historique.",
-    "analyze.upload_label": "Images échographiques",
-    "analyze.status.queued": "En attente…",
     "analyze.limits": "Limites : au plus {files} fichiers à la fois, {size} et {pixels} pixels "
     "par image.",
-    "analyze.status.running": "Analyse en cours…",
+    "analyze.upload_label": "Images échographiques",
     "analyze.drop": "Déposez les images ici, ou appuyez sur + pour les choisir",
     "analyze.session": "Résultats de cette session",
     "analyze.clear": "Effacer les résultats",
+    "analyze.status.queued": "En attente…",
+    "analyze.status.running": "Analyse en cours…",
     "analyze.status.done": "Terminé",
     "analyze.status.failed": "Refusé",
     "analyze.status.duplicate": "Déjà analysé",
@@ -626,6 +628,8 @@ FR: dict[str, str] = {
     "error.name_too_long": "Le nom doit comporter au plus {count} caractères.",
     "error.note_too_long": "La note doit comporter au plus {count} caractères.",
     "error.search_too_long": "La recherche doit comporter au plus {count} caractères.",
+    "error.histology_too_long": "L'histologie doit comporter au plus {count} caractères.",
+    "error.outcome_date_in_future": "La date du résultat ne peut pas être dans le futur.",
     "error.date_invalid": "Les dates doivent avoir la forme 2025-01-31.",
     "error.date_range_reversed": "Le début de la période doit précéder sa fin.",
     "error.page_invalid": "Une page contient entre 1 et {max_limit} éléments.",
@@ -670,6 +674,15 @@ FR: dict[str, str] = {
     "({reason}).",
     "error.image_no_pixels": "{name} ne contient aucun pixel.",
     "error.stored_image_corrupt": "L'image enregistrée ne peut pas être décodée ({reason}).",
+    "error.dicom_corrupt": "{name} n'est pas un fichier DICOM lisible ({reason}).",
+    "error.dicom_no_pixel_data": "{name} est un fichier DICOM sans image.",
+    "error.dicom_syntax_unsupported": "{name} utilise une compression DICOM que ce serveur "
+    "ne sait pas lire ({syntax}).",
+    "error.dicom_photometric_unsupported": "{name} utilise un modèle de couleur que ce "
+    "serveur ne sait pas lire ({photometric}).",
+    "error.dicom_too_many_frames": "{name} comporte {count} trames ; la limite est de {limit}.",
+    "error.dicom_frame_missing": "{name} comporte {count} trames ; la trame {frame} "
+    "n'existe pas.",
 }
 
 CORE_LANGUAGE = "en"  # the language the core writes its error messages in
@@ -705,15 +718,6 @@ SAID_BY_THEIR_KIND = frozenset(
 
 def _number(language: str, value: float) -> str:
     """12.5 -> 12,5 and 10000 -> 10 000 in French; 4096 and years stay ungrouped."""
-    "error.dicom_corrupt": "{name} n'est pas un fichier DICOM lisible ({reason}).",
-    "error.dicom_no_pixel_data": "{name} est un fichier DICOM sans image.",
-    "error.dicom_syntax_unsupported": "{name} utilise une compression DICOM que ce serveur "
-    "ne sait pas lire ({syntax}).",
-    "error.dicom_photometric_unsupported": "{name} utilise un modèle de couleur que ce "
-    "serveur ne sait pas lire ({photometric}).",
-    "error.dicom_too_many_frames": "{name} comporte {count} trames ; la limite est de {limit}.",
-    "error.dicom_frame_missing": "{name} comporte {count} trames ; la trame {frame} "
-    "n'existe pas.",
     text = (
         f"{value:.1f}"
         if isinstance(value, float)
