@@ -138,9 +138,9 @@ class Container(containers.DeclarativeContainer):
     onnx_classifier = providers.Singleton(_classifier, settings)
     classifier = providers.Singleton(InstrumentedTumorClassifier, onnx_classifier, metrics)
     statistics = providers.Singleton(SqlAlchemyStatisticsReader, engine)
+    performance = providers.Singleton(SqlAlchemyPerformanceReader, engine)
     image_store = providers.Singleton(
         FilesystemImageStore, providers.Callable(Path, settings.provided.image_dir)
-    performance = providers.Singleton(SqlAlchemyPerformanceReader, engine)
     )
     common_passwords = providers.Singleton(uc.load_common_passwords)
     password_strength = providers.Singleton(ZxcvbnPasswordStrength)
