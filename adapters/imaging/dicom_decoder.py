@@ -6,6 +6,7 @@ import copy
 import functools
 import hashlib
 import io
+import re
 import struct
 import zlib
 from datetime import date
@@ -60,6 +61,8 @@ _PARSE_ERRORS = (
     zlib.error,
     RuntimeError,
 )
+# A value pydicom quotes in its messages (bytes or text of an element): never shown back.
+_QUOTED = re.compile(r"""b?'[^']*'?|b?"[^"]*"?""")
 # PS3.16 CID 7050 codes of what was done to the copy (PS3.15 E.1-1 and E.3.1).
 _DEIDENTIFICATION_CODES = (
     ("113100", "Basic Application Confidentiality Profile"),
@@ -130,7 +133,7 @@ class PydicomImageDecoder:
         try:
             return self._decode(pydicom.dcmread(io.BytesIO(data)), frame, name, shown)
         except _PARSE_ERRORS as error:
-            reason = _reason(error)
+            reason = _QUOTED.sub("...", _reason(error))  # values quoted by pydicom stay out
             raise InvalidImage(
                 f"{name} is not a readable DICOM file ({reason}).",
                 ErrorCode.DICOM_CORRUPT,

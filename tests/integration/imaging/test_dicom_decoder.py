@@ -342,7 +342,10 @@ def test_damaged_files_are_decoded_or_refused_never_crash(decoder: PydicomImageD
         try:
             decoder.decode_sync(data, "damaged.dcm")
             outcomes["decoded"] += 1
-        except InvalidImage:
+        except InvalidImage as refused:
             outcomes["refused"] += 1
+            reason = str(refused.params.get("reason", ""))
+            assert "'" not in reason, reason  # no element value quoted back
+            assert '"' not in reason, reason
     assert outcomes["refused"] > 0
     assert outcomes["decoded"] > 0
