@@ -29,7 +29,7 @@ from entrypoints.http.headers import security_headers
 from entrypoints.http.limits import body_limits
 from entrypoints.http.logs import RequestLog, configure_logging
 from entrypoints.http.metrics import RequestMetrics, metrics_handler
-from entrypoints.http.routes import account, admin, predictions, system
+from entrypoints.http.routes import account, admin, predictions, studies, system
 from entrypoints.http.uploads import UploadBudget, read_uploads
 from entrypoints.settings import API_PREFIX, Settings
 
@@ -133,6 +133,8 @@ def create_app(
             *account.PROTECTED,
             *uploads,
             *predictions.HANDLERS,
+            *studies.upload_handlers(batch=settings.max_request_bytes),
+            *studies.HANDLERS,
             *admin.HANDLERS,
             *system.PROTECTED,
         ],

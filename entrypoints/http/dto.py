@@ -13,6 +13,19 @@ from application.commands import Analysis, Readiness, Session, StoredOutcome
 from application.ports import AuditEntry, ModelInfo, Page
 from domain.lesions import LesionFinding
 from domain.predictions import Label, Prediction, Review, Statistics, Verdict
+from domain.studies import (
+    MAX_ACCESSION_LENGTH,
+    MAX_PATIENT_REF_LENGTH,
+    MAX_UID_LENGTH,
+    ImagePosition,
+    Laterality,
+    LesionAssessment,
+    Study,
+    StudyDetail,
+    StudyRecord,
+    StudySummary,
+    View,
+)
 from domain.users import Role, User
 from entrypoints.http.errors import ErrorBody, domain_error_body
 from entrypoints.settings import API_PREFIX
@@ -237,6 +250,28 @@ class ReviewOut(Struct):
         )
 
 
+class PositionOut(Struct):
+    """Where the image was taken: side, clock position ("10:30"), distance, view, lesion."""
+
+    laterality: Laterality
+    clock_position: str | None
+    distance_from_nipple_cm: float | None
+    view: View
+    lesion_number: int
+
+    @classmethod
+    def of(cls, position: ImagePosition | None) -> PositionOut | None:
+        if position is None:
+            return None
+        return cls(
+            laterality=position.laterality,
+            clock_position=position.clock_label,
+            distance_from_nipple_cm=position.distance_from_nipple_cm,
+            view=position.view,
+            lesion_number=position.lesion_number,
+        )
+
+
 class PredictionOut(Struct):
     id: UUID
     owner_id: UUID
@@ -251,6 +286,8 @@ class PredictionOut(Struct):
     review: ReviewOut | None
     image_url: str
     heatmap_url: str
+    study_id: UUID | None  # null for a loose upload (POST /api/predictions)
+    position: PositionOut | None  # null when not given
     lesion: LesionOut | None  # null when the model had no lesion output
     lesion_url: str | None  # the outline drawn on the image; null when no lesion was found
 
@@ -271,6 +308,8 @@ class PredictionOut(Struct):
             review=ReviewOut.of(p.review),
             image_url=f"{API_PREFIX}/predictions/{p.id}/image",
             heatmap_url=f"{API_PREFIX}/predictions/{p.id}/heatmap",
+            study_id=p.study_id,
+            position=PositionOut.of(p.position),
             lesion=LesionOut.of(p.lesion),
             lesion_url=f"{API_PREFIX}/predictions/{p.id}/lesion" if found else None,
         )
@@ -415,3 +454,154 @@ def outcome_of(outcome: StoredOutcome) -> OutcomeOut:
     assert outcome.error is not None, "an outcome is either stored or refused"
     error = domain_error_body(outcome.error)
     return OutcomeOut(filename=outcome.filename, stored=False, error=error)
+
+
+# --- studies ---------------------------------------------------------------------------
+
+PatientRef = Annotated[str, msgspec.Meta(max_length=MAX_PATIENT_REF_LENGTH, examples=["MRN-0042"])]
+Accession = Annotated[str, msgspec.Meta(max_length=MAX_ACCESSION_LENGTH)]
+StudyUid = Annotated[str, msgspec.Meta(max_length=MAX_UID_LENGTH, pattern=r"^[0-9.]*$")]
+
+
+class StudyIn(Struct):
+    """A new study; `study_date` defaults to today."""
+
+    patient_ref: PatientRef
+    study_date: date | None = None
+    accession_number: Accession | None = None
+    study_instance_uid: StudyUid | None = None
+
+
+class StudyPatch(Struct):
+    """Fields to correct; omitted fields stay as they are, "" clears an optional one."""
+
+    patient_ref: PatientRef | None = None
+    study_date: date | None = None
+    accession_number: Accession | None = None
+    study_instance_uid: StudyUid | None = None
+
+
+class PositionIn(Struct):
+    """Where one image was taken (an item of the `positions` query parameter)."""
+
+    laterality: Annotated[str, msgspec.Meta(max_length=5, examples=["L", "R"])]
+    lesion_number: Annotated[int, msgspec.Meta(ge=1, le=99)] = 1
+    view: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    clock: Annotated[str, msgspec.Meta(max_length=5, examples=["10:30"])] | None = None
+    distance_cm: float | None = None
+
+    def position(self) -> ImagePosition:
+        return ImagePosition.parse(
+            self.laterality,
+            lesion_number=self.lesion_number,
+            view=self.view,
+            clock=self.clock,
+            distance_cm=self.distance_cm,
+        )
+
+
+class StudyOut(Struct):
+    id: UUID
+    owner_id: UUID
+    patient_ref: str
+    accession_number: str | None
+    study_date: date
+    study_instance_uid: str | None
+    created_at: datetime
+    url: str
+
+    @classmethod
+    def of(cls, s: Study) -> StudyOut:
+        return cls(
+            id=s.id,
+            owner_id=s.owner_id,
+            patient_ref=s.patient_ref,
+            accession_number=s.accession_number,
+            study_date=s.study_date,
+            study_instance_uid=s.study_instance_uid,
+            created_at=s.created_at,
+            url=f"{API_PREFIX}/studies/{s.id}",
+        )
+
+
+class StudySummaryOut(Struct):
+    """A line of the study list: the study, its image and review counts, the highest
+    probability among its images (null when it has none)."""
+
+    study: StudyOut
+    image_count: int
+    reviewed_count: int
+    max_probability: Probability | None
+
+    @classmethod
+    def of(cls, s: StudySummary) -> StudySummaryOut:
+        return cls(
+            study=StudyOut.of(s.study),
+            image_count=s.image_count,
+            reviewed_count=s.reviewed_count,
+            max_probability=s.max_p_malignant,
+        )
+
+
+class LesionAssessmentOut(Struct):
+    """The views of one lesion (side + lesion number) combined: the lesion takes the most
+    suspicious view's probability, label, band and threshold."""
+
+    laterality: Laterality
+    lesion_number: int
+    probability: Probability
+    label: Label
+    threshold: Probability
+    band: str
+    borderline: bool
+    driving_prediction_id: UUID
+    prediction_ids: list[UUID]
+
+    @classmethod
+    def of(cls, a: LesionAssessment) -> LesionAssessmentOut:
+        driving = a.driving
+        return cls(
+            laterality=a.laterality,
+            lesion_number=a.lesion_number,
+            probability=a.p_malignant,
+            label=a.label,
+            threshold=a.threshold,
+            band=driving.likelihood.band.value,
+            borderline=driving.likelihood.borderline,
+            driving_prediction_id=driving.id,
+            prediction_ids=[p.id for p in a.views],
+        )
+
+
+class StudyRecordOut(Struct):
+    """A study with its images (oldest first) and lesion assessments; images without a
+    position are listed but combined with nothing."""
+
+    study: StudyOut
+    images: list[PredictionOut]
+    lesions: list[LesionAssessmentOut]
+
+    @classmethod
+    def of(cls, r: StudyRecord) -> StudyRecordOut:
+        return cls(
+            study=StudyOut.of(r.study),
+            images=[PredictionOut.of(p) for p in r.images],
+            lesions=[LesionAssessmentOut.of(a) for a in r.lesions],
+        )
+
+
+class StudyDetailOut(StudyRecordOut):
+    """GET /api/studies/{id}: the study, and the same patient's earlier studies (priors,
+    newest first) with their results."""
+
+    priors: list[StudyRecordOut]
+
+    @classmethod
+    def of_detail(cls, d: StudyDetail) -> StudyDetailOut:
+        current = StudyRecordOut.of(d.current)
+        return cls(
+            study=current.study,
+            images=current.images,
+            lesions=current.lesions,
+            priors=[StudyRecordOut.of(r) for r in d.priors],
+        )

@@ -33,6 +33,7 @@ from application.commands import (
     PredictAndStore,
     PredictionFilters,
     ReviewPrediction,
+    StoredOutcome,
     Upload,
 )
 from application.use_cases import (
@@ -168,7 +169,12 @@ async def create_predictions(
     refused (each result says why); when none is stored, the first refusal's status
     (413/415/422) with every result listed."""
     cmd = PredictAndStore(actor=user, uploads=uploads, client=client_of(request))
-    results = [outcome_of(o) for o in await predict_and_store(cmd)]
+    return batch_response(await predict_and_store(cmd))
+
+
+def batch_response(outcomes: list[StoredOutcome]) -> Response[BatchOut]:
+    """201 when every file is stored, 207 when some are, else the first refusal's status."""
+    results = [outcome_of(o) for o in outcomes]
     stored = sum(r.stored for r in results)
     body = BatchOut(stored=stored, failed=len(results) - stored, results=results)
     if stored == len(results):

@@ -1,0 +1,245 @@
+"""/api/studies: open, search, read (with priors), correct studies, and upload images into them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from application.commands import (
+    AddImagesToStudy,
+    CreateStudy,
+    GetStudy,
+    ListStudies,
+    StudyFilters,
+    UpdateStudy,
+)
+from application.use_cases import (
+    AddImagesToStudyUseCase,
+    CreateStudyUseCase,
+    GetStudyUseCase,
+    ListStudiesUseCase,
+    UpdateStudyUseCase,
+)
+from domain.bands import BandName
+from domain.errors import InvalidInput
+from domain.studies import ImagePosition
+from entrypoints.http.auth import SECURITY, CurrentUser, client_of
+from entrypoints.http.dto import (
+    BatchOut,
+    PageOut,
+    PositionIn,
+    StudyDetailOut,
+    StudyIn,
+    StudyOut,
+    StudyPatch,
+    StudySummaryOut,
+)
+from entrypoints.http.errors import ErrorBody
+from entrypoints.http.routes.predictions import (
+    ERRORS,
+    FromQ,
+    Limit,
+    Offset,
+    ReviewedQ,
+    ToQ,
+    UploadOperation,
+    Uploads,
+    batch_response,
+)
+
+TAGS = ["studies"]
+NOT_FOUND = {404: ResponseSpec(ErrorBody, description="No such study, or someone else's")}
+Search = Annotated[str | None, QueryParameter(max_length=100, description="Contains (any case)")]
+PositionsQ = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=8000,
+        description='JSON list, one item per file in order, each null or {"laterality": "L", '
+        '"clock": "10:30", "distance_cm": 2.5, "view": "radial", "lesion_number": 1}',
+    ),
+]
+BandQ = Annotated[BandName | None, QueryParameter(description="Some image is in this band")]
+_POSITIONS = msgspec.json.Decoder(list[PositionIn | None])
+
+
+def _positions(raw: str | None) -> tuple[ImagePosition | None, ...]:
+    if not raw:
+        return ()
+    try:
+        items = _POSITIONS.decode(raw)
+    except msgspec.DecodeError as error:
+        raise InvalidInput(f"'positions' must be a JSON list of positions ({error}).") from None
+    return tuple(None if item is None else item.position() for item in items)
+
+
+@post("/studies", tags=TAGS, security=SECURITY, status_code=201, summary="Open a study")
+async def create(
+    request: Request[Any, Any, Any],
+    data: JSONBody[StudyIn],
+    user: CurrentUser,
+    create_study: NamedDependency[CreateStudyUseCase],
+) -> StudyOut:
+    """A new study (one patient visit) under the clinic's patient reference (MRN)."""
+    cmd = CreateStudy(
+        actor=user,
+        patient_ref=data.patient_ref,
+        study_date=data.study_date,
+        accession_number=data.accession_number,
+        study_instance_uid=data.study_instance_uid,
+        client=client_of(request),
+    )
+    return StudyOut.of(await create_study(cmd))
+
+
+@get("/studies", tags=TAGS, security=SECURITY, summary="Search studies")
+async def list_all(
+    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    list_studies: NamedDependency[ListStudiesUseCase],
+    patient_ref: Search = None,
+    accession: Search = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    band: BandQ = None,
+    reviewed: ReviewedQ = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> PageOut[StudySummaryOut]:
+    """Your studies (everyone's for administrators), newest visit first; the study-date range
+    includes both ends; `band`: some image is in it; `reviewed`: all images (true) or not."""
+    filters = StudyFilters.parse(
+        patient_ref=patient_ref,
+        accession=accession,
+        date_from=date_from,
+        date_to=date_to,
+        band=band,
+        reviewed=reviewed,
+    )
+    cmd = ListStudies(
+        actor=user, filters=filters, offset=offset, limit=limit, client=client_of(request)
+    )
+    return PageOut.of(await list_studies(cmd), StudySummaryOut.of)
+
+
+@get(
+    "/studies/{study_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    summary="Get a study with its priors",
+    responses=NOT_FOUND,
+)
+async def get_one(
+    request: Request[Any, Any, Any],
+    study_id: FromPath[UUID],
+    user: CurrentUser,
+    get_study: NamedDependency[GetStudyUseCase],
+) -> StudyDetailOut:
+    """The study's images and lesion assessments, and the same patient's earlier studies."""
+    cmd = GetStudy(actor=user, study_id=study_id, client=client_of(request))
+    return StudyDetailOut.of_detail(await get_study(cmd))
+
+
+@patch(
+    "/studies/{study_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    summary="Correct a study",
+    responses=NOT_FOUND,
+)
+async def update(
+    request: Request[Any, Any, Any],
+    study_id: FromPath[UUID],
+    data: JSONBody[StudyPatch],
+    user: CurrentUser,
+    update_study: NamedDependency[UpdateStudyUseCase],
+) -> StudyOut:
+    """Change the fields given; "" clears the accession number or the study UID."""
+    cmd = UpdateStudy(
+        actor=user,
+        study_id=study_id,
+        patient_ref=data.patient_ref,
+        study_date=data.study_date,
+        accession_number=data.accession_number,
+        study_instance_uid=data.study_instance_uid,
+        client=client_of(request),
+    )
+    return StudyOut.of(await update_study(cmd))
+
+
+async def add_images(
+    request: Request[Any, Any, Any],
+    study_id: FromPath[UUID],
+    user: CurrentUser,
+    uploads: Uploads,
+    add_images_to_study: NamedDependency[AddImagesToStudyUseCase],
+    positions: PositionsQ = None,
+) -> Response[BatchOut]:
+    """Analyse and store images into the study, each with its position (or, for DICOM, the
+    side its header names). Statuses as for POST /api/predictions."""
+    cmd = AddImagesToStudy(
+        actor=user,
+        study_id=study_id,
+        uploads=uploads,
+        positions=_positions(positions),
+        client=client_of(request),
+    )
+    return batch_response(await add_images_to_study(cmd))
+
+
+async def file_dicom(
+    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    uploads: Uploads,
+    add_images_to_study: NamedDependency[AddImagesToStudyUseCase],
+    positions: PositionsQ = None,
+) -> Response[BatchOut]:
+    """Analyse and store DICOM files, each into your study of its StudyInstanceUID (opened
+    from its tags when new). Other files are refused: they need a study."""
+    cmd = AddImagesToStudy(
+        actor=user,
+        study_id=None,
+        uploads=uploads,
+        positions=_positions(positions),
+        client=client_of(request),
+    )
+    return batch_response(await add_images_to_study(cmd))
+
+
+def upload_handlers(batch: int) -> list[HTTPRouteHandler]:
+    """The two study upload routes, with the batch body limit (413 beyond it)."""
+    responses = {
+        207: ResponseSpec(BatchOut, description="Some stored, some refused: see results"),
+        **ERRORS,
+    }
+    return [
+        post(
+            "/studies/{study_id:uuid}/images",
+            summary="Analyse and store images into a study",
+            tags=TAGS,
+            security=SECURITY,
+            status_code=201,
+            responses={**responses, **NOT_FOUND},
+            operation_class=UploadOperation,
+            request_max_body_size=batch,
+        )(add_images),
+        post(
+            "/studies/images",
+            summary="Analyse and store DICOM files into their studies",
+            tags=TAGS,
+            security=SECURITY,
+            status_code=201,
+            responses=responses,
+            operation_class=UploadOperation,
+            request_max_body_size=batch,
+        )(file_dicom),
+    ]
+
+
+HANDLERS = [create, list_all, get_one, update]
