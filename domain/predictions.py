@@ -154,6 +154,8 @@ class Statistics:
     agreement_rate: float | None
     per_day: tuple[DayCount, ...]
     probability_histogram: tuple[int, ...]
+    with_outcome: int = 0  # predictions whose pathology/follow-up outcome is recorded
+    malignant_outcomes: int = 0
 
 
 def summarise(predictions: list[Prediction], bins: int = 10) -> Statistics:
@@ -183,4 +185,6 @@ def summarise(predictions: list[Prediction], bins: int = 10) -> Statistics:
             for day in sorted(per_day_total)
         ),
         probability_histogram=tuple(histogram),
+        with_outcome=sum(1 for p in predictions if p.outcome is not None),
+        malignant_outcomes=sum(1 for p in predictions if p.outcome and p.outcome.malignant),
     )

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.errors import translate_errors
 from adapters.persistence.repositories import prediction_filters
-from adapters.persistence.tables import predictions
+from adapters.persistence.tables import outcomes, predictions
 from application.ports import PredictionQuery
+from domain.outcomes import PathologyResult
 from domain.predictions import DayCount, Statistics, Verdict
 
 c = predictions.c
@@ -26,8 +27,9 @@ class SqlAlchemyStatisticsReader:
     """StatisticsReader port over the predictions table, on SQLite and PostgreSQL.
 
     One statement, one scan: the selected predictions grouped by (UTC day, histogram bin),
-    with counts, malignant count, probability sum, reviewed and agreed counts per group: at
-    most days x bins rows come back, which add up to every figure the dashboard shows.
+    with counts, malignant count, probability sum, reviewed and agreed counts, and the counts
+    with an outcome (all, malignant) per group: at most days x bins rows come back, which add
+    up to every figure the dashboard shows.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -57,7 +59,10 @@ class SqlAlchemyStatisticsReader:
                 func.sum(c.p_malignant),
                 func.count(c.review_verdict),
                 func.count().filter(c.review_verdict == Verdict.AGREE.value),
+                func.count(outcomes.c.prediction_id),
+                func.count().filter(outcomes.c.result == PathologyResult.MALIGNANT.value),
             )
+            .select_from(predictions.outerjoin(outcomes, outcomes.c.prediction_id == c.id))
             .where(*prediction_filters(query))
             .group_by(day, bin_)
         )
@@ -66,14 +71,15 @@ class SqlAlchemyStatisticsReader:
                 groups: Any = (await connection.execute(statement)).all()
         histogram = [0] * bins
         per_day: dict[date, list[int]] = {}
-        total = malignant = reviewed = agreed = 0
+        total = malignant = reviewed = agreed = with_outcome = malignant_outcomes = 0
         probability_sum = 0.0
-        for day_value, bin_value, n, m, p_sum, r, a in groups:
+        for day_value, bin_value, n, m, p_sum, r, a, o, om in groups:
             histogram[int(bin_value)] += n
             counts = per_day.setdefault(_as_date(day_value), [0, 0])
             counts[0] += n
             counts[1] += m
             total, malignant, reviewed, agreed = total + n, malignant + m, reviewed + r, agreed + a
+            with_outcome, malignant_outcomes = with_outcome + o, malignant_outcomes + om
             probability_sum += float(p_sum)
         return Statistics(
             total=total,
@@ -86,6 +92,8 @@ class SqlAlchemyStatisticsReader:
             agreement_rate=agreed / reviewed if reviewed else None,
             per_day=tuple(DayCount(d, n, m) for d, (n, m) in sorted(per_day.items())),
             probability_histogram=tuple(histogram),
+            with_outcome=with_outcome,
+            malignant_outcomes=malignant_outcomes,
         )
 
 

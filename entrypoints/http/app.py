@@ -29,7 +29,7 @@ from entrypoints.http.headers import security_headers
 from entrypoints.http.limits import body_limits
 from entrypoints.http.logs import RequestLog, configure_logging
 from entrypoints.http.metrics import RequestMetrics, metrics_handler
-from entrypoints.http.routes import account, admin, predictions, studies, system
+from entrypoints.http.routes import account, admin, outcomes, predictions, studies, system
 from entrypoints.http.uploads import UploadBudget, read_uploads
 from entrypoints.settings import API_PREFIX, Settings
 
@@ -113,7 +113,7 @@ def create_app(
     cors = (
         CORSConfig(
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
         if settings.cors_origins
@@ -133,6 +133,7 @@ def create_app(
             *account.PROTECTED,
             *uploads,
             *predictions.HANDLERS,
+            *outcomes.HANDLERS,
             *studies.upload_handlers(batch=settings.max_request_bytes),
             *studies.HANDLERS,
             *admin.HANDLERS,

@@ -11,7 +11,16 @@ import msgspec
 
 from application.commands import Analysis, Readiness, Session, StoredOutcome
 from application.ports import AuditEntry, ModelInfo, Page
+from domain.bands import Band, BandName
 from domain.lesions import LesionFinding
+from domain.outcomes import MAX_HISTOLOGY_LENGTH, BiRads, Outcome, OutcomeSource, PathologyResult
+from domain.performance import (
+    AreaUnderCurve,
+    DiagnosticStats,
+    Performance,
+    PerformanceGroup,
+    Proportion,
+)
 from domain.predictions import Label, Prediction, Review, Statistics, Verdict
 from domain.studies import (
     MAX_ACCESSION_LENGTH,
@@ -208,6 +217,8 @@ class AnalysisOut(Struct):
     confidence: Probability
     threshold: Probability
     model_version: str
+    band: BandName  # likelihood band (GET /api/model lists the cut-points and wording)
+    borderline: bool  # within the model's calibration error of the threshold
     image_sha256: str
     width: int
     height: int
@@ -224,6 +235,8 @@ class AnalysisOut(Struct):
             confidence=a.confidence,
             threshold=a.threshold,
             model_version=a.model_version,
+            band=a.likelihood.band,
+            borderline=a.likelihood.borderline,
             image_sha256=analysis.image_sha256,
             width=analysis.width,
             height=analysis.height,
@@ -237,6 +250,7 @@ class ReviewOut(Struct):
     note: str
     reviewer_id: UUID
     reviewed_at: datetime
+    birads: BiRads | None  # the reviewer's BI-RADS category; null in reviews without one
 
     @classmethod
     def of(cls, review: Review | None) -> ReviewOut | None:
@@ -247,6 +261,31 @@ class ReviewOut(Struct):
             note=review.note,
             reviewer_id=review.reviewer_id,
             reviewed_at=review.reviewed_at,
+            birads=review.birads,
+        )
+
+
+class PathologyOut(Struct):
+    """The recorded outcome of the analysed image (pathology, or benign by follow-up)."""
+
+    result: PathologyResult
+    source: OutcomeSource
+    date: date
+    histology: str
+    recorded_by: UUID
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, outcome: Outcome | None) -> PathologyOut | None:
+        if outcome is None:
+            return None
+        return cls(
+            result=outcome.result,
+            source=outcome.source,
+            date=outcome.outcome_date,
+            histology=outcome.histology,
+            recorded_by=outcome.recorded_by,
+            recorded_at=outcome.recorded_at,
         )
 
 
@@ -282,8 +321,11 @@ class PredictionOut(Struct):
     confidence: Probability
     threshold: Probability
     model_version: str
+    band: BandName  # as stored with the prediction: a later model never rewrites it
+    borderline: bool
     created_at: datetime
     review: ReviewOut | None
+    outcome: PathologyOut | None  # null until recorded
     image_url: str
     heatmap_url: str
     study_id: UUID | None  # null for a loose upload (POST /api/predictions)
@@ -304,8 +346,11 @@ class PredictionOut(Struct):
             confidence=p.confidence,
             threshold=p.threshold,
             model_version=p.model_version,
+            band=p.likelihood.band,
+            borderline=p.likelihood.borderline,
             created_at=p.created_at,
             review=ReviewOut.of(p.review),
+            outcome=PathologyOut.of(p.outcome),
             image_url=f"{API_PREFIX}/predictions/{p.id}/image",
             heatmap_url=f"{API_PREFIX}/predictions/{p.id}/heatmap",
             study_id=p.study_id,
@@ -336,6 +381,14 @@ class BatchOut(Struct):
 class ReviewIn(Struct):
     verdict: Verdict
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    birads: BiRads | None = None  # "0".."6" with "4A", "4B", "4C"
+
+
+class OutcomeIn(Struct):
+    result: PathologyResult
+    source: OutcomeSource
+    date: date  # of the biopsy, surgery or follow-up conclusion; not in the future
+    histology: Annotated[str, msgspec.Meta(max_length=MAX_HISTOLOGY_LENGTH)] = ""
 
 
 # --- statistics and model --------------------------------------------------------------
@@ -358,6 +411,8 @@ class StatisticsOut(Struct):
     agreement_rate: float | None
     per_day: list[DayCountOut]
     probability_histogram: list[int]
+    with_outcome: int  # predictions with a recorded outcome
+    malignant_outcomes: int
 
     @classmethod
     def of(cls, s: Statistics) -> StatisticsOut:
@@ -374,6 +429,31 @@ class StatisticsOut(Struct):
                 DayCountOut(day=d.day, total=d.total, malignant=d.malignant) for d in s.per_day
             ],
             probability_histogram=list(s.probability_histogram),
+            with_outcome=s.with_outcome,
+            malignant_outcomes=s.malignant_outcomes,
+        )
+
+
+class BandOut(Struct):
+    """One likelihood band: [lower, upper) on the probability (the last includes 1), with the
+    validation malignancy rate and count when the model reports them."""
+
+    name: BandName
+    lower: Probability
+    upper: Probability
+    wording: str
+    observed_rate: Probability | None
+    observed_count: int | None
+
+    @classmethod
+    def of(cls, band: Band) -> BandOut:
+        return cls(
+            name=band.name,
+            lower=band.lower,
+            upper=band.upper,
+            wording=band.wording,
+            observed_rate=band.observed_rate,
+            observed_count=band.observed_count,
         )
 
 
@@ -386,6 +466,9 @@ class ModelOut(Struct):
     metadata: dict[str, str]  # includes likelihood_bands (JSON) from model 2.0
     has_lesion_output: bool
     lesion_threshold: Probability | None  # null when the model has no lesion output
+    bands: list[BandOut]
+    borderline_margin: Probability  # |p - threshold| at or under it is borderline
+    sensitivity_floor: Probability | None  # what the threshold was validated to reach
 
     @classmethod
     def of(cls, info: ModelInfo) -> ModelOut:
@@ -398,6 +481,9 @@ class ModelOut(Struct):
             metadata=dict(info.metadata),
             has_lesion_output=info.has_lesion_output,
             lesion_threshold=info.lesion_threshold,
+            bands=[BandOut.of(band) for band in info.bands],
+            borderline_margin=info.borderline_margin,
+            sensitivity_floor=info.sensitivity_floor,
         )
 
 
@@ -454,6 +540,122 @@ def outcome_of(outcome: StoredOutcome) -> OutcomeOut:
     assert outcome.error is not None, "an outcome is either stored or refused"
     error = domain_error_body(outcome.error)
     return OutcomeOut(filename=outcome.filename, stored=False, error=error)
+
+
+# --- real-world performance ------------------------------------------------------------
+
+
+class ProportionOut(Struct):
+    """successes / total with its Wilson 95 % interval; value null when total is 0."""
+
+    value: Probability | None
+    lower: Probability | None
+    upper: Probability | None
+    successes: int
+    total: int
+
+    @classmethod
+    def of(cls, p: Proportion) -> ProportionOut:
+        return cls(
+            value=p.value, lower=p.lower, upper=p.upper, successes=p.successes, total=p.total
+        )
+
+
+class AucOut(Struct):
+    """ROC AUC with its Hanley-McNeil 95 % interval."""
+
+    value: Probability
+    lower: Probability
+    upper: Probability
+    positives: int
+    negatives: int
+
+    @classmethod
+    def of(cls, auc: AreaUnderCurve | None) -> AucOut | None:
+        if auc is None:
+            return None
+        return cls(
+            value=auc.value,
+            lower=auc.lower,
+            upper=auc.upper,
+            positives=auc.positives,
+            negatives=auc.negatives,
+        )
+
+
+class DiagnosticOut(Struct):
+    """Calls against outcomes: counts, rates with intervals; auc null without both classes
+    (and always for the clinicians, whose BI-RADS is a category, not a score)."""
+
+    cases: int
+    malignant: int
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    sensitivity: ProportionOut
+    specificity: ProportionOut
+    ppv: ProportionOut
+    npv: ProportionOut
+    auc: AucOut | None
+
+    @classmethod
+    def of(cls, s: DiagnosticStats) -> DiagnosticOut:
+        c = s.confusion
+        return cls(
+            cases=s.cases,
+            malignant=s.malignant,
+            tp=c.tp,
+            fp=c.fp,
+            tn=c.tn,
+            fn=c.fn,
+            sensitivity=ProportionOut.of(s.sensitivity),
+            specificity=ProportionOut.of(s.specificity),
+            ppv=ProportionOut.of(s.ppv),
+            npv=ProportionOut.of(s.npv),
+            auc=AucOut.of(s.auc),
+        )
+
+
+class PerformanceGroupOut(Struct):
+    key: str  # the model version, or the month "YYYY-MM" of the analyses
+    model: DiagnosticOut
+    clinicians: DiagnosticOut
+    below_floor: bool
+
+
+class PerformanceOut(Struct):
+    """GET /api/stats/performance: the model (at each prediction's own threshold) and the
+    reviewers' BI-RADS (4A and above positive) against recorded outcomes."""
+
+    model: DiagnosticOut
+    clinicians: DiagnosticOut
+    sensitivity_floor: Probability | None
+    below_floor: bool  # the sensitivity's lower 95 % bound is under the floor: investigate
+    by_model_version: list[PerformanceGroupOut]
+    by_month: list[PerformanceGroupOut]
+
+    @classmethod
+    def of(cls, p: Performance) -> PerformanceOut:
+        def groups(found: tuple[PerformanceGroup, ...]) -> list[PerformanceGroupOut]:
+            return [
+                PerformanceGroupOut(
+                    key=g.key,
+                    model=DiagnosticOut.of(g.model),
+                    clinicians=DiagnosticOut.of(g.clinicians),
+                    below_floor=g.below_floor,
+                )
+                for g in found
+            ]
+
+        return cls(
+            model=DiagnosticOut.of(p.model),
+            clinicians=DiagnosticOut.of(p.clinicians),
+            sensitivity_floor=p.sensitivity_floor,
+            below_floor=p.below_floor,
+            by_model_version=groups(p.by_model_version),
+            by_month=groups(p.by_month),
+        )
 
 
 # --- studies ---------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 
 from application.ports import PredictionQuery, StatisticsReader
+from domain.outcomes import PathologyResult
 from domain.predictions import Label, Prediction, Verdict, summarise
 from domain.users import Role
+from tests.contracts.prediction_outcome_contract import make_outcome
 from tests.contracts.prediction_repository_contract import make_prediction, make_review, store
 from tests.contracts.user_repository_contract import T0, UowFactory, make_user, store_users
 
@@ -40,6 +42,13 @@ class StatisticsReaderContract:
                 prediction = replace(prediction, review=make_review(bob, verdict))
             made.append(prediction)
         await store(uow_factory, *made)
+        # outcomes on some, malignant and benign, reviewed or not
+        async with uow_factory() as uow:
+            for i in (0, 2, 5, 7, 10):
+                result = PathologyResult.MALIGNANT if i % 2 == 0 else PathologyResult.BENIGN
+                made[i] = made[i].with_outcome(make_outcome(bob, result))
+                await uow.predictions.update_outcome(made[i])
+            await uow.commit()
         return made
 
     def test_is_a_statistics_reader(self, statistics_reader: StatisticsReader) -> None:
@@ -79,6 +88,13 @@ class StatisticsReaderContract:
             assert got.mean_probability == pytest.approx(expected.mean_probability, abs=1e-12)
             assert replace(got, mean_probability=0.0) == replace(expected, mean_probability=0.0)
             assert got.total == sum(got.probability_histogram)
+
+    async def test_outcomes_are_counted(
+        self, statistics_reader: StatisticsReader, stored: list[Prediction]
+    ) -> None:
+        stats = await statistics_reader.summarise(PredictionQuery(owner_id=None))
+        assert (stats.with_outcome, stats.malignant_outcomes) == (5, 3)
+        assert stats.total == len(stored)
 
     async def test_histogram_edges_and_bins(
         self, statistics_reader: StatisticsReader, stored: list[Prediction]

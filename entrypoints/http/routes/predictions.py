@@ -319,12 +319,14 @@ async def review(
     user: CurrentUser,
     review_prediction: NamedDependency[ReviewPredictionUseCase],
 ) -> PredictionOut:
-    """Record the clinician's agree/disagree and note; the model's result never changes."""
+    """Record the clinician's BI-RADS, agree/disagree and note; the model's result never
+    changes."""
     cmd = ReviewPrediction(
         actor=user,
         prediction_id=prediction_id,
         verdict=data.verdict,
         note=data.note,
+        birads=data.birads,
         client=client_of(request),
     )
     return PredictionOut.of(await review_prediction(cmd))
