@@ -254,6 +254,9 @@ class FakeStudyRepository(_FakeRepository):
     async def get(self, study_id: UUID) -> Study | None:
         return self._db.studies.get(study_id)
 
+    async def get_many(self, study_ids: Sequence[UUID]) -> dict[UUID, Study]:
+        return {i: self._db.studies[i] for i in study_ids if i in self._db.studies}
+
     async def get_by_uid(self, owner_id: UUID, study_instance_uid: str) -> Study | None:
         return next(
             (

@@ -105,6 +105,16 @@ class SqlAlchemyStudyRepository(_Repository):
     async def get(self, study_id: UUID) -> Study | None:
         return await self._one(select(studies).where(studies.c.id == study_id))
 
+    async def get_many(self, study_ids: Sequence[UUID]) -> dict[UUID, Study]:
+        ids = list(dict.fromkeys(study_ids))
+        found: dict[UUID, Study] = {}
+        for start in range(0, len(ids), _IN_BATCH):
+            statement = select(studies).where(studies.c.id.in_(ids[start : start + _IN_BATCH]))
+            with translate_errors():
+                rows = (await self._session.execute(statement)).all()
+            found |= {study.id: study for study in map(_to_study, rows)}
+        return found
+
     async def get_by_uid(self, owner_id: UUID, study_instance_uid: str) -> Study | None:
         return await self._one(
             select(studies).where(

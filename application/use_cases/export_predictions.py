@@ -10,6 +10,7 @@ from application.ports import Clock, UnitOfWork
 from application.use_cases._shared import audit_entry, scoped_query
 from domain.lesions import LesionFinding
 from domain.predictions import Prediction
+from domain.studies import Study
 
 CSV_HEADER = (
     "id",
@@ -31,6 +32,15 @@ CSV_HEADER = (
     "lesion_bbox_y",
     "lesion_bbox_width",
     "lesion_bbox_height",
+    "study_id",
+    "patient_ref",
+    "accession_number",
+    "study_date",
+    "position_laterality",
+    "position_clock",
+    "position_distance_cm",
+    "position_view",
+    "position_lesion_number",
 )
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -53,7 +63,33 @@ def _lesion_cells(lesion: LesionFinding | None) -> tuple[str, ...]:
     )
 
 
-def _row(p: Prediction) -> tuple[str, ...]:
+def _study_cells(p: Prediction, study: Study | None) -> tuple[str, ...]:
+    """Empty cells for a loose upload; the position cells only when one was given."""
+    if study is None:
+        return ("",) * 9
+    where = p.position
+    return (
+        str(study.id),
+        csv_safe(study.patient_ref),
+        csv_safe(study.accession_number or ""),
+        study.study_date.isoformat(),
+        *(
+            (
+                where.laterality.value,
+                where.clock_label or "",
+                ""
+                if where.distance_from_nipple_cm is None
+                else f"{where.distance_from_nipple_cm:g}",
+                where.view.value,
+                str(where.lesion_number),
+            )
+            if where
+            else ("",) * 5
+        ),
+    )
+
+
+def _row(p: Prediction, study: Study | None) -> tuple[str, ...]:
     review = p.review
     return (
         str(p.id),
@@ -69,6 +105,7 @@ def _row(p: Prediction) -> tuple[str, ...]:
         csv_safe(review.note) if review else "",
         review.reviewed_at.isoformat() if review else "",
         *_lesion_cells(p.lesion),
+        *_study_cells(p, study),
     )
 
 
@@ -83,6 +120,7 @@ class ExportPredictionsUseCase:
         query = scoped_query(cmd.actor, cmd.filters)
         async with self._uow as uow:
             predictions = await uow.predictions.all_matching(query)
+            studies = await uow.studies.get_many([p.study_id for p in predictions if p.study_id])
             await uow.audit.record(
                 audit_entry(
                     self._clock,
@@ -96,5 +134,7 @@ class ExportPredictionsUseCase:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_HEADER)
-        writer.writerows(_row(p) for p in predictions)
+        writer.writerows(
+            _row(p, studies.get(p.study_id) if p.study_id else None) for p in predictions
+        )
         return out.getvalue()

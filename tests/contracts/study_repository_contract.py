@@ -86,6 +86,8 @@ class StudyRepositoryContract:
             assert await uow.studies.get_by_uid(owner.id, UID) == study
             assert await uow.studies.get_by_uid(uuid4(), UID) is None
             assert await uow.studies.get(uuid4()) is None
+            assert await uow.studies.get_many([study.id, uuid4(), study.id]) == {study.id: study}
+            assert await uow.studies.get_many([]) == {}
         assert study.patient_ref == "Ünïcode MRN/7"
 
     async def test_a_uid_is_unique_per_owner_only(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import replace
 from datetime import date, timedelta
@@ -12,6 +14,7 @@ import pytest
 from application.commands import (
     AddImagesToStudy,
     CreateStudy,
+    ExportPredictions,
     GetStudy,
     ListStudies,
     PredictAndStore,
@@ -28,6 +31,7 @@ from application.use_cases import (
     ListStudiesUseCase,
     UpdateStudyUseCase,
 )
+from application.use_cases.export_predictions import CSV_HEADER
 from domain.bands import BandName
 from domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from domain.predictions import Prediction
@@ -553,3 +557,32 @@ async def test_get_study_shows_lesions_and_the_patients_earlier_studies(
     )
     as_admin = await studies.get(GetStudy(actor=admin, study_id=current.id))
     assert [p.study.id for p in as_admin.priors] == [theirs.id, older.id, oldest.id]
+
+
+async def test_the_csv_export_carries_the_study_fields(app: App, studies: Studies) -> None:
+    user = await app.user()
+    study = await studies.create(
+        CreateStudy(
+            actor=user, patient_ref="=MRN-1", accession_number="A-1", study_date=date(2026, 2, 3)
+        )
+    )
+    where = ImagePosition(Laterality.RIGHT, 2, View.TRANSVERSE, 9.5, 1.25)
+    await studies.add(
+        AddImagesToStudy(actor=user, study_id=study.id, uploads=(png("a"),), positions=(where,))
+    )
+    await app.predict_and_store(PredictAndStore(actor=user, uploads=(png("loose"),)))
+    rows = list(csv.reader(io.StringIO(await app.export(ExportPredictions(actor=user)))))
+    by_file = {row[3]: dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]}
+    filed, loose = by_file["a.png"], by_file["loose.png"]
+    assert [filed[k] for k in CSV_HEADER[CSV_HEADER.index("study_id") :]] == [
+        str(study.id),
+        "'=MRN-1",  # a spreadsheet formula neutralised
+        "A-1",
+        "2026-02-03",
+        "R",
+        "9:30",
+        "1.25",
+        "transverse",
+        "2",
+    ]
+    assert all(loose[k] == "" for k in CSV_HEADER[CSV_HEADER.index("study_id") :])

@@ -270,7 +270,13 @@ async def test_bad_studies_are_refused_with_their_code(
 
 
 async def test_malformed_study_bodies_and_queries_are_4xx(api: Api, alice: Account) -> None:
-    for body in ({"patient_ref": "M" * 65}, {"patient_ref": "M", "colour": "red"}, {}, []):
+    bodies: list[object] = [
+        {"patient_ref": "M" * 65},
+        {"patient_ref": "M", "colour": "red"},
+        {},
+        [],
+    ]
+    for body in bodies:
         r = await api.client.post("/api/studies", json=body, headers=alice.headers)
         assert 400 <= r.status_code < 500, r.text
     for params in (
