@@ -13,12 +13,15 @@ from entrypoints.web.pages import (
     detail,
     history,
     model,
+    studies,
+    study,
 )
 
 
 def register_ui(container: Container, options: WebOptions | None = None) -> Web:
     """Add the pages to NiceGUI's app; pages reach the core only through the container."""
     web = Web(core=container, options=options or WebOptions())
-    for page in (auth, analyze, history, detail, dashboard, model, admin, account):
+    pages = (auth, analyze, studies, study, history, detail, dashboard, model, admin, account)
+    for page in pages:
         page.register(web)
     return web

@@ -28,6 +28,7 @@ from entrypoints.web.state import (
 
 NAVIGATION = (
     ("analyze", "/"),
+    ("studies", "/studies"),
     ("history", "/history"),
     ("dashboard", "/dashboard"),
     ("model", "/model"),

@@ -1,0 +1,234 @@
+"""Studies: open a study (one patient visit) and find studies by patient reference,
+accession, date, band and review state."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from nicegui import ui
+
+from application.commands import CreateStudy, ListStudies, StudyFilters, parse_day
+from application.ports import Page
+from domain.bands import BandName
+from domain.errors import DomainError, NotAuthenticated
+from domain.studies import MAX_ACCESSION_LENGTH, MAX_PATIENT_REF_LENGTH, Study, StudySummary
+from domain.users import User
+from entrypoints.web.deps import Web
+from entrypoints.web.errors import error_text, reported, session_expired
+from entrypoints.web.formats import day, integer, percent
+from entrypoints.web.frame import actor, signed_in_page
+from entrypoints.web.state import client_address, t
+from entrypoints.web.widgets import date_input
+
+COLUMNS = (
+    ("date", "left"),
+    ("patient", "left"),
+    ("accession", "left"),
+    ("images", "right"),
+    ("reviewed", "right"),
+    ("highest", "right"),
+)
+PATIENT_LINK = (
+    '<q-td :props="props"><a class="text-primary" '
+    ":href=\"'/studies/' + props.row.id\">{{ props.value }}</a></q-td>"
+)
+
+
+@dataclass
+class StudyForm:
+    """The search fields as typed (a cleared field may hold None)."""
+
+    patient_ref: str | None = ""
+    accession: str | None = ""
+    date_from: str | None = ""
+    date_to: str | None = ""
+    band: str | None = ""
+    reviewed: str | None = ""
+
+    def filters(self) -> StudyFilters:
+        return StudyFilters.parse(
+            patient_ref=self.patient_ref,
+            accession=self.accession,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            band=self.band,
+            reviewed={"yes": True, "no": False}.get(self.reviewed or ""),
+        )
+
+
+def rows(page: Page[StudySummary]) -> list[dict[str, str]]:
+    return [
+        {
+            "id": str(s.study.id),
+            "date": day(s.study.study_date),
+            "patient": s.study.patient_ref,
+            "accession": s.study.accession_number or "—",
+            "images": integer(s.image_count),
+            "reviewed": f"{integer(s.reviewed_count)}/{integer(s.image_count)}",
+            "highest": percent(s.max_p_malignant) if s.max_p_malignant is not None else "—",
+        }
+        for s in page.items
+    ]
+
+
+def band_options() -> dict[str, str]:
+    return {"": t("history.filter.any"), **{b.value: t(f"band.short.{b.value}") for b in BandName}}
+
+
+def new_study_form(web: Web) -> None:
+    """Patient reference, accession, date: the rules shown first, errors under their field."""
+    with ui.card().classes("w-full").props("flat bordered").mark("new-study"):
+        ui.label(t("studies.new")).classes("text-subtitle1")
+        with ui.row().classes("w-full items-start gap-2"):
+            patient = (
+                ui.input(t("studies.patient_ref"))
+                .props(
+                    f"maxlength={MAX_PATIENT_REF_LENGTH} "
+                    f'hint="{t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH)}"'
+                )
+                .classes("w-64")
+                .mark("study-patient")
+            )
+            accession = (
+                ui.input(t("studies.accession"))
+                .props(
+                    f"maxlength={MAX_ACCESSION_LENGTH} "
+                    f'hint="{t("studies.accession_rule", count=MAX_ACCESSION_LENGTH)}"'
+                )
+                .classes("w-48")
+                .mark("study-accession")
+            )
+            study_day = date_input(t("studies.date"), "", "study-date").classes("w-56")
+
+        async def create() -> None:
+            for field in (patient, accession, study_day):
+                field.error = None
+            if not (patient.value or "").strip():
+                patient.error = t("studies.patient_required")
+                return
+            try:
+                study: Study = await web.core.create_study()(
+                    CreateStudy(
+                        actor=await actor(web),
+                        patient_ref=patient.value or "",
+                        accession_number=(accession.value or "").strip() or None,
+                        study_date=parse_day(study_day.value, "date"),
+                        client=client_address(),
+                    )
+                )
+            except NotAuthenticated:
+                session_expired()
+                return
+            except DomainError as error:
+                code = str(error.code)
+                field = (
+                    study_day if "date" in code else accession if "accession" in code else patient
+                )
+                field.error = error_text(error)
+                return
+            ui.navigate.to(f"/studies/{study.id}")
+
+        ui.button(t("studies.create"), icon="add", on_click=create).mark("create-study")
+
+
+class StudyTable:
+    """One page of studies and its pager."""
+
+    def __init__(self, web: Web, form: StudyForm) -> None:
+        self.web, self.form = web, form
+        self.size = web.options.page_size
+        self.offset = 0
+        columns = [
+            {"name": n, "label": t(f"studies.col.{n}"), "field": n, "align": align}
+            for n, align in COLUMNS
+        ]
+        self.table = (
+            ui.table(columns=columns, rows=[], row_key="id")
+            .classes("w-full")
+            .props('flat bordered hide-pagination :rows-per-page-options="[0]"')
+            .mark("studies-table")
+        )
+        self.table.add_slot("body-cell-patient", PATIENT_LINK)
+        self.empty = ui.label(t("studies.empty")).mark("studies-empty")
+        with ui.row().classes("items-center gap-2"):
+            self.previous = ui.button(
+                t("history.prev"), icon="chevron_left", on_click=lambda: self.turn(-1)
+            ).props("flat")
+            self.position = ui.label().mark("studies-position")
+            self.following = ui.button(
+                t("history.next"), icon="chevron_right", on_click=lambda: self.turn(1)
+            ).props("flat")
+
+    async def load(self) -> None:
+        with reported():
+            page: Page[StudySummary] = await self.web.core.list_studies()(
+                ListStudies(
+                    actor=await actor(self.web),
+                    filters=self.form.filters(),
+                    offset=self.offset,
+                    limit=self.size,
+                )
+            )
+            self.table.rows = rows(page)
+            self.table.update()
+            pages = max(1, math.ceil(page.total / self.size))
+            current = self.offset // self.size + 1
+            self.position.set_text(t("studies.page", page=current, pages=pages, total=page.total))
+            self.previous.set_enabled(self.offset > 0)
+            self.following.set_enabled(self.offset + self.size < page.total)
+            self.empty.set_visibility(page.total == 0)
+
+    async def apply(self) -> None:
+        self.offset = 0
+        await self.load()
+
+    async def turn(self, step: int) -> None:
+        self.offset = max(0, self.offset + step * self.size)
+        await self.load()
+
+
+def search_bar(form: StudyForm, table: StudyTable) -> None:
+    any_ = t("history.filter.any")
+    with ui.row().classes("w-full items-start gap-2"):
+        ui.input(t("studies.patient_ref")).bind_value(form, "patient_ref").classes("w-48").mark(
+            "search-patient"
+        ).on("keydown.enter", table.apply)
+        ui.input(t("studies.accession")).bind_value(form, "accession").classes("w-40").mark(
+            "search-accession"
+        ).on("keydown.enter", table.apply)
+        date_input(t("history.filter.from"), "", "search-from").bind_value(
+            form, "date_from"
+        ).classes("w-48")
+        date_input(t("history.filter.to"), "", "search-to").bind_value(form, "date_to").classes(
+            "w-48"
+        )
+        ui.select(band_options(), label=t("studies.band")).bind_value(form, "band").classes(
+            "w-40"
+        ).mark("search-band")
+        ui.select(
+            {
+                "": any_,
+                "yes": t("studies.reviewed_all"),
+                "no": t("studies.reviewed_some_not"),
+            },
+            label=t("history.filter.reviewed"),
+        ).bind_value(form, "reviewed").classes("w-48").mark("search-reviewed")
+        ui.button(t("history.filter.apply"), icon="search", on_click=table.apply).mark(
+            "search-studies"
+        )
+
+
+def register(web: Web) -> None:
+    """Add the Studies page."""
+
+    @signed_in_page(web, "/studies", "studies")
+    async def studies_page(user: User) -> None:
+        ui.label(t("studies.title")).classes("text-h5")
+        new_study_form(web)
+        form = StudyForm()
+        bar = ui.element("div").classes("w-full")
+        table = StudyTable(web, form)
+        with bar:
+            search_bar(form, table)
+        await table.load()

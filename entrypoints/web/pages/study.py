@@ -1,0 +1,321 @@
+"""One study: its facts, the images grouped by lesion (each lesion assessed by its most
+suspicious view), images without a position, the patient's earlier studies beside it, an
+upload with a position per image, and "Print report"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from nicegui import events, ui
+
+from application.commands import (
+    AddImagesToStudy,
+    GetPredictionImage,
+    GetStudy,
+    StoredOutcome,
+    Upload,
+)
+from domain.errors import DomainError, NotAuthenticated
+from domain.predictions import Prediction
+from domain.studies import (
+    MAX_DISTANCE_CM,
+    MAX_LESION_NUMBER,
+    ImagePosition,
+    LesionAssessment,
+    StudyDetail,
+    StudyRecord,
+    View,
+    study_not_found,
+)
+from domain.users import User
+from entrypoints.web.deps import Web
+from entrypoints.web.errors import error_text, session_expired
+from entrypoints.web.formats import day, decimal, labelled, percent
+from entrypoints.web.frame import actor, signed_in_page
+from entrypoints.web.pages.analyze import ACCEPTED_TYPES
+from entrypoints.web.state import client_address, t
+from entrypoints.web.widgets import band_chip, band_words, png_data_url
+
+REPORT_PATH = "/studies/{study_id}/report.pdf"
+
+
+def side_words(laterality: str) -> str:
+    return t(f"study.side.{laterality}")
+
+
+def position_text(prediction: Prediction) -> str:
+    """'Left, 10:30, 3 cm from the nipple, radial view' from what was given."""
+    position = prediction.position
+    if position is None:
+        return t("study.unplaced")
+    parts = [side_words(position.laterality.value)]
+    if position.clock_label is not None:
+        parts.append(t("study.clock_at", clock=position.clock_label))
+    if position.distance_from_nipple_cm is not None:
+        parts.append(t("study.distance_at", cm=decimal(position.distance_from_nipple_cm)))
+    if position.view is not View.OTHER:
+        parts.append(t(f"study.view.{position.view.value}"))
+    return ", ".join(parts)
+
+
+@dataclass
+class PendingImage:
+    """A chosen file waiting for its position before it is analysed into the study."""
+
+    filename: str
+    data: bytes
+    side: str | None = ""  # "": from the DICOM header, or no position
+    lesion: float | None = 1
+    view: str | None = View.OTHER.value
+    clock: str | None = ""
+    distance: float | None = None
+
+    def position(self) -> ImagePosition | None:
+        if not self.side:
+            return None
+        return ImagePosition.parse(
+            self.side,
+            lesion_number=int(self.lesion or 1),
+            view=self.view,
+            clock=self.clock or None,
+            distance_cm=self.distance,
+        )
+
+
+@dataclass
+class PendingBatch:
+    images: list[PendingImage] = field(default_factory=list)
+
+
+def register(web: Web) -> None:
+    """Add the study page."""
+
+    @signed_in_page(web, "/studies/{study_id}", "studies")
+    async def study_page(user: User, study_id: str) -> None:
+        try:
+            wanted = UUID(study_id)
+        except ValueError:
+            ui.label(error_text(study_not_found())).classes("text-negative").mark("study-error")
+            return
+
+        @ui.refreshable
+        async def body() -> None:
+            try:
+                detail: StudyDetail = await web.core.get_study()(
+                    GetStudy(actor=await actor(web), study_id=wanted, client=client_address())
+                )
+            except NotAuthenticated:
+                session_expired()
+                return
+            except DomainError as error:
+                ui.label(error_text(error)).classes("text-negative").mark("study-error")
+                return
+            _header(detail.current)
+            with ui.row().classes("w-full gap-6 items-start"):
+                with ui.column().classes("gap-4").style("flex: 3 1 30rem"):
+                    await _lesions(web, detail.current)
+                    _uploader(web, wanted, body.refresh)
+                with ui.column().classes("gap-2").style("flex: 1 1 16rem").mark("priors"):
+                    _priors(detail.priors)
+
+        await body()
+
+
+def _header(record: StudyRecord) -> None:
+    study = record.study
+    with ui.row().classes("w-full items-center gap-4"):
+        ui.label(t("study.title", patient=study.patient_ref)).classes("text-h5").mark("study-title")
+        ui.space()
+        ui.button(
+            t("study.print"),
+            icon="print",
+            on_click=lambda: ui.navigate.to(REPORT_PATH.format(study_id=study.id), new_tab=True),
+        ).mark("print-report")
+    with ui.row().classes("gap-6"):
+        for name, value in (
+            (t("studies.patient_ref"), study.patient_ref),
+            (t("studies.accession"), study.accession_number or "—"),
+            (t("studies.date"), day(study.study_date)),
+            (t("study.images"), str(len(record.images))),
+        ):
+            ui.label(labelled(name, value)).classes("text-body2").mark("study-fact")
+
+
+async def _thumbnail(web: Web, prediction: Prediction) -> None:
+    try:
+        image = await web.core.get_prediction_image()(
+            GetPredictionImage(actor=await actor(web), prediction_id=prediction.id)
+        )
+    except DomainError:
+        return
+    ui.image(png_data_url(image)).classes("w-40 rounded").props(
+        f'alt="{prediction.filename}" fit=contain no-transition'
+    )
+
+
+async def _lesions(web: Web, record: StudyRecord) -> None:
+    lesions: tuple[LesionAssessment, ...] = record.lesions
+    ui.label(t("study.lesions")).classes("text-h6")
+    ui.label(t("study.combine_rule")).classes("text-caption")
+    if not lesions and not record.unplaced:
+        ui.label(t("study.no_images")).mark("study-empty")
+    for lesion in lesions:
+        driving = lesion.driving
+        marker = f"lesion {lesion.laterality.value}{lesion.lesion_number}"
+        with ui.card().classes("w-full").props("flat bordered").mark(marker):
+            ui.label(
+                t(
+                    "study.lesion_title",
+                    side=side_words(lesion.laterality.value),
+                    number=lesion.lesion_number,
+                    views=len(lesion.views),
+                )
+            ).classes("text-subtitle1 font-medium")
+            band_chip(driving)
+            ui.label(
+                t(
+                    "study.lesion_result",
+                    p=percent(lesion.p_malignant),
+                    threshold=percent(lesion.threshold),
+                    view=driving.filename,
+                )
+            ).classes("text-body2").mark("lesion-result")
+            if driving.likelihood.borderline:
+                ui.label(t("result.borderline")).classes("text-body2").mark("borderline")
+            with ui.row().classes("gap-4"):
+                for view in lesion.views:
+                    await _view_tile(web, view)
+    if record.unplaced:
+        ui.label(t("study.unplaced_title")).classes("text-subtitle1")
+        with ui.row().classes("gap-4").mark("unplaced"):
+            for view in record.unplaced:
+                await _view_tile(web, view)
+
+
+async def _view_tile(web: Web, view: Prediction) -> None:
+    with ui.column().classes("gap-1 w-44").mark(f"view {view.filename}"):
+        await _thumbnail(web, view)
+        ui.link(view.filename, f"/analysis/{view.id}").classes("text-body2")
+        ui.label(position_text(view)).classes("text-caption")
+        ui.label(f"{percent(view.p_malignant)} · {band_words(view.likelihood.band)}").classes(
+            "text-caption"
+        )
+        review = view.review
+        ui.label(
+            t("study.reviewed", birads=review.birads.value if review.birads else "—")
+            if review
+            else t("review.none")
+        ).classes("text-caption")
+
+
+def _priors(priors: tuple[StudyRecord, ...]) -> None:
+    ui.label(t("study.priors")).classes("text-h6")
+    if not priors:
+        ui.label(t("study.no_priors")).classes("text-body2").mark("no-priors")
+    for prior in priors:
+        with ui.card().classes("w-full").props("flat bordered").mark("prior"):
+            ui.link(
+                t(
+                    "study.prior_title",
+                    date=day(prior.study.study_date),
+                    accession=prior.study.accession_number or "—",
+                ),
+                f"/studies/{prior.study.id}",
+            ).classes("text-subtitle2")
+            for lesion in prior.lesions:
+                ui.label(
+                    t(
+                        "study.prior_lesion",
+                        side=side_words(lesion.laterality.value),
+                        number=lesion.lesion_number,
+                        p=percent(lesion.p_malignant),
+                        band=band_words(lesion.driving.likelihood.band),
+                    )
+                ).classes("text-caption")
+            if not prior.images:
+                ui.label(t("study.no_images")).classes("text-caption")
+
+
+def _uploader(web: Web, study_id: UUID, redraw: Callable[[], Awaitable[object]]) -> None:
+    """Choose files, give each a position, then analyse them into this study."""
+    batch = PendingBatch()
+    with ui.card().classes("w-full").props("flat bordered").mark("study-upload"):
+        ui.label(t("study.add_images")).classes("text-h6")
+        ui.label(t("study.position_rules", lesions=MAX_LESION_NUMBER, cm=int(MAX_DISTANCE_CM)))
+        ui.label(t("study.position_hint")).classes("text-caption")
+
+        rows = ui.column().classes("w-full gap-2").mark("pending")
+        message = ui.label().classes("text-negative").props('role="alert"').mark("upload-message")
+
+        async def add(event: events.UploadEventArguments) -> None:
+            image = PendingImage(event.file.name, await event.file.read())
+            batch.images.append(image)
+            with rows:
+                _position_row(image)
+            analyse.set_enabled(True)
+
+        uploader = (
+            ui.upload(
+                multiple=True, auto_upload=True, on_upload=add, label=t("analyze.upload_label")
+            )
+            .props(f'accept="{ACCEPTED_TYPES}" flat bordered')
+            .classes("w-full")
+            .mark("study-uploader")
+        )
+        uploader.on("finish", uploader.reset)
+
+        async def run() -> None:
+            message.set_text("")
+            try:
+                positions = tuple(image.position() for image in batch.images)
+            except DomainError as error:
+                message.set_text(error_text(error))
+                return
+            try:
+                outcomes: list[StoredOutcome] = await web.core.add_images_to_study()(
+                    AddImagesToStudy(
+                        actor=await actor(web),
+                        study_id=study_id,
+                        uploads=tuple(Upload(i.filename, i.data) for i in batch.images),
+                        positions=positions,
+                        client=client_address(),
+                    )
+                )
+            except NotAuthenticated:
+                session_expired()
+                return
+            except DomainError as error:
+                message.set_text(error_text(error))
+                return
+            refused = [error_text(o.error) for o in outcomes if o.error is not None]
+            await redraw()
+            for reason in refused:
+                ui.notify(reason, type="negative", multi_line=True)
+
+        analyse = ui.button(t("study.analyse"), icon="play_arrow", on_click=run).mark(
+            "analyse-study"
+        )
+        analyse.set_enabled(False)
+
+
+def _position_row(image: PendingImage) -> None:
+    with ui.row().classes("w-full items-start gap-2 no-wrap").mark(f"pending {image.filename}"):
+        ui.label(image.filename).classes("w-40 text-body2 ellipsis")
+        ui.select(
+            {"": t("study.side.auto"), "R": t("study.side.R"), "L": t("study.side.L")},
+            label=t("study.side"),
+        ).bind_value(image, "side").classes("w-36").mark("pending-side")
+        ui.number(t("study.lesion_number"), min=1, max=MAX_LESION_NUMBER, step=1).bind_value(
+            image, "lesion"
+        ).classes("w-24").mark("pending-lesion")
+        ui.select(
+            {v.value: t(f"study.view.{v.value}") for v in View}, label=t("study.view")
+        ).bind_value(image, "view").classes("w-36").mark("pending-view")
+        ui.input(t("study.clock"), placeholder="10:30").bind_value(image, "clock").classes(
+            "w-24"
+        ).mark("pending-clock")
+        ui.number(t("study.distance"), min=0, max=MAX_DISTANCE_CM, step=0.5).bind_value(
+            image, "distance"
+        ).classes("w-28").mark("pending-distance")

@@ -1,0 +1,119 @@
+"""Studies: open one, search, upload views with their positions, lesions combined, priors."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+
+from application.commands import AddImagesToStudy, CreateStudy, Upload
+from domain.studies import ImagePosition, Laterality
+from domain.users import User as Account
+from tests.e2e.web.conftest import FakeCore, sign_in
+from tests.fakes import fake_image
+
+
+async def seeded_study(core: FakeCore, owner: Account, patient: str, when: date, level: int):  # type: ignore[no-untyped-def]
+    study = await core.create_study()(
+        CreateStudy(actor=owner, patient_ref=patient, study_date=when, accession_number="A1")
+    )
+    await core.add_images_to_study()(
+        AddImagesToStudy(
+            actor=owner,
+            study_id=study.id,
+            uploads=(Upload("old.png", fake_image("old", level)),),
+            positions=(ImagePosition(Laterality.LEFT, lesion_number=1),),
+        )
+    )
+    return study
+
+
+async def wait_for(check, tries: int = 100) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check()
+
+
+async def test_a_study_from_two_views_of_one_lesion_with_priors(user: User, core: FakeCore) -> None:
+    me = await core.account("rad@example.org")
+    await seeded_study(core, me, "MRN-0042", date(2024, 3, 1), level=60)
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    user.find(marker="nav-studies").click()
+    await user.should_see("New study")
+    await user.should_see("Page 1 of 1 (1 studies)")
+
+    user.find(marker="create-study").click()
+    patient = user.find(kind=ui.input, marker="study-patient").elements.pop()
+    await wait_for(lambda: patient.error == "Enter the patient reference.")
+    user.find(kind=ui.input, marker="study-patient").elements.pop().value = "MRN-0042"
+    user.find(kind=ui.input, marker="study-accession").elements.pop().value = "ACC-7"
+    user.find(kind=ui.input, marker="study-date").elements.pop().value = "2025-02-03"
+    user.find(marker="create-study").click()
+    await user.should_see("Study of MRN-0042", retries=50)
+    await user.should_see("No images in this study yet.")
+    await user.should_see("2024-03-01 · accession A1")  # the prior, beside the current study
+    await user.should_see(marker="print-report")
+
+    uploader = user.find(kind=ui.upload, marker="study-uploader").elements.pop()
+    await uploader.handle_uploads(
+        [
+            SmallFileUpload("radial.png", "image/png", fake_image("r", 230)),
+            SmallFileUpload("anti.png", "image/png", fake_image("a", 120)),
+        ]
+    )
+    await user.should_see(marker="pending-side", retries=50)
+    await wait_for(lambda: len(user.find(marker="pending-side").elements) == 2)
+    for side in user.find(kind=ui.select, marker="pending-side").elements:
+        side.value = "R"
+    views = user.find(kind=ui.select, marker="pending-view").elements
+    views_by_order = sorted(views, key=lambda e: e.id)
+    views_by_order[0].value = "radial"
+    views_by_order[1].value = "antiradial"
+    clocks = sorted(user.find(kind=ui.input, marker="pending-clock").elements, key=lambda e: e.id)
+    clocks[0].value = "10:30"
+    user.find(marker="analyse-study").click()
+
+    await user.should_see(marker="lesion R1", retries=100)
+    await user.should_see("Right breast, lesion 1 (2 view(s))")
+    await user.should_see("90.2 % against the threshold 50.0 %, from the view radial.png")
+    await user.should_see("Right, 10:30 o'clock, Radial")
+    stored = [p for p in core.db.predictions.values() if p.filename in {"radial.png", "anti.png"}]
+    assert {p.position.laterality for p in stored if p.position} == {Laterality.RIGHT}
+    assert len({p.study_id for p in stored}) == 1
+
+
+async def test_studies_are_searched_by_patient_reference(user: User, core: FakeCore) -> None:
+    me = await core.account("rad@example.org")
+    await seeded_study(core, me, "MRN-1", date(2024, 1, 1), level=20)
+    await seeded_study(core, me, "MRN-2", date(2024, 1, 2), level=240)
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/studies")
+    await user.should_see("Page 1 of 1 (2 studies)")
+    user.find(kind=ui.input, marker="search-patient").elements.pop().value = "MRN-2"
+    user.find(marker="search-studies").click()
+    await user.should_see("Page 1 of 1 (1 studies)")
+    table = user.find(kind=ui.table, marker="studies-table").elements.pop()
+    assert [r["patient"] for r in table.rows] == ["MRN-2"]
+
+    user.find(kind=ui.input, marker="search-patient").elements.pop().value = ""
+    user.find(kind=ui.select, marker="search-band").elements.pop().value = "low"
+    user.find(marker="search-studies").click()
+    await wait_for(lambda: [r["patient"] for r in table.rows] == ["MRN-1"])
+
+
+async def test_someone_elses_study_is_not_found(user: User, core: FakeCore) -> None:
+    other = await core.account("other@example.org")
+    theirs = await seeded_study(core, other, "MRN-9", date(2024, 1, 1), level=20)
+    await core.account("me@example.org")
+    await sign_in(user, "me@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await user.open(f"/studies/{theirs.id}")
+    await user.should_see(marker="study-error")
+    await user.should_not_see("MRN-9")
