@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from uuid import UUID
 
 from application.commands import DescribeModel, Predict, RegisterUser, SweepImages, Upload
+from domain.bands import BORDERLINE_WORDING, band_for
 from domain.errors import DomainError, ErrorCode, InvalidInput, ModelUnavailable
 from domain.users import Role, User
 from entrypoints.settings import PREFIX, Settings, SettingsError
@@ -249,6 +250,9 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
                 "confidence": round(a.confidence, 6),
                 "threshold": a.threshold,
                 "model_version": a.model_version,
+                "band": a.likelihood.band.value,
+                "band_wording": band_for(a.p_malignant, a.bands).wording,
+                "borderline": a.likelihood.borderline,
                 # null when the model has no lesion output; box and outline in image pixels
                 "lesion": None if analysis.lesion is None else dataclasses.asdict(analysis.lesion),
             }
@@ -260,8 +264,10 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
             if "error" in r:
                 print(f"{r['file']}: ERROR {r['error']}: {r['detail']}")
             else:
+                borderline = f"; {BORDERLINE_WORDING.lower()}" if r["borderline"] else ""
                 print(
-                    f"{r['file']}: {r['label']} (P(malignant)={r['probability']:.3f}, "
+                    f"{r['file']}: {r['label']}, {r['band_wording']}{borderline} "
+                    f"(P(malignant)={r['probability']:.3f}, "
                     f"threshold {r['threshold']}, model {r['model_version']})"
                     f"{_lesion_words(r['lesion'])}"
                 )

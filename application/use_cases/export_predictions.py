@@ -9,6 +9,7 @@ from application.commands import ExportPredictions
 from application.ports import Clock, UnitOfWork
 from application.use_cases._shared import audit_entry, scoped_query
 from domain.lesions import LesionFinding
+from domain.outcomes import Outcome
 from domain.predictions import Prediction
 from domain.studies import Study
 
@@ -22,7 +23,10 @@ CSV_HEADER = (
     "threshold",
     "confidence",
     "model_version",
+    "band",
+    "borderline",
     "review_verdict",
+    "review_birads",
     "review_note",
     "reviewed_at",
     "lesion_found",
@@ -32,6 +36,11 @@ CSV_HEADER = (
     "lesion_bbox_y",
     "lesion_bbox_width",
     "lesion_bbox_height",
+    "outcome_result",
+    "outcome_source",
+    "outcome_date",
+    "outcome_histology",
+    "outcome_recorded_at",
     "study_id",
     "patient_ref",
     "accession_number",
@@ -89,6 +98,19 @@ def _study_cells(p: Prediction, study: Study | None) -> tuple[str, ...]:
     )
 
 
+def _outcome_cells(outcome: Outcome | None) -> tuple[str, ...]:
+    """Empty cells until an outcome is recorded."""
+    if outcome is None:
+        return ("",) * 5
+    return (
+        outcome.result.value,
+        outcome.source.value,
+        outcome.outcome_date.isoformat(),
+        csv_safe(outcome.histology),
+        outcome.recorded_at.isoformat(),
+    )
+
+
 def _row(p: Prediction, study: Study | None) -> tuple[str, ...]:
     review = p.review
     return (
@@ -101,10 +123,14 @@ def _row(p: Prediction, study: Study | None) -> tuple[str, ...]:
         f"{p.threshold:.6f}",
         f"{p.confidence:.6f}",
         csv_safe(p.model_version),
+        p.likelihood.band.value,
+        "true" if p.likelihood.borderline else "false",
         review.verdict.value if review else "",
+        review.birads.value if review and review.birads else "",
         csv_safe(review.note) if review else "",
         review.reviewed_at.isoformat() if review else "",
         *_lesion_cells(p.lesion),
+        *_outcome_cells(p.outcome),
         *_study_cells(p, study),
     )
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
 
-from application.commands import RecordOutcome, ReviewPrediction, WithdrawOutcome
+from application.commands import (
+    ExportPredictions,
+    RecordOutcome,
+    ReviewPrediction,
+    WithdrawOutcome,
+)
 from application.use_cases import RecordOutcomeUseCase, WithdrawOutcomeUseCase
 from domain.bands import BandName
 from domain.errors import ErrorCode, InvalidInput, NotFound
@@ -151,3 +158,28 @@ async def test_an_outcome_is_withdrawn_by_the_owner_only(app: App) -> None:
     assert app.db.predictions[prediction.id].outcome is None
     assert app.db.audit[-1].action == "prediction.outcome_withdrawn"
     assert app.db.audit[-1].detail == "was=malignant"
+
+
+async def test_the_csv_export_carries_band_review_and_outcome(app: App) -> None:
+    user = await app.user()
+    prediction = await app.stored(user, level=128)
+    untouched = await app.stored(user, "b", level=10)
+    await app.review(
+        ReviewPrediction(
+            actor=user, prediction_id=prediction.id, verdict=Verdict.AGREE, birads=BiRads("5")
+        )
+    )
+    await RecordOutcomeUseCase(app.uow, app.clock)(
+        record(user, prediction.id, histology="=HYPERLINK()")
+    )
+    text = await app.export(ExportPredictions(actor=user))
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+    done, open_case = rows[str(prediction.id)], rows[str(untouched.id)]
+    assert (done["band"], done["borderline"]) == ("high", "true")
+    assert (done["review_verdict"], done["review_birads"]) == ("agree", "5")
+    assert (done["outcome_result"], done["outcome_source"]) == ("malignant", "biopsy")
+    assert done["outcome_date"] == "2025-03-01"
+    assert done["outcome_histology"] == "'=HYPERLINK()"  # a formula neutralised
+    assert done["outcome_recorded_at"] == app.clock.now().isoformat()
+    assert (open_case["band"], open_case["borderline"]) == ("low", "false")  # p ~ 0.04
+    assert [open_case[k] for k in ("review_birads", "outcome_result", "outcome_date")] == [""] * 3
