@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
 
 from dependency_injector import providers
 from nicegui import ui
 from nicegui.testing import User
 
 from application.commands import RecordOutcome, ReviewPrediction
-from domain.bands import BandName
+from domain.bands import BandName, parse_bands
 from domain.outcomes import BiRads, OutcomeSource, PathologyResult
 from domain.predictions import Verdict
 from domain.users import Role
@@ -129,6 +131,73 @@ async def test_model_page_shows_the_card(user: User, core: FakeCore) -> None:
     assert "95% CI 0.85-0.94" in card.content
     rows = user.find(kind=ui.table, marker="model-metadata").elements.pop().rows
     assert {"key": "val_auc", "value": "0.9"} in rows
+
+
+METADATA = {
+    "training_data": json.dumps(
+        {
+            "train": {"busi": {"n": 546, "malignant": 147}},
+            "val": {"busi": {"n": 78, "malignant": 21}},
+        }
+    ),
+    "validation_metrics": json.dumps(
+        {
+            "busi": {
+                "n": 78,
+                "auc": 0.9524,
+                "auc_ci95": [0.8839, 0.9967],
+                "confusion": {"tp": 19, "fp": 12, "tn": 45, "fn": 2},
+            }
+        }
+    ),
+}
+BANDS = (
+    '[{"name": "very low", "lower": 0.0, "upper": 0.02, "n_val": 65, "malignancy_rate": 0.0},'
+    '{"name": "low", "lower": 0.02, "upper": 0.1, "n_val": 79, "malignancy_rate": 0.038},'
+    '{"name": "intermediate", "lower": 0.1, "upper": 0.5, "n_val": 107, "malignancy_rate": 0.28},'
+    '{"name": "high", "lower": 0.5, "upper": 0.95, "n_val": 74, "malignancy_rate": 0.73},'
+    '{"name": "very high", "lower": 0.95, "upper": 1.0, "n_val": 21, "malignancy_rate": 1.0}]'
+)
+
+
+def with_model_metadata(core: FakeCore) -> None:
+    fake = FakeTumorClassifier()
+    model = fake.model
+    fake._model = replace(  # a model that states its data, validation and bands
+        model, metadata={**model.metadata, **METADATA}, bands=parse_bands(BANDS)
+    )
+    core.container.classifier.override(providers.Object(fake))
+
+
+async def test_model_page_speaks_to_clinicians(user: User, core: FakeCore) -> None:
+    with_model_metadata(core)
+    await core.account("me@example.org")
+    await sign_in(user, "me@example.org")
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/model")
+    await user.should_see("Trained on 546 images from BUSI (Cairo, Egypt), 147 of them malignant.")
+    rows = user.find(kind=ui.table, marker="validation").elements.pop().rows
+    assert rows[0]["auc"] == "0.95 (95 % CI 0.88-1.00)"
+    assert rows[0]["sensitivity"].startswith("90.5 % (95 % CI ")
+    assert rows[0]["sensitivity"].endswith("(19/21)")
+    bands = user.find(kind=ui.table, marker="bands").elements.pop().rows
+    assert bands[2]["band"] == "Intermediate likelihood of malignancy"
+    assert bands[2]["seen"] == "28.0 % malignant of 107 images"
+    await user.should_see("Technical details")
+
+
+async def test_model_page_in_french(user: User, core: FakeCore) -> None:
+    with_model_metadata(core)
+    await core.account("me@example.org")
+    user.http_client.headers["accept-language"] = "fr-FR,fr;q=0.9"
+    await sign_in(user, "me@example.org")
+    await user.should_see("Analyser des images échographiques")
+    await user.open("/model")
+    await user.should_see("À propos du modèle")
+    await user.should_see("Entraîné sur 546 images de BUSI (Cairo, Egypt), dont 147 malignes.")
+    rows = user.find(kind=ui.table, marker="validation").elements.pop().rows
+    assert rows[0]["sensitivity"].startswith("90,5 % (IC 95 % ")
+    await user.should_see("Détails techniques")
 
 
 async def test_admin_page_refuses_a_clinician(user: User, core: FakeCore) -> None:
