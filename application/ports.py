@@ -13,11 +13,11 @@ from types import TracebackType
 from typing import Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
-from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band
+from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band, Likelihood
 from domain.lesions import LesionFinding
 from domain.performance import OutcomePoint
-from domain.predictions import Label, Prediction, Statistics
-from domain.studies import Study, StudySummary
+from domain.predictions import Label, Prediction, Review, Statistics
+from domain.studies import ImagePosition, Laterality, Study, StudySummary
 from domain.users import Role, User
 
 T = TypeVar("T")
@@ -349,6 +349,56 @@ class LesionRenderer(Protocol):
     async def render(self, stored_image: bytes, lesion: LesionFinding) -> bytes: ...
 
 
+# --- reports ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """One analysed image in a study report: the model's result, its overlays, the review."""
+
+    filename: str
+    position: ImagePosition | None
+    p_malignant: float
+    threshold: float
+    model_version: str
+    likelihood: Likelihood  # the band and borderline mark stored with the prediction
+    outline_png: bytes | None  # the stored image with the lesion outline; None: none found
+    heatmap_png: bytes | None  # the stored image with the class-activation map
+    review: Review | None = None
+    reviewer: str | None = None  # the reviewer's name (or email)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLesion:
+    """The views of one lesion; the lesion's result is its most suspicious view's."""
+
+    laterality: Laterality
+    lesion_number: int
+    driving: ReportView
+    views: tuple[ReportView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StudyReport:
+    """What a study's printable report says, in `language` ("en" | "fr")."""
+
+    patient_ref: str
+    accession_number: str | None
+    study_date: date
+    generated_at: datetime
+    generated_by: str
+    language: str
+    lesions: tuple[ReportLesion, ...]
+    unplaced: tuple[ReportView, ...]  # images without a position
+
+
+@runtime_checkable
+class ReportRenderer(Protocol):
+    """Lays a study report out as a printable PDF, off the event loop."""
+
+    async def render(self, report: StudyReport) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     version: str
@@ -550,8 +600,12 @@ __all__ = [
     "ResultDocumentBuilder",
     "ResultObjects",
     "RetrievedStudy",
+    "ReportLesion",
+    "ReportRenderer",
+    "ReportView",
     "Role",
     "StatisticsReader",
+    "StudyReport",
     "StudyQuery",
     "StudyRepository",
     "TokenClaims",

@@ -25,6 +25,7 @@ from application.use_cases.record_outcome import RecordOutcomeUseCase
 from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
 from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
 from application.use_cases.review_prediction import ReviewPredictionUseCase
+from application.use_cases.study_report import GetStudyReportUseCase
 from application.use_cases.sweep_images import SweepImagesUseCase
 from application.use_cases.update_study import UpdateStudyUseCase
 from application.use_cases.update_user import UpdateUserUseCase
@@ -44,6 +45,7 @@ __all__ = [
     "GetPredictionUseCase",
     "GetStatisticsUseCase",
     "InferTensorsUseCase",
+    "GetStudyReportUseCase",
     "GetStudyUseCase",
     "ListAuditLogUseCase",
     "ListPredictionsUseCase",

@@ -1,0 +1,1 @@
+"""Printable documents: the study report as a PDF (fpdf2)."""
