@@ -361,14 +361,6 @@ class GetStudy(Command, frozen=True, kw_only=True):
     study_id: UUID
 
 
-class GetStudyReport(Command, frozen=True, kw_only=True):
-    """The study's printable report, in `language` ("en" | "fr"; others read as "en")."""
-
-    actor: User
-    study_id: UUID
-    language: str = "en"
-
-
 class GetStatistics(Command, frozen=True, kw_only=True):
     actor: User
     filters: PredictionFilters = PredictionFilters()
@@ -412,3 +404,68 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def ready(self) -> bool:
         return not self.reasons
+
+
+# --- PACS ------------------------------------------------------------------------------
+
+
+class SearchPacs(Command, frozen=True, kw_only=True):
+    """Find studies on the PACS by patient reference and/or accession number."""
+
+    actor: User
+    patient_ref: str | None = None
+    accession_number: str | None = None
+    limit: int = 50
+
+
+class ImportStudyFromPacs(Command, frozen=True, kw_only=True):
+    """Retrieve a PACS study and analyse its images into a study. A partial retrieve stores
+    nothing unless `accept_partial`, when what arrived is analysed and the rest named."""
+
+    actor: User
+    study_instance_uid: str
+    accept_partial: bool = False
+
+
+class SkippedObject(msgspec.Struct, frozen=True):
+    """A retrieved or received object that was not analysed, and why."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    reason: str  # "not_an_image" | an InvalidImage code
+
+
+class PacsImport(msgspec.Struct, frozen=True):
+    """Result of ImportStudyFromPacs: what was analysed, skipped and (when partial) missing."""
+
+    study_instance_uid: str
+    study_ids: tuple[UUID, ...]
+    predictions: tuple[Prediction, ...]
+    skipped: tuple[SkippedObject, ...]
+    missing: tuple[str, ...]
+
+
+class SendResultsToPacs(Command, frozen=True, kw_only=True):
+    """Store a study's findings on the PACS as a new SR (+ SEGs), after earlier versions."""
+
+    actor: User
+    study_id: UUID
+    client: str | None = None
+
+
+class PacsSendReceipt(msgspec.Struct, frozen=True):
+    """Result of SendResultsToPacs."""
+
+    study_instance_uid: str
+    report_uid: str
+    segmentations: int
+    images: int
+    previous_reports: int  # earlier reports the new one names as its predecessors
+
+
+class ReceivePacsImages(Command, frozen=True, kw_only=True):
+    """File images a DICOM node sent (C-STORE) into studies under the service account."""
+
+    service_account: str  # email of the account the listener files under
+    objects: tuple[Upload, ...]  # Part 10 bytes, named by SOP instance UID
+    sop_class_uids: tuple[str, ...]  # one per object

@@ -70,6 +70,16 @@ class Settings:
     # reverse proxy. Empty: nobody's, the client address is the TCP peer's.
     trusted_proxies: tuple[str, ...] = ()
     metrics_token: str | None = field(default=None, repr=False)  # None: /api/metrics is off
+    # The clinic's PACS: its DICOMweb root (QIDO/WADO/STOW-RS); empty: no PACS configured.
+    pacs_dicomweb_url: str = ""
+    pacs_timeout_seconds: int = 20
+    pacs_attempts: int = 3  # tries per request on connection errors and 5xx, backing off
+    # The C-STORE listener (`breastscan dicom-listen`): its AE title and port, the calling AE
+    # titles it accepts (empty: any), and the account it files received images under.
+    dicom_ae_title: str = "BREASTSCAN"
+    dicom_port: int = 11112
+    dicom_accepted_aets: tuple[str, ...] = ()
+    dicom_service_account: str = ""
     # Not a BREASTSCAN_ variable: prometheus-client's own, read by it in every worker too.
     prometheus_multiproc_dir: Path | None = None
 
@@ -263,4 +273,11 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "cors_origins": _csv,
     "trusted_proxies": _proxies,
     "metrics_token": _metrics_token,
+    "pacs_dicomweb_url": str,
+    "pacs_timeout_seconds": _positive_int,
+    "pacs_attempts": _positive_int,
+    "dicom_ae_title": _non_empty,
+    "dicom_port": _port,
+    "dicom_accepted_aets": _csv,
+    "dicom_service_account": str,
 }

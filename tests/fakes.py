@@ -30,13 +30,17 @@ from application.ports import (
     Classification,
     DatabaseStatus,
     DecodedImage,
+    ImageFindings,
     IssuedToken,
     ModelInfo,
+    PacsInstance,
+    PacsStudy,
     Page,
     PredictionQuery,
     PredictionRepository,
+    ResultObjects,
+    RetrievedStudy,
     StudyQuery,
-    StudyReport,
     StudyRepository,
     Tensor,
     TokenClaims,
@@ -52,6 +56,7 @@ from domain.errors import (
     ModelUnavailable,
     NotAuthenticated,
     NotFound,
+    PacsUnavailable,
     TooManyAttempts,
     UnsupportedImageFormat,
 )
@@ -803,18 +808,6 @@ class FakeLesionRenderer:
         return b"\x89PNG\r\n\x1a\n" + text.encode()
 
 
-class FakeReportRenderer:
-    """Keeps every report it is given; the "PDF" names the patient and the counts."""
-
-    def __init__(self) -> None:
-        self.reports: list[StudyReport] = []
-
-    async def render(self, report: StudyReport) -> bytes:
-        self.reports.append(report)
-        counts = f"{len(report.lesions)} lesions {len(report.unplaced)} unplaced"
-        return f"%PDF-fake {report.patient_ref} {report.language} {counts}".encode()
-
-
 class FakeImageStore:
     """Content-addressed ImageStore in a dict; checks addresses like the filesystem store."""
 
@@ -854,3 +847,91 @@ class FakeImageStore:
             return False
         del self.blobs[sha256]
         return True
+
+
+# --- PACS ------------------------------------------------------------------------------
+
+
+class FakePacsClient:
+    """An in-memory PACS: studies seeded with `hold`; `unreachable` fails every call,
+    `withhold` keeps some instances out of a retrieve (a partial retrieve)."""
+
+    def __init__(self) -> None:
+        self.studies: dict[str, PacsStudy] = {}
+        self.instances: dict[str, list[PacsInstance]] = {}
+        self.reports: dict[str, list[bytes]] = {}  # study UID -> stored reports, oldest first
+        self.stored: list[bytes] = []
+        self.unreachable = False
+        self.withhold: set[str] = set()
+
+    def hold(self, study: PacsStudy, instances: Sequence[PacsInstance]) -> None:
+        self.studies[study.study_instance_uid] = study
+        self.instances[study.study_instance_uid] = list(instances)
+
+    def _check(self) -> None:
+        if self.unreachable:
+            raise PacsUnavailable("The fake PACS cannot be reached.")
+
+    async def find_studies(
+        self, patient_id: str | None, accession_number: str | None, limit: int = 50
+    ) -> list[PacsStudy]:
+        self._check()
+        return [
+            s
+            for s in self.studies.values()
+            if (patient_id is None or s.patient_id == patient_id)
+            and (accession_number is None or s.accession_number == accession_number)
+        ][:limit]
+
+    async def retrieve_study(self, study_instance_uid: str) -> RetrievedStudy:
+        self._check()
+        if study_instance_uid not in self.instances:
+            raise NotFound("Not on the PACS.", ErrorCode.PACS_STUDY_NOT_FOUND)
+        held = self.instances[study_instance_uid]
+        return RetrievedStudy(
+            study_instance_uid=study_instance_uid,
+            instances=tuple(i for i in held if i.sop_instance_uid not in self.withhold),
+            missing=tuple(i.sop_instance_uid for i in held if i.sop_instance_uid in self.withhold),
+        )
+
+    async def retrieve_instance(
+        self, study_instance_uid: str, series_instance_uid: str, sop_instance_uid: str
+    ) -> bytes:
+        for instance in (await self.retrieve_study(study_instance_uid)).instances:
+            if instance.sop_instance_uid == sop_instance_uid:
+                return instance.data
+        raise NotFound("Not on the PACS.", ErrorCode.PACS_STUDY_NOT_FOUND)
+
+    async def find_results(self, study_instance_uid: str, manufacturer: str) -> list[bytes]:
+        self._check()
+        return list(self.reports.get(study_instance_uid, []))
+
+    async def store(self, objects: Sequence[bytes]) -> None:
+        self._check()
+        self.stored.extend(objects)
+        for data in objects:  # FakeResultDocumentBuilder's reports name their study
+            if data.startswith(b"SR "):
+                self.reports.setdefault(data.split()[1].decode(), []).append(data)
+
+
+class FakeResultDocumentBuilder:
+    """Writes b"SR <study uid> <n>" reports (n: versions so far) and one b"SEG" per outline;
+    keeps what it was given."""
+
+    manufacturer = "Breastscan"
+
+    def __init__(self, study_uid: str) -> None:
+        self.study_uid = study_uid
+        self.calls: list[tuple[list[ImageFindings], list[bytes]]] = []
+
+    async def build(
+        self, findings: Sequence[ImageFindings], previous: Sequence[bytes]
+    ) -> ResultObjects:
+        self.calls.append((list(findings), list(previous)))
+        uid = f"2.25.{len(self.calls)}"
+        outlined = [f for f in findings if f.lesion is not None and f.lesion.found]
+        return ResultObjects(
+            report=f"SR {self.study_uid} {len(previous) + 1} {uid}".encode(),
+            report_uid=uid,
+            segmentations=tuple(b"SEG" for _ in outlined),
+        )

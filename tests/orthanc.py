@@ -82,10 +82,10 @@ class Orthanc:
         (self.directory / "index").mkdir(parents=True, exist_ok=True)
         config = self.directory / "orthanc.json"
         config.write_text(json.dumps(self.config(), indent=2))
-        log = (self.directory / "orthanc.log").open("wb")
-        self.process = subprocess.Popen(
-            [ORTHANC_BINARY, str(config)], stdout=log, stderr=subprocess.STDOUT
-        )
+        with (self.directory / "orthanc.log").open("wb") as log:  # the child keeps its copy
+            self.process = subprocess.Popen(
+                [ORTHANC_BINARY, str(config)], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

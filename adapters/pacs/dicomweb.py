@@ -130,6 +130,8 @@ class DicomwebPacsClient:
         return await anyio.to_thread.run_sync(self._retrying, call, limiter=self._limiter)
 
     def _retrying(self, call: Callable[[DICOMwebClient], T]) -> T:
+        if not self.url:
+            raise PacsUnavailable("No PACS is configured (BREASTSCAN_PACS_DICOMWEB_URL).")
         for attempt in range(1, self._attempts + 1):
             try:
                 return call(self._client())

@@ -65,13 +65,13 @@ _CLOCK = {
         strict=True,
     )
 }
-_BIRADS = {
-    "0": ("397138000", "Mammography assessment (Category 0) - Need additional imaging evaluation"),
-    "1": ("397140005", "Mammography assessment (Category 1) - Negative"),
-    "2": ("397141009", "Mammography assessment (Category 2) - Benign finding"),
-    "3": ("397143007", "Mammography assessment (Category 3) - Probably benign finding"),
-    "4": ("397144001", "Mammography assessment (Category 4) - Suspicious abnormality"),
-    "5": ("397145000", "Mammography assessment (Category 5) - Highly suggestive of malignancy"),
+_BIRADS = {  # SNOMED CT assessment categories (CID 6026); meanings at most 64 characters
+    "0": ("397138000", "Assessment (Category 0) - Need additional imaging evaluation"),
+    "1": ("397140005", "Assessment (Category 1) - Negative"),
+    "2": ("397141009", "Assessment (Category 2) - Benign finding"),
+    "3": ("397143007", "Assessment (Category 3) - Probably benign finding"),
+    "4": ("397144001", "Assessment (Category 4) - Suspicious abnormality"),
+    "5": ("397145000", "Assessment (Category 5) - Highly suggestive of malignancy"),
     "6": ("111125", "Known biopsy proven malignancy"),
 }
 _BAND_WORDS = {

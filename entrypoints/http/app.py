@@ -29,7 +29,15 @@ from entrypoints.http.headers import security_headers
 from entrypoints.http.limits import body_limits
 from entrypoints.http.logs import RequestLog, configure_logging
 from entrypoints.http.metrics import RequestMetrics, metrics_handler
-from entrypoints.http.routes import account, admin, outcomes, predictions, reports, studies, system
+from entrypoints.http.routes import (
+    account,
+    admin,
+    outcomes,
+    pacs,
+    predictions,
+    studies,
+    system,
+)
 from entrypoints.http.uploads import UploadBudget, read_uploads
 from entrypoints.settings import API_PREFIX, Settings
 
@@ -136,9 +144,9 @@ def create_app(
             *outcomes.HANDLERS,
             *studies.upload_handlers(batch=settings.max_request_bytes),
             *studies.HANDLERS,
-            *reports.HANDLERS,
             *admin.HANDLERS,
             *system.PROTECTED,
+            *pacs.HANDLERS,
         ],
     )
     app = Litestar(

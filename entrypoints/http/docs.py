@@ -154,7 +154,8 @@ _WHY = {
     "413": "The body is over its size limit",
     "422": "A value the rules refuse (see `code` and `params`)",
     "429": "Too many failed sign-ins: retry after `Retry-After` seconds",
-    "503": "The database or the model is unavailable, or the server is busy: retry later",
+    "503": "The database, the model or the PACS is unavailable, or the server is busy: "
+    "retry later",
 }
 
 
@@ -172,6 +173,8 @@ def _errors_of(path: str, method: str, secured: bool) -> list[str]:
         found += ["400", "413"]
     if path in {"/auth/login", "/auth/password"}:
         found.append("429")
+    if path == "/pacs/import" or path.endswith("/send-to-pacs"):
+        found += ["404", "409"]  # a study the PACS lacks; a study with no analysed PACS image
     return found
 
 

@@ -1,5 +1,6 @@
 """Synthetic ultrasound DICOM files (Part 10 bytes) for the PACS tests: a bright round
-"lesion" on a speckled background, with the patient, study and laterality tags a scanner sets."""
+"lesion" on a dark speckled background, with the patient, study and laterality tags a scanner
+sets."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def ultrasound(
     ys, xs = np.mgrid[0:rows, 0:columns]
     pixels = rng.integers(30, 90, size=(rows, columns))
     lesion = (ys - rows * 0.5) ** 2 + (xs - columns * 0.55) ** 2 < (min(rows, columns) * 0.2) ** 2
-    pixels[lesion] = 10  # hypoechoic, like most masses
+    pixels[lesion] = 230  # bright: what the tiny test model (tests/e2e/http/tiny_model.py) outlines
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UltrasoundImageStorage
     meta.MediaStorageSOPInstanceUID = generate_uid()

@@ -1,0 +1,53 @@
+"""ImportStudyFromPacs: retrieve a study from the PACS (WADO-RS) and analyse its images."""
+
+from __future__ import annotations
+
+from application.commands import ImportStudyFromPacs, PacsImport
+from application.ports import PacsClient
+from application.use_cases._pacs import AddImages, file_images
+from domain.errors import ErrorCode, InvalidInput, PacsUnavailable
+from domain.studies import check_study_uid
+
+
+class ImportStudyFromPacsUseCase:
+    """Analyse a PACS study into the caller's study of the same StudyInstanceUID.
+
+    Nothing is stored from a partial retrieve unless the caller accepts it; objects that are
+    not images (reports, segmentations, presentation states) are skipped and named."""
+
+    def __init__(self, pacs: PacsClient, add_images: AddImages) -> None:
+        self._pacs = pacs
+        self._add_images = add_images
+
+    async def __call__(self, cmd: ImportStudyFromPacs) -> PacsImport:
+        uid = check_study_uid(cmd.study_instance_uid)
+        if uid is None:
+            raise InvalidInput("Name the study to import.", ErrorCode.STUDY_UID_INVALID)
+        retrieved = await self._pacs.retrieve_study(uid)
+        if retrieved.missing and not cmd.accept_partial:
+            missing, count = (
+                len(retrieved.missing),
+                len(retrieved.missing) + len(retrieved.instances),
+            )
+            raise PacsUnavailable(
+                f"The PACS delivered only part of study {uid} ({missing} of {count} objects "
+                "missing); nothing was stored.",
+                ErrorCode.PACS_RETRIEVE_PARTIAL,
+                missing=missing,
+                count=count,
+            )
+        objects = [(i.sop_instance_uid, i.sop_class_uid, i.data) for i in retrieved.instances]
+        predictions, skipped = await file_images(self._add_images, cmd.actor, objects)
+        if not predictions:
+            raise InvalidInput(
+                f"Study {uid} holds no image the model can read.",
+                ErrorCode.PACS_NO_IMAGES,
+                skipped=len(skipped),
+            )
+        return PacsImport(
+            study_instance_uid=uid,
+            study_ids=tuple(dict.fromkeys(p.study_id for p in predictions if p.study_id)),
+            predictions=tuple(predictions),
+            skipped=tuple(skipped),
+            missing=retrieved.missing,
+        )

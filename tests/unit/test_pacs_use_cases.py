@@ -1,0 +1,229 @@
+"""The PACS use cases on fakes: search rules, import (non-images skipped, partial retrieves
+refused unless accepted, nothing stored on failure), send (sources matched by content, earlier
+reports as predecessors, audited), and filing what the listener receives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from uuid import uuid4
+
+import pytest
+
+from application.commands import (
+    AddImagesToStudy,
+    ImportStudyFromPacs,
+    PredictAndStore,
+    ReceivePacsImages,
+    SearchPacs,
+    SendResultsToPacs,
+    StoredOutcome,
+    Upload,
+)
+from application.ports import PacsInstance, PacsStudy
+from application.use_cases import (
+    ImportStudyFromPacsUseCase,
+    ReceivePacsImagesUseCase,
+    SearchPacsUseCase,
+    SendResultsToPacsUseCase,
+)
+from domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound, PacsUnavailable
+from domain.studies import ImagePosition, Laterality, Study
+from domain.users import User
+from tests.fakes import FakePacsClient, FakeResultDocumentBuilder, fake_image
+from tests.unit.conftest import App
+
+US = "1.2.840.10008.5.1.4.1.1.6.1"
+SR = "1.2.840.10008.5.1.4.1.1.88.33"
+STUDY_UID = "1.2.826.0.1.1"
+
+
+class RecordingAddImages:
+    """Stands in for AddImagesToStudy: stores each upload as a prediction through the fakes."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.calls: list[AddImagesToStudy] = []
+
+    async def __call__(self, cmd: AddImagesToStudy) -> list[StoredOutcome]:
+        self.calls.append(cmd)
+        return await self.app.predict_and_store(
+            PredictAndStore(actor=cmd.actor, uploads=cmd.uploads)
+        )
+
+
+def pacs_with(*instances: PacsInstance) -> FakePacsClient:
+    pacs = FakePacsClient()
+    study = PacsStudy(STUDY_UID, "MRN-1", "ACC-1", date(2026, 11, 30), None, ("US",), None)
+    pacs.hold(study, instances)
+    return pacs
+
+
+def image(n: int, level: int = 200) -> PacsInstance:
+    return PacsInstance(US, f"1.2.3.{n}", "1.2.3", fake_image(f"img{n}", level))
+
+
+async def test_search_needs_a_patient_or_an_accession(app: App) -> None:
+    user = await app.user()
+    search = SearchPacsUseCase(pacs_with())
+    with pytest.raises(InvalidInput) as raised:
+        await search(SearchPacs(actor=user, patient_ref="  "))
+    assert raised.value.code is ErrorCode.PACS_QUERY_EMPTY
+    with pytest.raises(InvalidInput) as too_long:
+        await search(SearchPacs(actor=user, accession_number="A" * 17))
+    assert too_long.value.code is ErrorCode.ACCESSION_INVALID
+    found = await search(SearchPacs(actor=user, accession_number="ACC-1"))
+    assert [s.study_instance_uid for s in found] == [STUDY_UID]
+
+
+async def test_import_analyses_the_images_and_skips_the_rest(app: App) -> None:
+    user = await app.user()
+    report = PacsInstance(SR, "1.2.3.9", "1.2.9", b"not an image")
+    add = RecordingAddImages(app)
+    result = await ImportStudyFromPacsUseCase(pacs_with(image(1), report, image(2)), add)(
+        ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
+    )
+    assert len(result.predictions) == 2
+    assert [(s.sop_instance_uid, s.reason) for s in result.skipped] == [("1.2.3.9", "not_an_image")]
+    assert [u.filename for c in add.calls for u in c.uploads] == ["1.2.3.1.dcm", "1.2.3.2.dcm"]
+    assert all(c.study_id is None and c.actor == user for c in add.calls)
+
+
+async def test_a_refused_image_is_reported_not_fatal(app: App) -> None:
+    user = await app.user()
+    broken = PacsInstance(US, "1.2.3.7", "1.2.3", b"garbage")
+    result = await ImportStudyFromPacsUseCase(pacs_with(image(1), broken), RecordingAddImages(app))(
+        ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
+    )
+    assert len(result.predictions) == 1
+    assert [(s.sop_instance_uid, s.reason) for s in result.skipped] == [
+        ("1.2.3.7", "image_format_not_accepted")
+    ]
+
+
+async def test_a_partial_retrieve_stores_nothing_unless_accepted(app: App) -> None:
+    user = await app.user()
+    pacs = pacs_with(image(1), image(2), image(3))
+    pacs.withhold = {"1.2.3.3"}
+    use_case = ImportStudyFromPacsUseCase(pacs, RecordingAddImages(app))
+    with pytest.raises(PacsUnavailable) as raised:
+        await use_case(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
+    assert raised.value.code is ErrorCode.PACS_RETRIEVE_PARTIAL
+    assert dict(raised.value.params) == {"missing": 1, "count": 3}
+    assert app.db.predictions == {}
+    accepted = await use_case(
+        ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID, accept_partial=True)
+    )
+    assert len(accepted.predictions) == 2
+    assert accepted.missing == ("1.2.3.3",)
+
+
+async def test_import_errors(app: App) -> None:
+    user = await app.user()
+    only_report = pacs_with(PacsInstance(SR, "1.2.3.9", "1.2.9", b"sr"))
+    with pytest.raises(InvalidInput) as no_images:
+        await ImportStudyFromPacsUseCase(only_report, RecordingAddImages(app))(
+            ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
+        )
+    assert no_images.value.code is ErrorCode.PACS_NO_IMAGES
+    with pytest.raises(NotFound) as unknown:
+        await ImportStudyFromPacsUseCase(pacs_with(), RecordingAddImages(app))(
+            ImportStudyFromPacs(actor=user, study_instance_uid="1.2.999")
+        )
+    assert unknown.value.code is ErrorCode.PACS_STUDY_NOT_FOUND
+    down = pacs_with(image(1))
+    down.unreachable = True
+    with pytest.raises(PacsUnavailable):
+        await ImportStudyFromPacsUseCase(down, RecordingAddImages(app))(
+            ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
+        )
+    assert app.db.predictions == {}
+
+
+async def study_of(app: App, owner: User, uid: str | None = STUDY_UID) -> Study:
+    study = Study(uuid4(), owner.id, "MRN-1", date(2026, 11, 30), app.clock.now(), "ACC-1", uid)
+    app.db.studies[study.id] = study
+    return study
+
+
+async def test_send_matches_sources_by_content_and_chains_versions(app: App) -> None:
+    user = await app.user()
+    study = await study_of(app, user)
+    for n, level in ((1, 200), (2, 40)):
+        stored = await app.stored(user, seed=f"img{n}", level=level)
+        app.db.predictions[stored.id] = replace(
+            stored,
+            study_id=study.id,
+            position=ImagePosition(
+                Laterality.LEFT, clock_position=10.5, distance_from_nipple_cm=2.0
+            ),
+        )
+    pacs = pacs_with(image(1, 200), image(2, 40), PacsInstance(SR, "1.2.3.9", "1.2.9", b"x"))
+    builder = FakeResultDocumentBuilder(STUDY_UID)
+    send = SendResultsToPacsUseCase(app.uow, pacs, builder, app.decoder, app.clock)
+
+    first = await send(SendResultsToPacs(actor=user, study_id=study.id))
+    assert (first.images, first.segmentations, first.previous_reports) == (2, 1, 0)
+    findings, previous = builder.calls[0]
+    assert previous == []
+    by_source = {f.source: f for f in findings}
+    bright = by_source[fake_image("img1", 200)]
+    assert (bright.laterality, bright.clock_position, bright.distance_cm) == ("L", 10.5, 2.0)
+    assert bright.p_malignant == pytest.approx(200 / 255, abs=0.01)
+    assert bright.band is not None
+    assert bright.birads is None
+    assert len(pacs.stored) == 2  # the report and one SEG
+
+    second = await send(SendResultsToPacs(actor=user, study_id=study.id))
+    assert second.previous_reports == 1
+    assert builder.calls[1][1] == pacs.reports[STUDY_UID][:1]
+    assert app.actions().count("study.sent_to_pacs") == 2
+
+
+async def test_send_refuses_what_it_cannot_report(app: App) -> None:
+    user = await app.user()
+    other = await app.user()
+    pacs = pacs_with(image(1))
+    send = SendResultsToPacsUseCase(
+        app.uow, pacs, FakeResultDocumentBuilder(STUDY_UID), app.decoder, app.clock
+    )
+    no_uid = await study_of(app, user, uid=None)
+    with pytest.raises(Conflict) as raised:
+        await send(SendResultsToPacs(actor=user, study_id=no_uid.id))
+    assert raised.value.code is ErrorCode.STUDY_NOT_FROM_PACS
+    theirs = await study_of(app, other)
+    with pytest.raises(NotFound) as hidden:
+        await send(SendResultsToPacs(actor=user, study_id=theirs.id))
+    assert hidden.value.code is ErrorCode.STUDY_NOT_FOUND
+    mine = await study_of(app, user)
+    stored = await app.stored(user, seed="img1", level=200)
+    app.db.predictions[stored.id] = replace(stored, study_id=mine.id)
+    pacs.unreachable = True
+    with pytest.raises(PacsUnavailable):
+        await send(SendResultsToPacs(actor=user, study_id=mine.id))
+    assert "study.sent_to_pacs" not in app.actions()
+
+
+async def test_received_objects_file_under_the_service_account(app: App) -> None:
+    account = await app.user(email="listener@clinic.example")
+    receive = ReceivePacsImagesUseCase(app.uow, RecordingAddImages(app))
+    result = await receive(
+        ReceivePacsImages(
+            service_account="Listener@Clinic.example",
+            objects=(Upload("1.2.3.1.dcm", fake_image("a")), Upload("1.2.3.9.dcm", b"sr")),
+            sop_class_uids=(US, SR),
+        )
+    )
+    assert [p.owner_id for p in result.predictions] == [account.id]
+    assert [s.reason for s in result.skipped] == ["not_an_image"]
+    with pytest.raises(NotFound):
+        await receive(
+            ReceivePacsImages(
+                service_account="nobody@clinic.example", objects=(), sop_class_uids=()
+            )
+        )
+    app.db.users[account.id] = replace(account, is_active=False)
+    with pytest.raises(Forbidden):
+        await receive(
+            ReceivePacsImages(service_account=account.email, objects=(), sop_class_uids=())
+        )
