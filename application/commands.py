@@ -361,6 +361,14 @@ class GetStudy(Command, frozen=True, kw_only=True):
     study_id: UUID
 
 
+class GetStudyReport(Command, frozen=True, kw_only=True):
+    """The study's printable report, in `language` ("en" | "fr"; others read as "en")."""
+
+    actor: User
+    study_id: UUID
+    language: str = "en"
+
+
 class GetStatistics(Command, frozen=True, kw_only=True):
     actor: User
     filters: PredictionFilters = PredictionFilters()

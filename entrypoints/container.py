@@ -34,6 +34,7 @@ from adapters.persistence.health import SqlAlchemyHealthProbe
 from adapters.persistence.login_throttle import SqlAlchemyLoginThrottle
 from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.reporting.fpdf_report import FpdfReportRenderer
 from adapters.persistence.performance import SqlAlchemyPerformanceReader
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
@@ -43,6 +44,7 @@ from adapters.storage.filesystem_store import FilesystemImageStore
 from application import use_cases as uc
 from domain.errors import ErrorCode, ModelUnavailable
 from entrypoints.settings import Settings, StartupError
+from entrypoints.web.i18n import CATALOGUES
 
 MODEL_HELP = (
     "Train and export it with `make train` (see ml/README.md), or point "
@@ -136,6 +138,7 @@ class Container(containers.DeclarativeContainer):
     heatmap_renderer = providers.Singleton(PillowHeatmapRenderer)
     heatmap_legend = providers.Singleton(css_gradient)  # the renderer's colours, for the UI
     lesion_renderer = providers.Singleton(PillowLesionRenderer)
+    report_renderer = providers.Singleton(FpdfReportRenderer, providers.Object(CATALOGUES))
     metrics = providers.Singleton(PrometheusMetrics, settings.provided.prometheus_multiproc_dir)
     onnx_classifier = providers.Singleton(_classifier, settings)
     classifier = providers.Singleton(InstrumentedTumorClassifier, onnx_classifier, metrics)
@@ -191,6 +194,15 @@ class Container(containers.DeclarativeContainer):
     update_study = providers.Singleton(uc.UpdateStudyUseCase, uow, clock)
     list_studies = providers.Singleton(uc.ListStudiesUseCase, uow, clock)
     get_study = providers.Singleton(uc.GetStudyUseCase, uow, clock)
+    get_study_report = providers.Singleton(
+        uc.GetStudyReportUseCase,
+        uow,
+        image_store,
+        heatmap_renderer,
+        lesion_renderer,
+        report_renderer,
+        clock,
+    )
     add_images_to_study = providers.Singleton(
         uc.AddImagesToStudyUseCase, uow, predict_and_store, clock
     )

@@ -41,6 +41,7 @@ from application.ports import (
     ResultObjects,
     RetrievedStudy,
     StudyQuery,
+    StudyReport,
     StudyRepository,
     Tensor,
     TokenClaims,
@@ -806,6 +807,18 @@ class FakeLesionRenderer:
         box = lesion.bbox
         text = f"lesion {digest} {box.x},{box.y} {box.width}x{box.height} {len(lesion.outline)}"
         return b"\x89PNG\r\n\x1a\n" + text.encode()
+
+
+class FakeReportRenderer:
+    """Keeps every report it is given; the "PDF" names the patient and the counts."""
+
+    def __init__(self) -> None:
+        self.reports: list[StudyReport] = []
+
+    async def render(self, report: StudyReport) -> bytes:
+        self.reports.append(report)
+        counts = f"{len(report.lesions)} lesions {len(report.unplaced)} unplaced"
+        return f"%PDF-fake {report.patient_ref} {report.language} {counts}".encode()
 
 
 class FakeImageStore:

@@ -29,6 +29,7 @@ from application.use_cases.resolve_current_user import ResolveCurrentUserUseCase
 from application.use_cases.review_prediction import ReviewPredictionUseCase
 from application.use_cases.search_pacs import SearchPacsUseCase
 from application.use_cases.send_results_to_pacs import SendResultsToPacsUseCase
+from application.use_cases.study_report import GetStudyReportUseCase
 from application.use_cases.sweep_images import SweepImagesUseCase
 from application.use_cases.update_study import UpdateStudyUseCase
 from application.use_cases.update_user import UpdateUserUseCase
@@ -47,6 +48,7 @@ __all__ = [
     "GetPredictionImageUseCase",
     "GetPredictionUseCase",
     "GetStatisticsUseCase",
+    "GetStudyReportUseCase",
     "GetStudyUseCase",
     "ImportStudyFromPacsUseCase",
     "InferTensorsUseCase",

@@ -35,6 +35,7 @@ from entrypoints.http.routes import (
     outcomes,
     pacs,
     predictions,
+    reports,
     studies,
     system,
 )
@@ -144,6 +145,7 @@ def create_app(
             *outcomes.HANDLERS,
             *studies.upload_handlers(batch=settings.max_request_bytes),
             *studies.HANDLERS,
+            *reports.HANDLERS,
             *admin.HANDLERS,
             *system.PROTECTED,
             *pacs.HANDLERS,
