@@ -374,6 +374,13 @@ class GetStatistics(Command, frozen=True, kw_only=True):
     filters: PredictionFilters = PredictionFilters()
 
 
+class GetPerformance(Command, frozen=True, kw_only=True):
+    """Real-world performance of the visible predictions that have outcomes."""
+
+    actor: User
+    filters: PredictionFilters = PredictionFilters()
+
+
 class SweepImages(Command, frozen=True, kw_only=True):
     """Delete image files no prediction refers to, once untouched for `grace_seconds`."""
 

@@ -9,6 +9,7 @@ from application.use_cases.delete_prediction import DeletePredictionUseCase
 from application.use_cases.describe_model import DescribeModelUseCase
 from application.use_cases.export_predictions import ExportPredictionsUseCase
 from application.use_cases.get_lesion_overlay import GetLesionOverlayUseCase
+from application.use_cases.get_performance import GetPerformanceUseCase
 from application.use_cases.get_prediction import GetPredictionUseCase
 from application.use_cases.get_prediction_image import GetPredictionImageUseCase
 from application.use_cases.get_statistics import GetStatisticsUseCase
@@ -22,6 +23,7 @@ from application.use_cases.list_users import ListUsersUseCase
 from application.use_cases.logout import LogoutUseCase
 from application.use_cases.predict import PredictUseCase
 from application.use_cases.predict_and_store import PredictAndStoreUseCase
+from application.use_cases.record_outcome import RecordOutcomeUseCase
 from application.use_cases.receive_pacs_images import ReceivePacsImagesUseCase
 from application.use_cases.record_outcome import RecordOutcomeUseCase
 from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
@@ -45,6 +47,7 @@ __all__ = [
     "DescribeModelUseCase",
     "ExportPredictionsUseCase",
     "GetLesionOverlayUseCase",
+    "GetPerformanceUseCase",
     "GetPredictionImageUseCase",
     "GetPredictionUseCase",
     "GetStatisticsUseCase",
@@ -59,6 +62,7 @@ __all__ = [
     "LogoutUseCase",
     "PredictAndStoreUseCase",
     "PredictUseCase",
+    "RecordOutcomeUseCase",
     "ReceivePacsImagesUseCase",
     "RecordOutcomeUseCase",
     "RegisterUserUseCase",
