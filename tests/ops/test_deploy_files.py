@@ -95,7 +95,7 @@ def test_compose_file_holds_no_secret_literals() -> None:
 
 def test_compose_services_start_in_order(compose_config: dict[str, Any]) -> None:
     services = compose_config["services"]
-    assert set(services) == {"postgres", "migrate", "app", "api", "proxy"}
+    assert set(services) == {"postgres", "migrate", "app", "api", "proxy", "dicom-listener"}
     assert services["postgres"]["image"].startswith("postgres:")
     assert "healthcheck" in services["postgres"]
     assert services["migrate"]["command"] == ["migrate"]
@@ -106,6 +106,10 @@ def test_compose_services_start_in_order(compose_config: dict[str, Any]) -> None
         }
         assert "/api/ready" in " ".join(services[name]["healthcheck"]["test"])
     assert services["app"]["command"] == ["serve"]
+    assert services["dicom-listener"]["command"] == ["dicom-listen"]
+    assert services["dicom-listener"]["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"
+    }
 
 
 def test_compose_keeps_data_on_named_volumes(compose_config: dict[str, Any]) -> None:
