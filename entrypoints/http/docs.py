@@ -124,6 +124,7 @@ def openapi_config(
             Tag(name="auth", description="Accounts and access tokens"),
             Tag(name="predictions", description="Analyse images, store and review results"),
             Tag(name="statistics", description="Figures derived from stored predictions"),
+            Tag(name="studies", description="Patient visits: their images, lesions and priors"),
             Tag(name="model", description="The model card"),
             Tag(name="admin", description="Users and audit log (administrators only)"),
             Tag(name="system", description="Liveness and readiness"),
@@ -178,6 +179,10 @@ def _errors_of(path: str, method: str, secured: bool) -> list[str]:
     return found
 
 
+# The uploads that answer a refused batch with the batch body (every file's refusal).
+BATCH_UPLOADS = frozenset({"/predictions", "/studies/images", "/studies/{study_id}/images"})
+
+
 def document_errors(document: Any) -> None:
     """Add the error responses (ErrorBody) every operation may give to the OpenAPI document
     Litestar generated; a refused batch upload answers its status with the batch body."""
@@ -199,7 +204,7 @@ def document_errors(document: Any) -> None:
                         content={"application/json": OpenAPIMediaType(schema=error)},
                     ),
                 )
-            if path == "/predictions" and method == "post":
+            if method == "post" and path in BATCH_UPLOADS:
                 for status in ("413", "415", "422"):
                     responses[status] = OpenAPIResponse(
                         description=_WHY.get(status, "Every file refused: see results"),

@@ -19,6 +19,7 @@ from application.commands import (
     ListStudies,
     StudyFilters,
     UpdateStudy,
+    Upload,
 )
 from application.use_cases import (
     AddImagesToStudyUseCase,
@@ -30,6 +31,7 @@ from application.use_cases import (
 from domain.bands import BandName
 from domain.errors import InvalidInput
 from domain.studies import ImagePosition
+from domain.users import User
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import (
     BatchOut,
@@ -60,7 +62,7 @@ Search = Annotated[str | None, QueryParameter(max_length=100, description="Conta
 PositionsQ = Annotated[
     str | None,
     QueryParameter(
-        max_length=8000,
+        max_length=1200,  # percent-encoded, still within the server's 16 KiB request head
         description='JSON list, one item per file in order, each null or {"laterality": "L", '
         '"clock": "10:30", "distance_cm": 2.5, "view": "radial", "lesion_number": 1}',
     ),
@@ -87,14 +89,7 @@ async def create(
     create_study: NamedDependency[CreateStudyUseCase],
 ) -> StudyOut:
     """A new study (one patient visit) under the clinic's patient reference (MRN)."""
-    cmd = CreateStudy(
-        actor=user,
-        patient_ref=data.patient_ref,
-        study_date=data.study_date,
-        accession_number=data.accession_number,
-        study_instance_uid=data.study_instance_uid,
-        client=client_of(request),
-    )
+    cmd = CreateStudy(actor=user, client=client_of(request), **msgspec.structs.asdict(data))
     return StudyOut.of(await create_study(cmd))
 
 
@@ -161,15 +156,8 @@ async def update(
     update_study: NamedDependency[UpdateStudyUseCase],
 ) -> StudyOut:
     """Change the fields given; "" clears the accession number or the study UID."""
-    cmd = UpdateStudy(
-        actor=user,
-        study_id=study_id,
-        patient_ref=data.patient_ref,
-        study_date=data.study_date,
-        accession_number=data.accession_number,
-        study_instance_uid=data.study_instance_uid,
-        client=client_of(request),
-    )
+    fields = msgspec.structs.asdict(data)
+    cmd = UpdateStudy(actor=user, study_id=study_id, client=client_of(request), **fields)
     return StudyOut.of(await update_study(cmd))
 
 
@@ -183,14 +171,7 @@ async def add_images(
 ) -> Response[BatchOut]:
     """Analyse and store images into the study, each with its position (or, for DICOM, the
     side its header names). Statuses as for POST /api/predictions."""
-    cmd = AddImagesToStudy(
-        actor=user,
-        study_id=study_id,
-        uploads=uploads,
-        positions=_positions(positions),
-        client=client_of(request),
-    )
-    return batch_response(await add_images_to_study(cmd))
+    return await _add(request, user, study_id, uploads, positions, add_images_to_study)
 
 
 async def file_dicom(
@@ -202,9 +183,20 @@ async def file_dicom(
 ) -> Response[BatchOut]:
     """Analyse and store DICOM files, each into your study of its StudyInstanceUID (opened
     from its tags when new). Other files are refused: they need a study."""
+    return await _add(request, user, None, uploads, positions, add_images_to_study)
+
+
+async def _add(
+    request: Request[Any, Any, Any],
+    user: User,
+    study_id: UUID | None,
+    uploads: tuple[Upload, ...],
+    positions: str | None,
+    add_images_to_study: AddImagesToStudyUseCase,
+) -> Response[BatchOut]:
     cmd = AddImagesToStudy(
         actor=user,
-        study_id=None,
+        study_id=study_id,
         uploads=uploads,
         positions=_positions(positions),
         client=client_of(request),
