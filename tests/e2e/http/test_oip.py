@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from tritonclient.utils import InferenceServerException
 
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from tests.e2e.http.conftest import JWT_SECRET
-from tests.e2e.servers import breastscan_cli, free_port, stop
+from tests.e2e.servers import breastscan_cli, free_port, stop, wait_until_up
 
 pytestmark = [pytest.mark.e2e]
 
@@ -74,16 +73,7 @@ def live(
         process = subprocess.Popen(serve, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/v2/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_up(f"{base}/v2/health/ready", process, log)
         login = {"email": "oip@example.org", "password": PASSWORD}
         r = httpx.post(f"{base}/api/auth/login", json=login, timeout=10)
         assert r.status_code == 200, r.text

@@ -19,7 +19,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import pytest_asyncio
 
 from tests.conftest import PostgresServer
 from tests.e2e.http.conftest import JWT_SECRET
-from tests.e2e.servers import breastscan_cli, free_port, stop
+from tests.e2e.servers import breastscan_cli, free_port, stop, wait_until_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -75,16 +74,7 @@ def _start(
             [*breastscan_cli(), "serve", "--api-only"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
     base = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, log_path.read_text()
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.2)
+    wait_until_up(f"{base}/health", process, log_path)
     r = httpx.post(
         f"{base}/auth/register",
         json={"email": "clinician@example.org", "password": PASSWORD},
