@@ -23,7 +23,6 @@ from application.use_cases.list_users import ListUsersUseCase
 from application.use_cases.logout import LogoutUseCase
 from application.use_cases.predict import PredictUseCase
 from application.use_cases.predict_and_store import PredictAndStoreUseCase
-from application.use_cases.record_outcome import RecordOutcomeUseCase
 from application.use_cases.receive_pacs_images import ReceivePacsImagesUseCase
 from application.use_cases.record_outcome import RecordOutcomeUseCase
 from application.use_cases.register_user import RegisterUserUseCase, load_common_passwords
@@ -62,7 +61,6 @@ __all__ = [
     "LogoutUseCase",
     "PredictAndStoreUseCase",
     "PredictUseCase",
-    "RecordOutcomeUseCase",
     "ReceivePacsImagesUseCase",
     "RecordOutcomeUseCase",
     "RegisterUserUseCase",
