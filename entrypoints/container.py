@@ -237,6 +237,7 @@ class Container(containers.DeclarativeContainer):
     delete_prediction = providers.Singleton(uc.DeletePredictionUseCase, uow, image_store, clock)
     sweep_images = providers.Singleton(uc.SweepImagesUseCase, uow, image_store, clock)
     get_statistics = providers.Singleton(uc.GetStatisticsUseCase, statistics)
+    get_performance = providers.Singleton(uc.GetPerformanceUseCase, performance, classifier)
     describe_model = providers.Singleton(uc.DescribeModelUseCase, classifier)
     check_readiness = providers.Singleton(
         uc.CheckReadinessUseCase, health_probe, classifier.provider
@@ -259,7 +260,6 @@ def build_container(settings: Settings | None = None) -> Container:
     """A container for the given settings (default: read from the environment)."""
     return Container(settings=settings or Settings.from_env())
 
-    get_performance = providers.Singleton(uc.GetPerformanceUseCase, performance, classifier)
 
 def check_model_file(settings: Settings) -> None:
     """Fail fast, before any server starts, when the model file is absent."""
