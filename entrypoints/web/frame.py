@@ -146,28 +146,42 @@ def frame(web: Web, user: User, active: str) -> Iterator[None]:
         ui.navigate.to("/login")
 
     ui.page_title(f"{t('nav.' + active)} · {t('app.title')}")
+    # One line down to 768 px: compact entries, the user's name from 1024 px, sign-out as an
+    # icon below that; a narrower window scrolls the line rather than wrapping it.
     with ui.header(elevated=True).classes("p-0 column bg-primary"):
-        with ui.row().classes("w-full items-center px-4 py-1 gap-1 no-wrap"):
-            ui.label(t("app.title")).classes("text-h6 q-mr-md")
+        with (
+            ui.row()
+            .classes("w-full items-center px-2 py-1 gap-1 no-wrap overflow-x-auto")
+            .mark("header-bar")
+        ):
+            ui.label(t("app.title")).classes("text-h6 q-mr-sm no-wrap")
             entries = [*NAVIGATION, *((("admin", "/admin"),) if user.is_admin else ())]
             for key, path in entries:
                 button = ui.button(t("nav." + key), on_click=lambda p=path: ui.navigate.to(p))
-                button.props("flat no-caps text-color=white").mark(f"nav-{key}")
+                button.props('flat no-caps no-wrap dense padding="xs sm" text-color=white').mark(
+                    f"nav-{key}"
+                )
                 if key == active:
                     button.classes("bg-white/20").props('aria-current="page"')
             ui.space()
-            with ui.column().classes("gap-0 items-end"):
-                ui.label(user.display_name or user.email).classes("text-sm").mark("user-name")
+            with ui.column().classes("gap-0 items-end gt-sm"):
+                ui.label(user.display_name or user.email).classes("text-sm no-wrap").mark(
+                    "user-name"
+                )
                 ui.label(t("role." + user.role.value)).classes("text-xs opacity-80").mark(
                     "user-role"
                 )
             _language_switch()
             ui.button(icon="key", on_click=lambda: ui.navigate.to("/password")).props(
-                f'flat round text-color=white aria-label="{t("nav.password")}"'
+                f'flat round dense text-color=white aria-label="{t("nav.password")}"'
             ).tooltip(t("nav.password")).mark("nav-password")
-            ui.button(t("header.sign_out"), icon="logout", on_click=sign_out).props(
-                "flat no-caps text-color=white"
-            ).mark("sign-out")
+            sign_out_words = t("header.sign_out")
+            with (
+                ui.button(icon="logout", on_click=sign_out)
+                .props(f'flat dense no-caps no-wrap text-color=white aria-label="{sign_out_words}"')
+                .mark("sign-out")
+            ):
+                ui.label(sign_out_words).classes("gt-sm q-ml-xs")
         decision_aid_notice()
     with ui.column().classes("w-full max-w-6xl mx-auto p-4 gap-4"):
         yield

@@ -8,7 +8,9 @@ from nicegui import ui
 
 from application.commands import GetLesionOverlay, GetPredictionImage
 from domain.bands import BandName
+from domain.errors import DomainError
 from domain.predictions import Label, Prediction
+from domain.users import PASSWORD_MIN_LENGTH
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
 from entrypoints.web.formats import decimal, labelled, percent
@@ -23,6 +25,20 @@ def png_data_url(png: bytes) -> str:
     """A data URL for a PNG, or for a stored JPEG (uploads kept as they came)."""
     media_type = "image/jpeg" if png.startswith(b"\xff\xd8") else "image/png"
     return f"data:{media_type};base64," + base64.b64encode(png).decode("ascii")
+
+
+def password_rules() -> None:
+    """The password policy, shown before anyone trips over it."""
+    ui.label(t("password.rules", count=PASSWORD_MIN_LENGTH)).classes("text-caption").mark(
+        "password-rules"
+    )
+
+
+def field_for(error: DomainError, fields: dict[str, ui.input], default: str) -> ui.input:
+    """The form field an error is about, by its code's subject (email_*, password_*, name_*)."""
+    code = str(error.code)
+    subject = next((name for name in fields if code.startswith(name)), default)
+    return fields[subject]
 
 
 def date_input(label: str, value: str, marker: str) -> ui.input:

@@ -8,9 +8,10 @@ from application.commands import ChangePassword
 from domain.errors import ErrorCode, InvalidInput
 from domain.users import User
 from entrypoints.web.deps import Web
-from entrypoints.web.errors import reported
+from entrypoints.web.errors import error_text, reported
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, store_token, t
+from entrypoints.web.widgets import password_rules
 
 
 def register(web: Web) -> None:
@@ -29,18 +30,34 @@ def register(web: Web) -> None:
             for field, mark in ((current, "current"), (new, "new"), (again, "again")):
                 field.classes("w-full").mark(f"password-{mark}")
 
+            password_rules()
+
             async def change() -> None:
+                for field in (current, new, again):
+                    field.error = None
                 with reported():
-                    if (new.value or "") != (again.value or ""):
-                        raise InvalidInput("The passwords differ.", ErrorCode.PASSWORDS_DIFFER)
-                    session = await web.core.change_password()(
-                        ChangePassword(
-                            actor=await actor(web),
-                            current_password=current.value or "",
-                            new_password=new.value or "",
-                            client=client_address(),
+                    try:
+                        if (new.value or "") != (again.value or ""):
+                            raise InvalidInput("The passwords differ.", ErrorCode.PASSWORDS_DIFFER)
+                        session = await web.core.change_password()(
+                            ChangePassword(
+                                actor=await actor(web),
+                                current_password=current.value or "",
+                                new_password=new.value or "",
+                                client=client_address(),
+                            )
                         )
-                    )
+                    except InvalidInput as error:
+                        code = error.code
+                        target = (
+                            current
+                            if code is ErrorCode.PASSWORD_CURRENT_WRONG
+                            else again
+                            if code is ErrorCode.PASSWORDS_DIFFER
+                            else new
+                        )
+                        target.error = error_text(error)
+                        return
                     store_token(session.token.token)
                     for field in (current, new, again):
                         field.value = ""

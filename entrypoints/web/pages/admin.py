@@ -15,6 +15,7 @@ from entrypoints.web.errors import reported
 from entrypoints.web.formats import when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
+from entrypoints.web.widgets import date_input
 
 AUDIT_PAGE = 50
 
@@ -134,15 +135,17 @@ async def _audit_section(web: Web, admin: User) -> None:
     users = await _all_users(web, admin)
     emails = {u.id: u.email for u in users}
     form = AuditForm()
-    with ui.row().classes("w-full items-end gap-2"):
+    with ui.row().classes("w-full items-start gap-2"):
         ui.select(
             {"": "—", **{str(u.id): u.email for u in users}}, label=t("admin.filter.user")
         ).bind_value(form, "user").classes("w-56").mark("audit-user")
         ui.input(t("admin.filter.action")).bind_value(form, "action").classes("w-56").mark(
             "audit-action"
         )
-        ui.input(t("admin.filter.from")).bind_value(form, "date_from").classes("w-40")
-        ui.input(t("admin.filter.to")).bind_value(form, "date_to").classes("w-40")
+        date_input(t("admin.filter.from"), "", "audit-from").bind_value(form, "date_from").classes(
+            "w-56"
+        )
+        date_input(t("admin.filter.to"), "", "audit-to").bind_value(form, "date_to").classes("w-56")
         ui.button(t("admin.filter.apply"), icon="filter_alt", on_click=lambda: load()).mark(
             "audit-apply"
         )

@@ -6,10 +6,12 @@ from nicegui import ui
 from starlette.responses import RedirectResponse
 
 from application.commands import Authenticate, RegisterUser, Session
+from domain.errors import Conflict, DomainError, InvalidInput
 from entrypoints.web.deps import Web
-from entrypoints.web.errors import reported
+from entrypoints.web.errors import error_text, reported
 from entrypoints.web.frame import public_frame, signed_in_user
 from entrypoints.web.state import client_address, forget_token, store_token, t, take_notice
+from entrypoints.web.widgets import field_for, password_rules
 
 NOTICES = {
     "expired": ("auth.session_expired", "warning"),
@@ -101,8 +103,13 @@ def register(web: Web) -> None:
                     .mark("password")
                 )
 
+                password_rules()
+                fields = {"email": email, "password": password, "name": name}
+
                 async def create() -> None:
-                    with reported():
+                    for field in fields.values():
+                        field.error = None
+                    try:
                         await web.core.register_user()(
                             RegisterUser(
                                 email=email.value or "",
@@ -111,8 +118,14 @@ def register(web: Web) -> None:
                                 client=client_address(),
                             )
                         )
-                        forget_token(notice="registered")
-                        ui.navigate.to("/login")
+                    except (InvalidInput, Conflict) as error:
+                        field_for(error, fields, "email").error = error_text(error)
+                        return
+                    except DomainError as error:
+                        ui.notify(error_text(error), type="negative", multi_line=True)
+                        return
+                    forget_token(notice="registered")
+                    ui.navigate.to("/login")
 
                 ui.button(t("auth.create_account"), on_click=create).classes("w-full").mark(
                     "create-account"

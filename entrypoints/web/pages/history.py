@@ -17,11 +17,13 @@ from entrypoints.web.errors import reported
 from entrypoints.web.formats import percent, when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
+from entrypoints.web.widgets import date_input
 
 COLUMNS = (
     ("created", "left"),
     ("filename", "left"),
     ("probability", "right"),
+    ("band", "left"),
     ("label", "left"),
     ("reviewed", "left"),
 )
@@ -65,6 +67,8 @@ def rows(page: Page[Prediction], owners: dict[UUID, str]) -> list[dict[str, str]
             "created": when(p.created_at),
             "filename": p.filename,
             "probability": percent(p.p_malignant),
+            "band": t("band.short." + p.likelihood.band.value)
+            + (" · " + t("history.borderline") if p.likelihood.borderline else ""),
             "label": t("label." + p.label.value),
             "reviewed": review_text(p),
             "owner": owners.get(p.owner_id, str(p.owner_id)[:8]),
@@ -90,14 +94,14 @@ async def owner_names(web: Web, user: User) -> dict[UUID, str]:
 def filter_bar(form: HistoryForm, history: HistoryTable) -> None:
     """The filter fields, Apply and Export; Enter in the search field applies too."""
     any_ = t("history.filter.any")
-    with ui.row().classes("w-full items-end gap-2"):
+    with ui.row().classes("w-full items-start gap-2"):
         ui.select(
             {"": any_, "malignant": t("label.malignant"), "benign": t("label.benign")},
             label=t("history.filter.label"),
         ).bind_value(form, "label").classes("w-40").mark("filter-label")
         for field, marker in (("date_from", "filter-from"), ("date_to", "filter-to")):
             key = "history.filter." + field.removeprefix("date_")
-            ui.input(t(key)).bind_value(form, field).classes("w-40").mark(marker)
+            date_input(t(key), "", marker).bind_value(form, field).classes("w-56")
         ui.select(
             {
                 "": any_,

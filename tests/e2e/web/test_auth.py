@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from nicegui import ui
 from nicegui.testing import User
@@ -52,11 +53,21 @@ async def test_create_account_then_sign_in_and_out(user: User, core: FakeCore) -
 
 async def test_weak_password_is_refused_with_the_reason(user: User, core: FakeCore) -> None:
     await user.open("/register")
+    await user.should_see("Password: at least 8 characters, not a common password")  # before
     user.find(marker="email").type("bob@example.org")
     user.find(marker="password").type("short")
     user.find(marker="create-account").click()
-    await user.should_see("Password must be at least 8 characters.")
+    field = user.find(kind=ui.input, marker="password").elements.pop()
+    await until(lambda: field.error == "Password must be at least 8 characters.")
+    assert user.find(kind=ui.input, marker="email").elements.pop().error is None
     assert not core.db.users
+
+    user.find(marker="email").clear().type("not an email")
+    user.find(marker="password").clear().type("violet lantern under rain")
+    user.find(marker="create-account").click()
+    email = user.find(kind=ui.input, marker="email").elements.pop()
+    await until(lambda: email.error == "Enter a valid email address.")
+    assert field.error is None
 
 
 async def test_wrong_password_then_throttled_with_retry_time(user: User, core: FakeCore) -> None:
@@ -112,7 +123,8 @@ async def test_change_password_page_needs_the_current_one(user: User, core: Fake
     user.find(marker="password-new").type("violet lantern under rain")
     user.find(marker="password-again").type("violet lantern under rain")
     user.find(marker="change-password").click()
-    await user.should_see("The current password is not correct.")
+    current = user.find(kind=ui.input, marker="password-current").elements.pop()
+    await until(lambda: current.error == "The current password is not correct.")
     user.find(marker="password-current").clear().type(PASSWORD)
     user.find(marker="change-password").click()
     await user.should_see("Password changed; other sessions are signed out.")
@@ -121,3 +133,26 @@ async def test_change_password_page_needs_the_current_one(user: User, core: Fake
     assert stored.token_version == account.token_version + 1
     await user.open("/history")  # the page's own session carries the new token
     await user.should_see(marker="nav-history")
+
+
+async def until(check: Callable[[], bool]) -> None:
+    """Wait for a background handler's effect on the page."""
+    for _ in range(100):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check()
+
+
+async def test_the_language_choice_is_remembered(user: User, core: FakeCore) -> None:
+    await core.account("lu@example.org")
+    await sign_in(user, "lu@example.org")
+    await user.should_see("Analyze ultrasound images")
+    user.find(marker="language").elements.pop().value = "fr"
+    await user.should_see("Analyser des images échographiques", retries=20)
+    await user.open("/history")
+    await user.should_see("Historique")
+    user.find(marker="sign-out").click()
+    await user.should_see("Vous êtes déconnecté", retries=20)
+    await sign_in(user, "lu@example.org")
+    await user.should_see("Analyser des images échographiques")

@@ -12,6 +12,7 @@ Screenshots go to $BREASTSCAN_SCREENSHOTS (default: the test's temporary directo
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -40,6 +41,7 @@ FLAGS = [
 SAMPLE = Path(__file__).parent / "samples" / "busi-val-00-malignant.png"
 COMMITTED_MODEL = ROOT / "models" / "breast-cnn.onnx"
 EMAIL = "browser@example.org"
+BAND_WORDS = re.compile(r"^(Very low|Low|Intermediate|High|Very high) likelihood of malignancy$")
 PASSWORD = "correct horse battery"
 
 
@@ -158,34 +160,67 @@ def test_clinician_journey_in_a_real_browser(
             elapsed = time.perf_counter() - started
             record_property("upload_to_result_seconds", round(elapsed, 3))
             print(f"\nupload -> result in the browser: {elapsed:.2f} s")
-            words = page.get_by_text("Suspicious for malignancy — recommend follow-up").or_(
-                page.get_by_text("No malignancy suspected at the model's operating point")
-            )
+            words = page.get_by_text(BAND_WORDS).first  # a band, never "Suspicious for ..."
             expect(words).to_be_visible()
+            expect(page.get_by_text("the model's decision threshold").first).to_be_visible()
             page.get_by_role("switch", name="Show heatmap").click()
             expect(page.get_by_alt_text("Model attention (heatmap)")).to_be_visible()
             page.screenshot(path=shots / "02-analyze.png", full_page=True)
+
+            # a file the browser refuses is named with the reason, next to the results
+            notes = SAMPLE.parent.parent / "notes.txt"
+            notes.write_text("not an image", encoding="utf-8")
+            try:
+                page.locator("input[type=file]").set_input_files(notes)
+            finally:
+                notes.unlink()
+            refused = "'notes.txt' was not sent: only PNG, JPEG and DICOM files are accepted."
+            expect(page.get_by_text(refused)).to_be_visible()
+
+            # the header stays on one line at 768 px
+            page.set_viewport_size({"width": 768, "height": 900})
+            page.wait_for_timeout(300)
+            bar = page.locator(".q-header .row").first
+            box = bar.bounding_box()
+            assert box is not None
+            assert box["height"] < 60, box
+            page.screenshot(path=shots / "02b-analyze-768.png")
+            page.set_viewport_size({"width": 1280, "height": 900})
 
             # history, then the detail page and a review
             page.get_by_role("button", name="History").click()
             expect(page.get_by_text("Page 1 of 1 (1 analyses)")).to_be_visible()
             page.screenshot(path=shots / "03-history.png", full_page=True)
+            page.get_by_role("button", name="Analyze").click()  # the session's results stay
+            expect(page.get_by_text(refused)).to_be_visible()
+            expect(page.get_by_text(BAND_WORDS).first).to_be_visible()
+            page.get_by_role("button", name="History").click()
             page.get_by_role("link", name=SAMPLE.name).click()
             expect(page.get_by_text(f"Analysis of {SAMPLE.name}")).to_be_visible()
+            page.get_by_label("BI-RADS assessment").click()
+            page.get_by_role("option", name="4B — moderate suspicion").click()
             page.get_by_text("I agree with the model").click()
             page.get_by_label("Note (optional)").fill("Irregular margins; biopsy booked.")
             page.get_by_role("button", name="Save review").click()
             expect(page.get_by_text("Current review: Agrees")).to_be_visible()
+            expect(page.get_by_text("Review saved.")).to_be_visible()
+            page.get_by_text("Malignant", exact=True).click()
+            page.get_by_role("button", name="Save outcome").click()
+            expect(page.get_by_text("Recorded: Malignant (Biopsy, ")).to_be_visible()
             page.screenshot(path=shots / "04-detail.png", full_page=True)
 
             # dashboard and model card
             page.get_by_role("button", name="Dashboard").click()
-            expect(page.get_by_text("Agreement with the model")).to_be_visible()
+            expect(page.get_by_text("Reviewers agreeing with the model")).to_be_visible()
+            expect(
+                page.get_by_text("1 analyses with an outcome, 1 malignant").first
+            ).to_be_visible()
             expect(page.locator(".nicegui-echart canvas").first).to_be_visible()
             page.wait_for_timeout(800)  # let ECharts finish its entry animation
             page.screenshot(path=shots / "05-dashboard.png", full_page=True)
             page.get_by_role("button", name="Model").click()
-            expect(page.get_by_text("Model card").first).to_be_visible()
+            expect(page.get_by_text("About the model").first).to_be_visible()
+            expect(page.get_by_text("What the bands mean")).to_be_visible()
             page.screenshot(path=shots / "06-model.png", full_page=True)
 
             # French, then sign out

@@ -73,12 +73,15 @@ async def test_filters_and_export(user: User, core: FakeCore) -> None:
     await shows_files(user, ["left-breast.png"])
     await user.should_see("Page 1 of 1 (1 analyses)")
     assert table_rows(user)[0]["reviewed"] == "Agrees"
+    assert table_rows(user)[0]["band"] == "High"  # 240/255 = 94.1 %, under the 95 % cut
 
     user.find(marker="filter-search").clear()
     user.find(marker="filter-label").elements.pop().value = ""
     user.find(marker="filter-reviewed").elements.pop().value = "no"
     day = core.clock.now().date().isoformat()
-    user.find(marker="filter-from").type(day)
+    picker = user.find(kind=ui.date, marker="filter-from-picker").elements.pop()
+    picker.value = day  # chosen on the calendar, it fills the field
+    assert user.find(kind=ui.input, marker="filter-from").elements.pop().value == day
     user.find(marker="filter-to").type(day)
     user.find(marker="apply-filters").click()
     await shows_files(user, ["later.png"])
