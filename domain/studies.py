@@ -226,8 +226,26 @@ class Study:
         if not (user.is_admin or user.id == self.owner_id):
             raise Forbidden("This study belongs to another user.")
 
-    def changed(self, **fields: object) -> Study:
-        return replace(self, **fields)  # type: ignore[arg-type]
+    def changed(
+        self,
+        *,
+        patient_ref: str | None = None,
+        study_date: date | None = None,
+        accession_number: str | None = None,
+        study_instance_uid: str | None = None,
+    ) -> Study:
+        """The study with the given fields; None keeps a field, "" clears an optional one."""
+        return replace(
+            self,
+            patient_ref=self.patient_ref if patient_ref is None else patient_ref,
+            study_date=study_date or self.study_date,
+            accession_number=(
+                self.accession_number if accession_number is None else accession_number
+            ),
+            study_instance_uid=(
+                self.study_instance_uid if study_instance_uid is None else study_instance_uid
+            ),
+        )
 
     def is_before(self, other: Study) -> bool:
         """Whether this visit came earlier than `other` (a prior of it)."""

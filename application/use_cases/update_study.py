@@ -8,6 +8,8 @@ from application.use_cases._study_shared import study_entry, visible_study
 from domain.errors import ErrorCode, InvalidInput
 from domain.studies import Study
 
+_FIELDS = ("patient_ref", "study_date", "accession_number", "study_instance_uid")
+
 
 class UpdateStudyUseCase:
     """Change the given fields of a study the caller may see; the audit names the fields."""
@@ -17,16 +19,15 @@ class UpdateStudyUseCase:
         self._clock = clock
 
     async def __call__(self, cmd: UpdateStudy) -> Study:
-        asked = {
-            "patient_ref": cmd.patient_ref,
-            "study_date": cmd.study_date,
-            "accession_number": cmd.accession_number,
-            "study_instance_uid": cmd.study_instance_uid,
-        }
         async with self._uow as uow:
             study = await visible_study(uow, cmd.actor, cmd.study_id)
-            changed = study.changed(**{k: v for k, v in asked.items() if v is not None})
-            fields = [k for k in asked if getattr(changed, k) != getattr(study, k)]
+            changed = study.changed(
+                patient_ref=cmd.patient_ref,
+                study_date=cmd.study_date,
+                accession_number=cmd.accession_number,
+                study_instance_uid=cmd.study_instance_uid,
+            )
+            fields = [f for f in _FIELDS if getattr(changed, f) != getattr(study, f)]
             if not fields:
                 raise InvalidInput("Nothing to change.", ErrorCode.NOTHING_TO_CHANGE)
             await uow.studies.update(changed)

@@ -111,7 +111,7 @@ class StudyRepositoryContract:
         study = make_study(owner)
         await store_studies(uow_factory, study)
         changed = study.changed(
-            patient_ref="MRN-9", accession_number=None, study_date=date(2026, 1, 2),
+            patient_ref="MRN-9", accession_number="", study_date=date(2026, 1, 2),
             study_instance_uid=UID,
         )  # fmt: skip
         async with uow_factory() as uow:

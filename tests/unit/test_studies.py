@@ -29,6 +29,7 @@ from application.use_cases import (
     CreateStudyUseCase,
     GetStudyUseCase,
     ListStudiesUseCase,
+    PredictAndStoreUseCase,
     UpdateStudyUseCase,
 )
 from application.use_cases.export_predictions import CSV_HEADER
@@ -84,12 +85,12 @@ def fake_dicom(
 class DicomAwareDecoder(FakeImageDecoder):
     """The fake decoder, plus `fake_dicom()` uploads decoded with their DicomInfo."""
 
-    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
         if not data.startswith(DICOM_MARKER):
-            return await super().decode(data, filename)
+            return await super().decode(data, filename, frame)
         header, _, inner = data[len(DICOM_MARKER) :].partition(b"\n")
         tags = json.loads(header)
-        image = await super().decode(inner, filename)
+        image = await super().decode(inner, filename, frame)
         info = DicomInfo(
             patient_id=tags["patient_id"],
             accession_number=tags["accession"],
@@ -111,13 +112,14 @@ class Studies:
     """The study use cases on the app's fakes."""
 
     def __init__(self, app: App) -> None:
-        app.decoder = DicomAwareDecoder()
-        app.__post_init__()  # rewire PredictAndStore with the DICOM-aware decoder
+        store = PredictAndStoreUseCase(
+            app.uow, DicomAwareDecoder(), app.classifier, app.images, app.clock
+        )
         self.create = CreateStudyUseCase(app.uow, app.clock)
         self.update = UpdateStudyUseCase(app.uow, app.clock)
         self.list = ListStudiesUseCase(app.uow, app.clock)
         self.get = GetStudyUseCase(app.uow, app.clock)
-        self.add = AddImagesToStudyUseCase(app.uow, app.predict_and_store, app.clock)
+        self.add = AddImagesToStudyUseCase(app.uow, store, app.clock)
 
 
 @pytest.fixture
