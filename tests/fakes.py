@@ -872,7 +872,8 @@ class FakePacsClient:
     def __init__(self) -> None:
         self.studies: dict[str, PacsStudy] = {}
         self.instances: dict[str, list[PacsInstance]] = {}
-        self.reports: dict[str, list[bytes]] = {}  # study UID -> stored reports, oldest first
+        # (study UID, manufacturer) -> the reports stored, oldest first
+        self.reports: dict[tuple[str, str], list[bytes]] = {}
         self.stored: list[bytes] = []
         self.unreachable = False
         self.withhold: set[str] = set()
@@ -917,19 +918,20 @@ class FakePacsClient:
 
     async def find_results(self, study_instance_uid: str, manufacturer: str) -> list[bytes]:
         self._check()
-        return list(self.reports.get(study_instance_uid, []))
+        return list(self.reports.get((study_instance_uid, manufacturer), []))
 
     async def store(self, objects: Sequence[bytes]) -> None:
         self._check()
         self.stored.extend(objects)
-        for data in objects:  # FakeResultDocumentBuilder's reports name their study
+        for data in objects:  # FakeResultDocumentBuilder's reports name study and maker
             if data.startswith(b"SR "):
-                self.reports.setdefault(data.split()[1].decode(), []).append(data)
+                _, study, maker, *_ = data.decode().split()
+                self.reports.setdefault((study, maker), []).append(data)
 
 
 class FakeResultDocumentBuilder:
-    """Writes b"SR <study uid> <n>" reports (n: versions so far) and one b"SEG" per outline;
-    keeps what it was given."""
+    """Writes b"SR <study uid> <manufacturer> <n> <report uid>" reports (n: the version) and
+    one b"SEG" per outline; keeps what it was given."""
 
     manufacturer = "Breastscan"
 
@@ -944,7 +946,7 @@ class FakeResultDocumentBuilder:
         uid = f"2.25.{len(self.calls)}"
         outlined = [f for f in findings if f.lesion is not None and f.lesion.found]
         return ResultObjects(
-            report=f"SR {self.study_uid} {len(previous) + 1} {uid}".encode(),
+            report=f"SR {self.study_uid} {self.manufacturer} {len(previous) + 1} {uid}".encode(),
             report_uid=uid,
             segmentations=tuple(b"SEG" for _ in outlined),
         )

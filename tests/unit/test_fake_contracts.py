@@ -6,7 +6,15 @@ from collections.abc import Callable
 
 import pytest
 
-from application.ports import HealthProbe, ImageDecoder, TumorClassifier, UnitOfWork
+from application.ports import (
+    HealthProbe,
+    ImageDecoder,
+    ImageFindings,
+    PacsInstance,
+    PacsStudy,
+    TumorClassifier,
+    UnitOfWork,
+)
 from domain.errors import DatabaseUnavailable, ModelUnavailable
 from tests.contracts.audit_log_contract import AuditLogContract
 from tests.contracts.clock_contract import ClockContract
@@ -16,6 +24,7 @@ from tests.contracts.image_decoder_contract import ImageDecoderContract
 from tests.contracts.image_store_contract import ImageStoreContract
 from tests.contracts.lesion_renderer_contract import LesionRendererContract
 from tests.contracts.login_throttle_contract import LoginThrottleContract
+from tests.contracts.pacs_client_contract import ACCESSION, PATIENT, PacsClientContract, SeededStudy
 from tests.contracts.password_hasher_contract import PasswordHasherContract
 from tests.contracts.password_strength_contract import PasswordStrengthContract
 from tests.contracts.performance_reader_contract import PerformanceReaderContract
@@ -35,9 +44,11 @@ from tests.fakes import (
     FakeImageStore,
     FakeLesionRenderer,
     FakeLoginThrottle,
+    FakePacsClient,
     FakePasswordHasher,
     FakePasswordStrength,
     FakePerformanceReader,
+    FakeResultDocumentBuilder,
     FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
@@ -203,3 +214,36 @@ class TestFakeHealthProbe(HealthProbeContract):
     @pytest.fixture
     def health_probe(self) -> FakeHealthProbe:
         return FakeHealthProbe()
+
+
+class TestFakePacsClient(PacsClientContract):
+    STUDY = "1.2.826.0.1.3680043.7"
+
+    @pytest.fixture
+    def pacs(self) -> FakePacsClient:
+        return FakePacsClient()
+
+    @pytest.fixture
+    def seeded(self, pacs: FakePacsClient) -> SeededStudy:
+        us, sr = "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.88.33"
+        held = [
+            PacsInstance(us, f"{self.STUDY}.{n}", f"{self.STUDY}.0", fake_image(f"{n}"))
+            for n in (1, 2)
+        ]
+        held.append(PacsInstance(sr, f"{self.STUDY}.9", f"{self.STUDY}.8", b"a report"))
+        pacs.hold(PacsStudy(self.STUDY, PATIENT, ACCESSION, None, None, ("US", "SR"), 3), held)
+        builder = FakeResultDocumentBuilder(self.STUDY)
+
+        async def report() -> bytes:
+            previous = await pacs.find_results(self.STUDY, builder.manufacturer)
+            findings: list[ImageFindings] = []
+            return (await builder.build(findings, previous)).report
+
+        return SeededStudy(
+            self.STUDY,
+            (f"{self.STUDY}.1", f"{self.STUDY}.2"),
+            (f"{self.STUDY}.9",),
+            report,
+            builder.manufacturer,
+            identify=lambda data: data.split()[-1].decode(),
+        )

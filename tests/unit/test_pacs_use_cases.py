@@ -176,7 +176,7 @@ async def test_send_matches_sources_by_content_and_chains_versions(app: App) -> 
 
     second = await send(SendResultsToPacs(actor=user, study_id=study.id))
     assert second.previous_reports == 1
-    assert builder.calls[1][1] == pacs.reports[STUDY_UID][:1]
+    assert builder.calls[1][1] == pacs.reports[(STUDY_UID, builder.manufacturer)][:1]
     assert app.actions().count("study.sent_to_pacs") == 2
 
 

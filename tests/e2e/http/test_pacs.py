@@ -38,7 +38,7 @@ def seed(orthanc: Orthanc, patient: str, accession: str) -> tuple[str, list[str]
     second = ultrasound(
         patient_id=patient, accession=accession, study_uid=uid, laterality="R", seed=3
     )
-    for data in (first, second, structured_report_like(uid, patient)):
+    for data in (first, second, structured_report_like(uid, patient, accession)):
         orthanc.upload(data)
     sops = [str(pydicom.dcmread(io.BytesIO(d)).SOPInstanceUID) for d in (first, second)]
     return uid, sops

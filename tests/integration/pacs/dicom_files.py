@@ -75,8 +75,14 @@ def ultrasound(
     return out.getvalue()
 
 
-def structured_report_like(study_uid: str, patient_id: str = "MRN-0001") -> bytes:
-    """A non-image object (Basic Text SR header only) in the same study: to be skipped."""
+def structured_report_like(
+    study_uid: str,
+    patient_id: str = "MRN-0001",
+    accession: str = "ACC-1",
+    study_date: date = date(2026, 11, 30),
+) -> bytes:
+    """A non-image object (an SR header only) in the same study, with the study's tags: to be
+    skipped by the analysis."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -89,6 +95,9 @@ def structured_report_like(study_uid: str, patient_id: str = "MRN-0001") -> byte
     ds.SeriesInstanceUID = generate_uid()
     ds.PatientID = patient_id
     ds.PatientName = "Test^Patient"
+    ds.AccessionNumber = accession
+    ds.StudyDate = study_date.strftime("%Y%m%d")
+    ds.StudyTime = "101500"
     ds.Modality = "SR"
     ds.SeriesNumber = 99
     ds.InstanceNumber = 1

@@ -14,6 +14,7 @@ from adapters.pacs.results import HighdicomResultDocumentBuilder
 from application.ports import ImageFindings
 from domain.errors import ErrorCode, NotFound, PacsUnavailable
 from domain.lesions import BoundingBox, LesionFinding
+from tests.contracts.pacs_client_contract import ACCESSION, PATIENT, PacsClientContract, SeededStudy
 from tests.integration.pacs.dicom_files import structured_report_like, ultrasound
 from tests.orthanc import Orthanc, free_port
 
@@ -51,7 +52,7 @@ def study(orthanc: Orthanc) -> tuple[str, list[bytes]]:
     first = ultrasound(patient_id="MRN-7", accession="ACC-7")
     uid = str(pydicom.dcmread(io.BytesIO(first)).StudyInstanceUID)
     files = [first, ultrasound(patient_id="MRN-7", accession="ACC-7", study_uid=uid, seed=2)]
-    for data in [*files, structured_report_like(uid, "MRN-7")]:
+    for data in [*files, structured_report_like(uid, "MRN-7", "ACC-7")]:
         orthanc.upload(data)
     return uid, files
 
@@ -154,3 +155,37 @@ async def test_sr_and_seg_are_stored_read_back_and_versioned(orthanc: Orthanc, s
     predecessor = again.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0]
     assert predecessor.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == first.report_uid
     assert len(await client.find_results(uid, builder.manufacturer)) == 2
+
+
+class TestDicomwebPacsClientContract(PacsClientContract):
+    @pytest.fixture
+    def pacs(self, orthanc: Orthanc) -> DicomwebPacsClient:
+        return DicomwebPacsClient(orthanc.dicomweb_url)
+
+    @pytest.fixture
+    def seeded(self, orthanc: Orthanc, pacs: DicomwebPacsClient) -> SeededStudy:
+        orthanc.clear()
+        first = ultrasound(patient_id=PATIENT, accession=ACCESSION)
+        uid = str(pydicom.dcmread(io.BytesIO(first)).StudyInstanceUID)
+        second = ultrasound(patient_id=PATIENT, accession=ACCESSION, study_uid=uid, seed=9)
+        other = structured_report_like(uid, PATIENT, ACCESSION)
+        for data in (first, second, other):
+            orthanc.upload(data)
+        builder = HighdicomResultDocumentBuilder()
+
+        async def report() -> bytes:
+            previous = await pacs.find_results(uid, builder.manufacturer)
+            return (await builder.build([findings(first)], previous)).report
+
+        return SeededStudy(
+            uid,
+            (sop_uid(first), sop_uid(second)),
+            (sop_uid(other),),
+            report,
+            builder.manufacturer,
+            identify=sop_uid,
+        )
+
+
+def sop_uid(data: bytes) -> str:
+    return str(pydicom.dcmread(io.BytesIO(data)).SOPInstanceUID)

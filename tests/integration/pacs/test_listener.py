@@ -82,7 +82,10 @@ async def test_images_orthanc_sends_are_analysed_into_a_study(
     first = ultrasound(patient_id="MRN-LISTEN", accession="ACC-L1", laterality="R")
     uid = str(pydicom.dcmread(io.BytesIO(first)).StudyInstanceUID)
     second = ultrasound(patient_id="MRN-LISTEN", accession="ACC-L1", study_uid=uid, seed=5)
-    ids = [orthanc.upload(d) for d in (first, second, structured_report_like(uid, "MRN-LISTEN"))]
+    ids = [
+        orthanc.upload(d)
+        for d in (first, second, structured_report_like(uid, "MRN-LISTEN", "ACC-L1"))
+    ]
 
     sent = await anyio.to_thread.run_sync(orthanc.send_to_listener, ids)
     assert sent["FailedInstancesCount"] == 0  # the non-image was acknowledged too
