@@ -183,8 +183,14 @@ def _observe(app: Litestar, container: Container) -> None:
     (the log outermost, so every line written while handling a request carries its id)."""
     settings = container.settings()
     configure_logging(settings.log_level)
-    metrics = container.metrics()
-    app.register(metrics_handler(metrics, settings.metrics_token))
+    app.register(metrics_handler(container.metrics(), settings.metrics_token))
+    quiet = frozenset(f"{API_PREFIX}{path}" for path in ("/health", "/ready", "/metrics"))
+    app.asgi_handler = observed(app.asgi_handler, container, quiet)
+
+
+def observed(handler: ASGIApp, container: Container, quiet_routes: frozenset[str]) -> ASGIApp:
+    """`handler` inside the request metrics and, outermost, the request log (one JSON line
+    per request, probes on `quiet_routes` at DEBUG): the API's layers, the /v2 app's too."""
     tokens = container.tokens()
 
     def user_of(token: str) -> str | None:
@@ -193,9 +199,9 @@ def _observe(app: Litestar, container: Container) -> None:
         except Exception:
             return None
 
-    counted = RequestMetrics(app.asgi_handler, metrics, login_route=f"{API_PREFIX}/auth/login")
-    quiet = frozenset(f"{API_PREFIX}{path}" for path in ("/health", "/ready", "/metrics"))
-    app.asgi_handler = RequestLog(counted, user_of, quiet_routes=quiet)
+    login = f"{API_PREFIX}/auth/login"
+    counted = RequestMetrics(handler, container.metrics(), login_route=login)
+    return RequestLog(counted, user_of, quiet_routes=quiet_routes)
 
 
 def create_api_asgi(app: ASGIApp, prefix: str = API_PREFIX) -> ASGIApp:

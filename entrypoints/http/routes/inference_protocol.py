@@ -38,6 +38,7 @@ from application.use_cases.infer_tensors import (
 )
 from domain.errors import DomainError, ErrorCode, NotFound
 from entrypoints.container import Container, use_case_providers
+from entrypoints.http.app import observed
 from entrypoints.http.auth import CurrentUser, current_user, require_user
 from entrypoints.http.errors import error_headers, status_of
 from entrypoints.http.headers import security_headers
@@ -333,7 +334,7 @@ def create_inference_app(container: Container) -> Litestar:
         guards=[require_user(container.resolve_current_user)],
         route_handlers=[model_ready, model_metadata, infer],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[server_metadata, server_live, server_ready, protected],
         dependencies=dependencies,
         exception_handlers={
@@ -345,6 +346,9 @@ def create_inference_app(container: Container) -> Litestar:
         request_max_body_size=max_body_bytes(settings.max_files_per_request),
         openapi_config=None,
     )
+    quiet = frozenset(f"{PREFIX}/health/{probe}" for probe in ("live", "ready"))
+    app.asgi_handler = observed(app.asgi_handler, container, quiet)
+    return app
 
 
 class InferenceRoute:

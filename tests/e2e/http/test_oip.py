@@ -200,6 +200,7 @@ def test_malformed_bodies_are_400_and_oversized_ones_413(live: Live) -> None:
     assert (r.status_code, r.json()["code"]) == (400, "infer_request_invalid")
     r = httpx.post(url, content=b"{not json", headers=live.headers, timeout=10)
     assert (r.status_code, r.json()["code"]) == (400, "infer_request_invalid")
+    assert r.headers["x-request-id"]  # the API's request log and metrics wrap /v2 too
     values = {"name": "image", "shape": [1, 128, 128, 3], "datatype": "UINT8", "data": [7] * 12}
     r = httpx.post(url, json={"inputs": [values]}, headers=live.headers, timeout=10)
     assert (r.status_code, r.json()["code"]) == (400, "tensor_size_invalid")
