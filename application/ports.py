@@ -103,9 +103,12 @@ class PredictionRepository(Protocol):
         """Every prediction the query's filters select, ignoring offset/limit."""
         ...
 
-    async def count_with_image(self, image_sha256: str) -> int: ...
+    async def count_with_image(self, image_sha256: str) -> int:
+        """Predictions whose stored image or DICOM copy has this address."""
+        ...
+
     async def images_in_use(self, digests: Sequence[str]) -> set[str]:
-        """Which of `digests` some prediction refers to."""
+        """Which of `digests` some prediction refers to (as its image or its DICOM copy)."""
         ...
 
 
@@ -330,9 +333,12 @@ class DecodedImage:
 
 @runtime_checkable
 class ImageDecoder(Protocol):
-    """Turns uploaded bytes into a DecodedImage, or raises an InvalidImage subclass."""
+    """Turns uploaded bytes into a DecodedImage, or raises an InvalidImage subclass; `frame`
+    (0-based) picks a multi-frame file's frame (None: the first)."""
 
-    async def decode(self, data: bytes, filename: str) -> DecodedImage: ...
+    async def decode(
+        self, data: bytes, filename: str, frame: int | None = None
+    ) -> DecodedImage: ...
 
 
 @runtime_checkable
@@ -454,7 +460,7 @@ class TumorClassifier(Protocol):
 
 @runtime_checkable
 class ImageStore(Protocol):
-    """Content-addressed storage of re-encoded images."""
+    """Content-addressed storage of re-encoded images and de-identified DICOM copies."""
 
     async def put(self, sha256: str, data: bytes) -> None: ...
     async def get(self, sha256: str) -> bytes:

@@ -202,7 +202,7 @@ async def _store_ms(image: object, png: bytes) -> float:
         classification = Classification(p_malignant=0.5, cam=((0.0,) * 16,) * 16)
 
         class Ready:
-            async def decode(self, data: bytes, filename: str) -> object:
+            async def decode(self, data: bytes, filename: str, frame: int | None = None) -> object:
                 return image
 
         class Known:

@@ -74,6 +74,7 @@ class ErrorCode(StrEnum):
     LESION_NOT_FOUND = "lesion_not_found"
     STORED_IMAGE_MISSING = "stored_image_missing"
     STUDY_NOT_FOUND = "study_not_found"
+    DICOM_NOT_STORED = "dicom_not_stored"  # the analysis was not made from a DICOM file
     # forbidden
     ADMIN_ONLY = "admin_only"
     REGISTRATION_CLOSED = "registration_closed"
@@ -91,6 +92,7 @@ class ErrorCode(StrEnum):
     IMAGE_BOMB = "image_bomb"  # filename
     IMAGE_CORRUPT = "image_corrupt"  # filename, reason
     IMAGE_NO_PIXELS = "image_no_pixels"  # filename
+    IMAGE_SINGLE_FRAME = "image_single_frame"  # filename, frame: a frame past 0 of a still image
     STORED_IMAGE_CORRUPT = "stored_image_corrupt"  # reason
     # image refusals of a study upload (filename)
     IMAGE_NEEDS_STUDY = "image_needs_study"  # filename: not DICOM, and no study was named

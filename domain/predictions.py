@@ -100,6 +100,11 @@ class Prediction:
     # the study (patient visit) it was filed in, and where on the breast; None: a loose upload
     study_id: UUID | None = None
     position: ImagePosition | None = None
+    # DICOM uploads: the de-identified copy's content address, and which frame was analysed
+    # (0-based) out of how many; None for PNG/JPEG
+    dicom_sha256: str | None = None
+    frame_index: int | None = None
+    frame_count: int | None = None
 
     def __post_init__(self) -> None:
         if self.stored_likelihood is None:
@@ -120,6 +125,11 @@ class Prediction:
     @property
     def likelihood(self) -> Likelihood:
         return self.stored_likelihood or self.assessment.likelihood
+
+    @property
+    def stored_files(self) -> tuple[str, ...]:
+        """Content addresses of what the image store holds for it: the image, the DICOM copy."""
+        return (self.image_sha256,) + ((self.dicom_sha256,) if self.dicom_sha256 else ())
 
     def ensure_visible_to(self, user: User) -> None:
         """Owners and admins may see a prediction; callers turn this into NotFound."""

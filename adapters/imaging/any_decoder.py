@@ -16,11 +16,11 @@ class FormatSniffingDecoder:
         self._pictures = pictures
         self._dicom = dicom
 
-    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
         if is_dicom(data):
-            return await self._dicom.decode(data, filename)
+            return await self._dicom.decode(data, filename, frame)
         try:
-            return await self._pictures.decode(data, filename)
+            return await self._pictures.decode(data, filename, frame)
         except UnsupportedImageFormat as error:
             formats = error.params.get("formats")
             if error.code != ErrorCode.IMAGE_FORMAT_NOT_ACCEPTED or not isinstance(formats, tuple):

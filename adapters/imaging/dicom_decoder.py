@@ -26,14 +26,10 @@ from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, conve
 from pydicom.pixels.utils import pixel_array
 from pydicom.sequence import Sequence
 from pydicom.uid import UID, JPEGBaseline8Bit
+from pydicom.valuerep import DA
 
-from adapters.imaging.pillow_decoder import (
-    MIB,
-    _encode_png,
-    _for_storage,
-    _reason,
-    _shown_name,
-)
+from adapters.imaging.limits import MIB, check_bytes, check_pixels
+from adapters.imaging.pillow_decoder import _encode_png, _for_storage, _reason, _shown_name
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
 from application.ports import DecodedImage, DicomInfo
 from domain.errors import ErrorCode, ImageTooLarge, InvalidImage, UnsupportedImageFormat
@@ -105,24 +101,16 @@ class PydicomImageDecoder:
         self._png_compress_level = png_compress_level
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
-    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
         return await anyio.to_thread.run_sync(
-            self.decode_sync, data, filename, limiter=self._limiter
+            self.decode_sync, data, filename, frame, limiter=self._limiter
         )
 
     def decode_sync(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
         """The whole decode in the calling thread; `frame` is 0-based (None: the first)."""
         shown = _shown_name(filename)
         name = f"'{shown}'" if shown else "The upload"
-        if len(data) > self.max_bytes:
-            size_mb, limit_mb = round(len(data) / MIB, 1), round(self.max_bytes / MIB)
-            raise ImageTooLarge(
-                f"{name} is {size_mb:.1f} MB; the limit is {limit_mb} MB.",
-                ErrorCode.IMAGE_TOO_MANY_BYTES,
-                filename=shown,
-                size_mb=size_mb,
-                limit_mb=limit_mb,
-            )
+        check_bytes(data, self.max_bytes, name, shown)
         if not is_dicom(data):
             raise UnsupportedImageFormat(
                 f"{name} is not a DICOM image.",
@@ -201,17 +189,7 @@ class PydicomImageDecoder:
                 photometric=photometric or "none",
             )
         width, height = int(dataset.get("Columns", 0)), int(dataset.get("Rows", 0))
-        if width < 1 or height < 1:
-            raise InvalidImage(f"{name} has no pixels.", ErrorCode.IMAGE_NO_PIXELS, filename=shown)
-        if width * height > self.max_pixels:
-            raise ImageTooLarge(
-                f"{name} is {width}x{height} pixels; the limit is {self.max_pixels:,} pixels.",
-                ErrorCode.IMAGE_TOO_MANY_PIXELS,
-                filename=shown,
-                width=width,
-                height=height,
-                limit=self.max_pixels,
-            )
+        check_pixels(width, height, self.max_pixels, name, shown)
         frame_count = int(dataset.get("NumberOfFrames", 1) or 1)
         if frame_count > self.max_frames:
             raise ImageTooLarge(
@@ -346,13 +324,13 @@ def _clamp(region: Dataset, width: int, height: int) -> tuple[int, int, int, int
 
 def _info(dataset: Dataset, index: int, frame_count: int) -> DicomInfo:
     return DicomInfo(
-        patient_id=_text(dataset, "PatientID"),
-        accession_number=_text(dataset, "AccessionNumber"),
-        study_instance_uid=_text(dataset, "StudyInstanceUID"),
-        series_instance_uid=_text(dataset, "SeriesInstanceUID"),
-        sop_instance_uid=_text(dataset, "SOPInstanceUID"),
-        sop_class_uid=_text(dataset, "SOPClassUID"),
-        study_date=_date(_text(dataset, "StudyDate")),
+        patient_id=tag_text(dataset, "PatientID"),
+        accession_number=tag_text(dataset, "AccessionNumber"),
+        study_instance_uid=tag_text(dataset, "StudyInstanceUID"),
+        series_instance_uid=tag_text(dataset, "SeriesInstanceUID"),
+        sop_instance_uid=tag_text(dataset, "SOPInstanceUID"),
+        sop_class_uid=tag_text(dataset, "SOPClassUID"),
+        study_date=tag_date(tag_text(dataset, "StudyDate")),
         laterality=_laterality(dataset),
         view=_view(dataset),
         frame_index=index,
@@ -361,24 +339,24 @@ def _info(dataset: Dataset, index: int, frame_count: int) -> DicomInfo:
     )
 
 
-def _text(dataset: Dataset, keyword: str) -> str | None:
+def tag_text(dataset: Dataset, keyword: str) -> str | None:
+    """The element's value as stripped text (at most 200 characters); None when empty."""
     value = dataset.get(keyword)
     text = "" if value is None else str(value).strip()
     return text[:200] or None
 
 
-def _date(text: str | None) -> date | None:
-    if text is None or len(text) != 8 or not text.isdigit():
-        return None
+def tag_date(text: str | None) -> date | None:
+    """A DA value (YYYYMMDD, or the old YYYY.MM.DD) as a date; None when absent or invalid."""
     try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
+        return date.fromordinal(DA(text).toordinal()) if text else None
+    except (TypeError, ValueError):
         return None
 
 
 def _laterality(dataset: Dataset) -> str | None:
     for keyword in ("ImageLaterality", "Laterality"):
-        value = (_text(dataset, keyword) or "").upper()
+        value = (tag_text(dataset, keyword) or "").upper()
         if value in ("L", "R"):
             return value
     return None
@@ -386,10 +364,10 @@ def _laterality(dataset: Dataset) -> str | None:
 
 def _view(dataset: Dataset) -> str | None:
     for item in dataset.get("ViewCodeSequence", Sequence()):
-        meaning = _text(item, "CodeMeaning")
+        meaning = tag_text(item, "CodeMeaning")
         if meaning:
             return meaning
-    return _text(dataset, "ViewPosition") or _text(dataset, "SeriesDescription")
+    return tag_text(dataset, "ViewPosition") or tag_text(dataset, "SeriesDescription")
 
 
 def deidentify(dataset: Dataset) -> bytes:

@@ -14,6 +14,7 @@ import anyio.to_thread
 import numpy as np
 from PIL import Image, ImageOps
 
+from adapters.imaging.limits import MIB, check_bytes, check_pixels, check_still_frame
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE, preprocess
 from application.ports import DecodedImage
 from domain.errors import ErrorCode, ImageTooLarge, InvalidImage, UnsupportedImageFormat
@@ -25,7 +26,6 @@ MAGIC_NUMBERS: dict[str, tuple[bytes, ...]] = {
     "TIFF": (b"II*\x00", b"MM\x00*"),
 }
 DEFAULT_FORMATS = ("PNG", "JPEG")
-MIB = 1024 * 1024
 # What Pillow raises for damaged files besides its own errors (OSError, SyntaxError).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 
@@ -65,30 +65,25 @@ class PillowImageDecoder:
         self._png_compress_level = png_compress_level
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
-    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
         return await anyio.to_thread.run_sync(
-            self.decode_sync, data, filename, limiter=self._limiter
+            self.decode_sync, data, filename, frame, limiter=self._limiter
         )
 
-    def decode_sync(self, data: bytes, filename: str) -> DecodedImage:
-        """The whole decode in the calling thread (for the CLI, benchmarks and tests)."""
+    def decode_sync(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
+        """The whole decode in the calling thread (for the CLI, benchmarks and tests); a still
+        image has frame 0 only."""
         shown = _shown_name(filename)
         name = f"'{shown}'" if shown else "The upload"
-        if len(data) > self.max_bytes:
-            size_mb, limit_mb = round(len(data) / MIB, 1), round(self.max_bytes / MIB)
-            raise ImageTooLarge(
-                f"{name} is {size_mb:.1f} MB; the limit is {limit_mb} MB.",
-                ErrorCode.IMAGE_TOO_MANY_BYTES,
-                filename=shown,
-                size_mb=size_mb,
-                limit_mb=limit_mb,
-            )
+        check_bytes(data, self.max_bytes, name, shown)
         if not data:
             raise UnsupportedImageFormat(f"{name} is empty.", ErrorCode.IMAGE_EMPTY, filename=shown)
         source_format = self._sniff(data, name, shown)
+        check_still_frame(frame, name, shown)
         try:
             image = Image.open(io.BytesIO(data), formats=[source_format])
-            width, height = self._check_size(image, name, shown)
+            width, height = image.size
+            check_pixels(width, height, self.max_pixels, name, shown)
             if source_format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the image is far larger
                 # than what is kept: much faster, and both sides stay >= max_stored_side.
@@ -142,21 +137,6 @@ class PillowImageDecoder:
             filename=shown,
             formats=self.formats,
         )
-
-    def _check_size(self, image: Image.Image, name: str, shown: str) -> tuple[int, int]:
-        width, height = image.size
-        if width < 1 or height < 1:
-            raise InvalidImage(f"{name} has no pixels.", ErrorCode.IMAGE_NO_PIXELS, filename=shown)
-        if width * height > self.max_pixels:
-            raise ImageTooLarge(
-                f"{name} is {width}x{height} pixels; the limit is {self.max_pixels:,} pixels.",
-                ErrorCode.IMAGE_TOO_MANY_PIXELS,
-                filename=shown,
-                width=width,
-                height=height,
-                limit=self.max_pixels,
-            )
-        return width, height
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:

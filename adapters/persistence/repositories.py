@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -283,6 +283,9 @@ def _to_prediction(row: Row[Any]) -> Prediction:
         outcome=_to_outcome(row),
         study_id=_optional_uuid(row.study_study_id),
         position=_to_position(row),
+        dicom_sha256=row.dicom_sha256,
+        frame_index=row.frame_index,
+        frame_count=row.frame_count,
     )
 
 
@@ -344,6 +347,9 @@ class SqlAlchemyPredictionRepository(_Repository):
             "cam_json": _cam_to_json(cam),
             "band": prediction.likelihood.band.value,
             "borderline": prediction.likelihood.borderline,
+            "dicom_sha256": prediction.dicom_sha256,
+            "frame_index": prediction.frame_index,
+            "frame_count": prediction.frame_count,
             **_review_values(prediction.review),
         }
         with translate_errors():
@@ -439,25 +445,24 @@ class SqlAlchemyPredictionRepository(_Repository):
         return [_to_prediction(r) for r in rows]
 
     async def count_with_image(self, image_sha256: str) -> int:
+        c = predictions.c
         statement = (
             select(func.count())
             .select_from(predictions)
-            .where(predictions.c.image_sha256 == image_sha256)
+            .where(or_(c.image_sha256 == image_sha256, c.dicom_sha256 == image_sha256))
         )
         with translate_errors():
             return int(await self._session.scalar(statement) or 0)
 
     async def images_in_use(self, digests: Sequence[str]) -> set[str]:
+        """Stored images and DICOM copies alike (each column has its index)."""
         found: set[str] = set()
         for start in range(0, len(digests), _IN_BATCH):
             batch = list(digests[start : start + _IN_BATCH])
-            statement = (
-                select(predictions.c.image_sha256)
-                .where(predictions.c.image_sha256.in_(batch))
-                .distinct()
-            )
-            with translate_errors():
-                found |= set((await self._session.scalars(statement)).all())
+            for column in (predictions.c.image_sha256, predictions.c.dicom_sha256):
+                statement = select(column).where(column.in_(batch)).distinct()
+                with translate_errors():
+                    found |= set((await self._session.scalars(statement)).all())
         return found
 
 

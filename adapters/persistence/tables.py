@@ -111,6 +111,10 @@ predictions = Table(
     Column("band", String(16), nullable=False),
     Column("borderline", Boolean(), nullable=False),
     Column("review_birads", String(2), nullable=True),
+    # DICOM uploads: the de-identified copy in the image store, and the frame analysed
+    Column("dicom_sha256", String(64), nullable=True),
+    Column("frame_index", Integer(), nullable=True),
+    Column("frame_count", Integer(), nullable=True),
     CheckConstraint("p_malignant >= 0 AND p_malignant <= 1", name="p_malignant_range"),
     CheckConstraint("threshold >= 0 AND threshold <= 1", name="threshold_range"),
     CheckConstraint(
@@ -126,9 +130,15 @@ predictions = Table(
         f"review_birads IS NULL OR (review_verdict IS NOT NULL AND review_birads IN ({_BIRADS}))",
         name="birads",
     ),
+    CheckConstraint(
+        "(frame_index IS NULL AND frame_count IS NULL)"
+        " OR (frame_index >= 0 AND frame_count > frame_index)",
+        name="frame",
+    ),
     Index("ix_predictions_owner_id_created_at", "owner_id", "created_at"),
     Index("ix_predictions_created_at", "created_at"),
     Index("ix_predictions_image_sha256", "image_sha256"),
+    Index("ix_predictions_dicom_sha256", "dicom_sha256"),
 )
 
 # The lesion the model outlined for a prediction (model 2.0 on); no row when the model had

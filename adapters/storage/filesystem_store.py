@@ -17,15 +17,18 @@ import anyio.to_thread
 from domain.errors import ErrorCode, InvalidInput, NotFound
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+SUFFIXES = (".png", ".jpg", ".dcm")  # by content: PNG, JPEG as uploaded, DICOM Part 10
 R = TypeVar("R")
 
 
 class FilesystemImageStore:
-    """ImageStore port: ``root/ab/cd/<sha256>.png`` (or ``.jpg``), atomic, never overwritten.
+    """ImageStore port: ``root/ab/cd/<sha256>.png`` (or ``.jpg``, ``.dcm``), atomic, never
+    overwritten.
 
     The address is the SHA-256 of the bytes, checked on put; anything that is not 64 lower-case
     hex digits is refused, so no key can reach outside ``root``. The suffix follows the content
-    (JPEG uploads are stored as they came, metadata stripped). File IO runs in worker threads.
+    (JPEG uploads are stored as they came, metadata stripped; DICOM Part 10 files, the
+    de-identified copies of DICOM uploads, as .dcm). File IO runs in worker threads.
     """
 
     def __init__(self, root: Path, max_concurrency: int = 8) -> None:
@@ -33,8 +36,7 @@ class FilesystemImageStore:
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
     async def put(self, sha256: str, data: bytes) -> None:
-        suffix = ".jpg" if data.startswith(b"\xff\xd8") else ".png"
-        path = self.path_for(sha256).with_suffix(suffix)
+        path = self.path_for(sha256).with_suffix(_suffix(data))
         if hashlib.sha256(data).hexdigest() != sha256:
             raise InvalidInput("The image bytes do not match their content address.")
         await self._run(_write_once, path, data)
@@ -70,12 +72,18 @@ class FilesystemImageStore:
             raise InvalidInput("An image address must be 64 lower-case hexadecimal digits.")
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.png"
 
-    def _paths(self, sha256: str) -> tuple[Path, Path]:
+    def _paths(self, sha256: str) -> tuple[Path, ...]:
         path = self.path_for(sha256)
-        return path, path.with_suffix(".jpg")
+        return tuple(path.with_suffix(suffix) for suffix in SUFFIXES)
 
     async def _run(self, function: Callable[..., R], *args: object) -> R:
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+
+def _suffix(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8"):
+        return ".jpg"
+    return ".dcm" if data[128:132] == b"DICM" else ".png"
 
 
 def _read_any(paths: tuple[Path, ...]) -> bytes | None:
@@ -89,7 +97,7 @@ def _read_any(paths: tuple[Path, ...]) -> bytes | None:
 
 def _stored_before(root: Path, cutoff: float) -> list[str]:
     found = []
-    for path in (*root.glob("??/??/*.png"), *root.glob("??/??/*.jpg")):
+    for path in (path for suffix in SUFFIXES for path in root.glob(f"??/??/*{suffix}")):
         try:
             if _SHA256.fullmatch(path.stem) and path.stat().st_mtime < cutoff:
                 found.append(path.stem)

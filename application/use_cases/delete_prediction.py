@@ -1,4 +1,4 @@
-"""DeletePrediction: remove an analysis, and its image once nothing refers to it."""
+"""DeletePrediction: remove an analysis, and its stored files once nothing refers to them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from application.use_cases._shared import audit_entry, visible_prediction
 
 
 class DeletePredictionUseCase:
-    """Owners and admins delete a prediction; the image file goes after the commit."""
+    """Owners and admins delete a prediction; its image (and DICOM copy) go after the commit."""
 
     def __init__(self, uow: UnitOfWork, images: ImageStore, clock: Clock) -> None:
         self._uow = uow
@@ -34,6 +34,10 @@ class DeletePredictionUseCase:
         # Re-count after the commit, in a fresh transaction: another upload of the same image
         # may have been stored meanwhile, and its prediction must keep its file.
         async with self._uow as uow:
-            still_used = await uow.predictions.count_with_image(prediction.image_sha256)
-        if still_used == 0:
-            await self._images.delete(prediction.image_sha256)
+            unused = [
+                sha256
+                for sha256 in prediction.stored_files
+                if await uow.predictions.count_with_image(sha256) == 0
+            ]
+        for sha256 in unused:
+            await self._images.delete(sha256)

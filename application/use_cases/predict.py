@@ -17,7 +17,7 @@ class PredictUseCase:
 
     async def __call__(self, cmd: Predict) -> Analysis:
         filename = clean_filename(cmd.upload.filename)
-        image = await self._decoder.decode(cmd.upload.data, filename)
+        image = await self._decoder.decode(cmd.upload.data, filename, frame=cmd.upload.frame)
         results = await self._classifier.classify([image])
         if len(results) != 1:
             raise ModelUnavailable("The model returned no result for the image.")
@@ -29,4 +29,6 @@ class PredictUseCase:
             width=image.width,
             height=image.height,
             lesion=results[0].lesion,
+            frame_index=None if image.dicom is None else image.dicom.frame_index,
+            frame_count=None if image.dicom is None else image.dicom.frame_count,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,6 +31,7 @@ class _Accepted:
     index: int
     filename: str
     image: DecodedImage
+    dicom_sha256: str | None = None  # content address of a DICOM upload's de-identified copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,22 +96,26 @@ class PredictAndStoreUseCase:
         for index, upload in enumerate(uploads):
             filename = clean_filename(upload.filename)
             try:
-                image = await self._decoder.decode(upload.data, filename)
+                image = await self._decoder.decode(upload.data, filename, frame=upload.frame)
             except InvalidImage as error:
                 outcomes[index] = StoredOutcome(filename=filename, error=error)
             else:
-                accepted.append(_Accepted(index, filename, image))
+                dicom = image.dicom
+                digest = None if dicom is None else hashlib.sha256(dicom.deidentified).hexdigest()
+                accepted.append(_Accepted(index, filename, image, digest))
 
         if accepted:
             results = await self._classifier.classify([a.image for a in accepted])
             if len(results) != len(accepted):
                 raise ModelUnavailable("The model returned fewer results than images.")
             model = self._classifier.model
-            # Images are stored before the transaction opens (file IO never holds a database
-            # write lock) and before the commit: a failed commit leaves an unreferenced file,
-            # never a prediction whose image is missing.
+            # Images (and DICOM uploads' de-identified copies) are stored before the transaction
+            # opens (file IO never holds a database write lock) and before the commit: a failed
+            # commit leaves an unreferenced file, never a prediction whose file is missing.
             for item in accepted:
                 await self._images.put(item.image.sha256, item.image.stored_image)
+                if item.image.dicom is not None and item.dicom_sha256 is not None:
+                    await self._images.put(item.dicom_sha256, item.image.dicom.deidentified)
             async with self._uow as uow:
                 for item, result in zip(accepted, results, strict=True):
                     try:
@@ -120,6 +126,7 @@ class PredictAndStoreUseCase:
                         outcomes[item.index] = StoredOutcome(filename=item.filename, error=error)
                         continue
                     assessment = assess(result.p_malignant, model)
+                    dicom = item.image.dicom
                     prediction = Prediction(
                         id=uuid4(),
                         owner_id=filing.owner_id,
@@ -133,6 +140,9 @@ class PredictAndStoreUseCase:
                         stored_likelihood=assessment.likelihood,
                         study_id=filing.study_id,
                         position=filing.position,
+                        dicom_sha256=item.dicom_sha256,
+                        frame_index=None if dicom is None else dicom.frame_index,
+                        frame_count=None if dicom is None else dicom.frame_count,
                     )
                     await uow.predictions.add(prediction, result.cam)
                     await uow.audit.record(

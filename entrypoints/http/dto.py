@@ -224,6 +224,8 @@ class AnalysisOut(Struct):
     height: int
     cam: list[list[float]]
     lesion: LesionOut | None  # null when the model has no lesion output
+    frame_index: int | None  # DICOM: the frame analysed (0-based); null for PNG/JPEG
+    frame_count: int | None  # DICOM: the frames in the file; null for PNG/JPEG
 
     @classmethod
     def of(cls, analysis: Analysis) -> AnalysisOut:
@@ -242,6 +244,8 @@ class AnalysisOut(Struct):
             height=analysis.height,
             cam=[list(row) for row in analysis.cam],
             lesion=LesionOut.of(analysis.lesion),
+            frame_index=analysis.frame_index,
+            frame_count=analysis.frame_count,
         )
 
 
@@ -332,6 +336,11 @@ class PredictionOut(Struct):
     position: PositionOut | None  # null when not given
     lesion: LesionOut | None  # null when the model had no lesion output
     lesion_url: str | None  # the outline drawn on the image; null when no lesion was found
+    # DICOM uploads: the de-identified copy (application/dicom) and the frame analysed
+    # (0-based) of frame_count; all three null for PNG/JPEG
+    dicom_url: str | None
+    frame_index: int | None
+    frame_count: int | None
 
     @classmethod
     def of(cls, p: Prediction) -> PredictionOut:
@@ -357,6 +366,9 @@ class PredictionOut(Struct):
             position=PositionOut.of(p.position),
             lesion=LesionOut.of(p.lesion),
             lesion_url=f"{API_PREFIX}/predictions/{p.id}/lesion" if found else None,
+            dicom_url=f"{API_PREFIX}/predictions/{p.id}/dicom" if p.dicom_sha256 else None,
+            frame_index=p.frame_index,
+            frame_count=p.frame_count,
         )
 
 

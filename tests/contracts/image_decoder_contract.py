@@ -76,3 +76,12 @@ class ImageDecoderContract:
     ) -> None:
         with pytest.raises(InvalidImage):
             await image_decoder.decode(valid_image[: len(valid_image) // 2], "cut.png")
+
+    async def test_frame_zero_is_the_default_and_a_missing_frame_is_refused(
+        self, image_decoder: ImageDecoder, valid_image: bytes
+    ) -> None:
+        first = await image_decoder.decode(valid_image, "scan.png", frame=0)
+        assert first == await image_decoder.decode(valid_image, "scan.png")
+        with pytest.raises(InvalidImage) as refused:
+            await image_decoder.decode(valid_image, "scan.png", frame=1)
+        assert refused.value.params["frame"] == 1

@@ -237,6 +237,36 @@ class PredictionRepositoryContract:
             assert await uow.predictions.images_in_use(asked) == {"ab" * 32}
             assert await uow.predictions.images_in_use([]) == set()
 
+    async def test_a_dicom_uploads_copy_and_frame_read_back(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        prediction = replace(
+            make_prediction(owner, filename="cine.dcm"),
+            dicom_sha256="d1" * 32,
+            frame_index=2,
+            frame_count=5,
+        )
+        still = make_prediction(owner)
+        await store(uow_factory, prediction, still)
+        async with uow_factory() as uow:
+            assert await uow.predictions.get(prediction.id) == prediction
+            page = await uow.predictions.list(PredictionQuery(owner_id=owner.id))
+        assert {p.id: p for p in page.items}[prediction.id] == prediction
+        assert {p.id: p for p in page.items}[still.id].dicom_sha256 is None
+
+    async def test_a_dicom_copy_counts_as_in_use(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        copy = "d2" * 32
+        await store(
+            uow_factory,
+            replace(make_prediction(owner), dicom_sha256=copy, frame_index=0, frame_count=1),
+            make_prediction(owner, image_sha256=copy),  # the same bytes uploaded as an image
+        )
+        async with uow_factory() as uow:
+            assert await uow.predictions.count_with_image(copy) == 2
+            assert await uow.predictions.images_in_use([copy, "ef" * 32]) == {copy}
+
     async def test_list_is_newest_first_and_pages_with_total(
         self, uow_factory: UowFactory, owner: User
     ) -> None:

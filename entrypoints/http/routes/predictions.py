@@ -26,6 +26,7 @@ from application.commands import (
     ExportPredictions,
     GetLesionOverlay,
     GetPrediction,
+    GetPredictionDicom,
     GetPredictionImage,
     GetStatistics,
     ListPredictions,
@@ -40,6 +41,7 @@ from application.use_cases import (
     DeletePredictionUseCase,
     ExportPredictionsUseCase,
     GetLesionOverlayUseCase,
+    GetPredictionDicomUseCase,
     GetPredictionImageUseCase,
     GetPredictionUseCase,
     GetStatisticsUseCase,
@@ -106,6 +108,19 @@ ERRORS = {
 
 
 Uploads = NamedDependency[tuple[Upload, ...]]  # the multipart body's files (http/uploads.py)
+FrameQ = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=2**31 - 1,
+        description="Multi-frame DICOM: the frame to analyse (0-based), the same in every file "
+        "of the request; default the first. A still image has frame 0 only (422 otherwise).",
+    ),
+]
+
+
+def _at_frame(uploads: tuple[Upload, ...], frame: int | None) -> tuple[Upload, ...]:
+    return tuple(Upload(u.filename, u.data, frame) for u in uploads)
 
 
 # Paging, bounded to what every database's OFFSET/LIMIT holds (422 beyond).
@@ -149,13 +164,16 @@ async def predict_one(
     user: CurrentUser,
     uploads: Uploads,
     predict: NamedDependency[PredictUseCase],
+    frame: FrameQ = None,
 ) -> AnalysisOut:
-    """Analyse one image and return the result with its CAM grid; nothing is stored."""
+    """Analyse one image and return the result with its CAM grid; nothing is stored. For a
+    DICOM file, `frame_index` says which frame was analysed out of `frame_count`."""
     if len(uploads) != 1:
         raise InvalidInput(
             "Send exactly one image in a part named 'file'.", ErrorCode.ONE_IMAGE_EXPECTED
         )
-    analysis = await predict(Predict(actor=user, upload=uploads[0], client=client_of(request)))
+    (upload,) = _at_frame(uploads, frame)
+    analysis = await predict(Predict(actor=user, upload=upload, client=client_of(request)))
     return AnalysisOut.of(analysis)
 
 
@@ -164,11 +182,13 @@ async def create_predictions(
     user: CurrentUser,
     uploads: Uploads,
     predict_and_store: NamedDependency[PredictAndStoreUseCase],
+    frame: FrameQ = None,
 ) -> Response[BatchOut]:
     """Analyse and store one or many images. 201 when all are stored; 207 when some are
     refused (each result says why); when none is stored, the first refusal's status
-    (413/415/422) with every result listed."""
-    cmd = PredictAndStore(actor=user, uploads=uploads, client=client_of(request))
+    (413/415/422) with every result listed. A DICOM file's de-identified copy is kept too
+    (`dicom_url`)."""
+    cmd = PredictAndStore(actor=user, uploads=_at_frame(uploads, frame), client=client_of(request))
     return batch_response(await predict_and_store(cmd))
 
 
@@ -267,6 +287,34 @@ async def get_image(
     scaling, otherwise a PNG (the Content-Type says which)."""
     cmd = GetPredictionImage(actor=user, prediction_id=prediction_id)
     return _stored(await get_prediction_image(cmd))
+
+
+@get(
+    "/predictions/{prediction_id:uuid}/dicom",
+    summary="The de-identified DICOM source",
+    tags=TAGS,
+    security=SECURITY,
+    media_type="application/dicom",
+    responses={404: ResponseSpec(ErrorBody, description="No such analysis, or not from DICOM")},
+)
+async def get_dicom(
+    request: Request[Any, Any, Any],
+    prediction_id: FromPath[UUID],
+    user: CurrentUser,
+    get_prediction_dicom: NamedDependency[GetPredictionDicomUseCase],
+) -> Response[bytes]:
+    """The DICOM file the analysis was made from, as stored: de-identified under the PS3.15
+    basic profile with the Retain UIDs option (PatientIdentityRemoved YES). 404 when the
+    analysis came from a PNG or JPEG."""
+    cmd = GetPredictionDicom(actor=user, prediction_id=prediction_id, client=client_of(request))
+    return Response(
+        await get_prediction_dicom(cmd),
+        media_type="application/dicom",
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="{prediction_id}.dcm"',
+        },
+    )
 
 
 @get(
@@ -394,6 +442,7 @@ HANDLERS = [
     export_csv,
     get_one,
     get_image,
+    get_dicom,
     get_heatmap,
     get_lesion,
     review,

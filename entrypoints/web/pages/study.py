@@ -8,16 +8,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from nicegui import events, ui
+from nicegui import app, events, ui
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from application.commands import (
     AddImagesToStudy,
     GetPredictionImage,
     GetStudy,
+    GetStudyReport,
+    ResolveCurrentUser,
     StoredOutcome,
     Upload,
 )
-from domain.errors import DomainError, NotAuthenticated
+from domain.errors import DomainError, NotAuthenticated, NotFound
 from domain.predictions import Prediction
 from domain.studies import (
     MAX_DISTANCE_CM,
@@ -34,8 +38,9 @@ from entrypoints.web.deps import Web
 from entrypoints.web.errors import error_text, session_expired
 from entrypoints.web.formats import day, decimal, labelled, percent
 from entrypoints.web.frame import actor, signed_in_page
+from entrypoints.web.i18n import translate_error as error_text_in
 from entrypoints.web.pages.analyze import ACCEPTED_TYPES
-from entrypoints.web.state import client_address, t
+from entrypoints.web.state import LANGUAGE, TOKEN, client_address, t
 from entrypoints.web.widgets import band_chip, band_words, png_data_url
 
 REPORT_PATH = "/studies/{study_id}/report.pdf"
@@ -89,8 +94,42 @@ class PendingBatch:
     images: list[PendingImage] = field(default_factory=list)
 
 
+async def report_response(web: Web, study_id: str, request: Request) -> Response:
+    """The study's PDF for the signed-in reader of this browser (the UI session, not a bearer
+    token: the token never reaches the browser), in their language, to print or file."""
+    stored = app.storage.user.get(TOKEN)
+    client = request.client.host if request.client else None
+    if not stored:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        reader: User = await web.core.resolve_current_user()(
+            ResolveCurrentUser(token=str(stored), client=client)
+        )
+        pdf: bytes = await web.core.get_study_report()(
+            GetStudyReport(
+                actor=reader,
+                study_id=UUID(study_id),
+                language=str(app.storage.user.get(LANGUAGE) or "en"),
+                client=client,
+            )
+        )
+    except NotAuthenticated:
+        return RedirectResponse("/login", status_code=303)
+    except (ValueError, NotFound):
+        return PlainTextResponse(error_text_in("en", study_not_found()), status_code=404)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="study-{study_id}.pdf"'},
+    )
+
+
 def register(web: Web) -> None:
-    """Add the study page."""
+    """Add the study page and its printable report."""
+
+    @app.get(REPORT_PATH, include_in_schema=False)
+    async def study_report(study_id: str, request: Request) -> Response:
+        return await report_response(web, study_id, request)
 
     @signed_in_page(web, "/studies/{study_id}", "studies")
     async def study_page(user: User, study_id: str) -> None:

@@ -46,6 +46,7 @@ from tests.fakes import (
     FakeLoginThrottle,
     FakePasswordHasher,
     FakePerformanceReader,
+    FakeReportRenderer,
     FakeStatisticsReader,
     FakeTokenService,
     FakeTumorClassifier,
@@ -70,6 +71,7 @@ class FakeCore:
     def __post_init__(self) -> None:
         self.hasher = FakePasswordHasher()
         self.images = FakeImageStore()
+        self.reports = FakeReportRenderer()
         self.container = Container(
             settings=Settings(data_dir=Path("unused-by-fakes"), max_upload_bytes=64 * 1024)
         )
@@ -85,12 +87,13 @@ class FakeCore:
             "classifier": self.classifier,
             "statistics": FakeStatisticsReader(self.db),
             "performance": FakePerformanceReader(self.db),
+            "report_renderer": self.reports,
             "image_store": self.images,
         }.items():
             getattr(self.container, name).override(providers.Object(fake))
 
     def __getattr__(self, name: str) -> Callable[[], Any]:
-        if name.startswith("_") or name in {"container", "hasher", "images"}:
+        if name.startswith("_") or name in {"container", "hasher", "images", "reports"}:
             raise AttributeError(name)
         factory: Callable[[], Any] = getattr(self.container, name)
         return factory

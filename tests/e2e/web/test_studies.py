@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from uuid import uuid4
 
 from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
@@ -86,6 +87,31 @@ async def test_a_study_from_two_views_of_one_lesion_with_priors(user: User, core
     stored = [p for p in core.db.predictions.values() if p.filename in {"radial.png", "anti.png"}]
     assert {p.position.laterality for p in stored if p.position} == {Laterality.RIGHT}
     assert len({p.study_id for p in stored}) == 1
+
+
+async def test_print_report_gives_the_studys_pdf_in_the_readers_language(
+    user: User, core: FakeCore
+) -> None:
+    me = await core.account("rad@example.org")
+    study = await seeded_study(core, me, "MRN-77", date(2024, 5, 1), level=200)
+    user.http_client.headers["accept-language"] = "fr-FR,fr;q=0.9"
+    await sign_in(user, me.email)
+    await user.should_see("Analyser des images échographiques")
+    await user.open(f"/studies/{study.id}")
+    await user.should_see("Imprimer le compte rendu")
+
+    response = await user.http_client.get(f"/studies/{study.id}/report.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content == b"%PDF-fake MRN-77 fr 1 lesions 0 unplaced"
+    assert [e.action for e in core.db.audit].count("study.report") == 1
+
+    missing = await user.http_client.get(f"/studies/{uuid4()}/report.pdf")
+    assert missing.status_code == 404
+    user.http_client.cookies.clear()
+    signed_out = await user.http_client.get(f"/studies/{study.id}/report.pdf")
+    assert signed_out.status_code == 303
+    assert len(core.reports.reports) == 1
 
 
 async def test_studies_are_searched_by_patient_reference(user: User, core: FakeCore) -> None:

@@ -14,7 +14,7 @@ from PIL import Image
 from pydicom.uid import UID, JPEG2000Lossless, RLELossless
 
 from adapters.imaging.any_decoder import FormatSniffingDecoder
-from adapters.imaging.dicom_decoder import PydicomImageDecoder
+from adapters.imaging.dicom_decoder import PydicomImageDecoder, tag_date, tag_text
 from adapters.imaging.pillow_decoder import PillowImageDecoder
 from adapters.imaging.preprocessing import MODEL_INPUT_SIZE
 from application.ports import DecodedImage, DicomInfo
@@ -224,6 +224,30 @@ def test_the_tags_fill_the_dicom_info(decoder: PydicomImageDecoder) -> None:
     assert "deidentified" not in repr(found)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20260314", date(2026, 3, 14)),
+        ("2026.03.14", date(2026, 3, 14)),  # the ACR-NEMA form older devices still write
+        ("20261399", None),
+        ("2026", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_study_date_is_read_or_left_out(text: str | None, expected: date | None) -> None:
+    assert tag_date(text) == expected
+
+
+def test_tag_text_strips_and_bounds_what_a_tag_says() -> None:
+    ds = pydicom.Dataset()
+    ds.PatientID, ds.AccessionNumber, ds.StudyDescription = "  MRN-7 ", "", "x" * 300
+    assert tag_text(ds, "PatientID") == "MRN-7"
+    assert tag_text(ds, "AccessionNumber") is None
+    assert tag_text(ds, "StudyDate") is None
+    assert tag_text(ds, "StudyDescription") == "x" * 200
+
+
 def test_the_view_code_wins_over_the_series_description(decoder: PydicomImageDecoder) -> None:
     ds = samples.base()
     view = pydicom.Dataset()
@@ -307,6 +331,16 @@ async def test_the_magic_bytes_decide_not_the_name() -> None:
     png = await decoder.decode(images.png(), "scan.dcm")
     assert (dicom.source_format, png.source_format) == ("DICOM", "PNG")
     assert dicom.dicom is not None
+
+
+async def test_the_chosen_frame_reaches_the_decoder_that_reads_the_file() -> None:
+    decoder = sniffing()
+    cine = await decoder.decode(samples.multi_frame(count=5), "cine.dcm", frame=3)
+    assert (info(cine).frame_index, info(cine).frame_count) == (3, 5)
+    with pytest.raises(InvalidImage) as refused:
+        await decoder.decode(images.png(), "still.png", frame=3)
+    assert refused.value.code is ErrorCode.IMAGE_SINGLE_FRAME
+    assert refused.value.params == {"filename": "still.png", "frame": 3}
 
 
 async def test_a_refused_format_names_dicom_among_the_accepted() -> None:
