@@ -91,6 +91,7 @@ class ListAuditLog(Command, frozen=True, kw_only=True):
 class Upload(msgspec.Struct, frozen=True):
     filename: str
     data: bytes
+    frame: int | None = None  # 0-based frame of a multi-frame DICOM file; None: the first
 
 
 class Predict(Command, frozen=True, kw_only=True):
@@ -110,6 +111,8 @@ class Analysis(msgspec.Struct, frozen=True):
     width: int
     height: int
     lesion: LesionFinding | None = None  # None when the model has no lesion output
+    frame_index: int | None = None  # DICOM: the frame analysed (0-based) out of frame_count
+    frame_count: int | None = None
 
 
 class InferTensors(Command, frozen=True, kw_only=True):
@@ -221,6 +224,14 @@ class GetPredictionImage(Command, frozen=True, kw_only=True):
     prediction_id: UUID
     heatmap: bool = False
     opacity: float = 0.45
+
+
+class GetPredictionDicom(Command, frozen=True, kw_only=True):
+    """The de-identified DICOM copy an analysis was made from."""
+
+    actor: User
+    prediction_id: UUID
+    client: str | None = None
 
 
 class GetLesionOverlay(Command, frozen=True, kw_only=True):

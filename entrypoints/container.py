@@ -228,6 +228,9 @@ class Container(containers.DeclarativeContainer):
     get_prediction_image = providers.Singleton(
         uc.GetPredictionImageUseCase, uow, image_store, heatmap_renderer
     )
+    get_prediction_dicom = providers.Singleton(
+        uc.GetPredictionDicomUseCase, uow, image_store, clock
+    )
     get_lesion_overlay = providers.Singleton(
         uc.GetLesionOverlayUseCase, uow, image_store, lesion_renderer
     )

@@ -11,6 +11,7 @@ from application.use_cases.export_predictions import ExportPredictionsUseCase
 from application.use_cases.get_lesion_overlay import GetLesionOverlayUseCase
 from application.use_cases.get_performance import GetPerformanceUseCase
 from application.use_cases.get_prediction import GetPredictionUseCase
+from application.use_cases.get_prediction_dicom import GetPredictionDicomUseCase
 from application.use_cases.get_prediction_image import GetPredictionImageUseCase
 from application.use_cases.get_statistics import GetStatisticsUseCase
 from application.use_cases.get_study import GetStudyUseCase
@@ -47,6 +48,7 @@ __all__ = [
     "ExportPredictionsUseCase",
     "GetLesionOverlayUseCase",
     "GetPerformanceUseCase",
+    "GetPredictionDicomUseCase",
     "GetPredictionImageUseCase",
     "GetPredictionUseCase",
     "GetStatisticsUseCase",
