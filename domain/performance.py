@@ -203,15 +203,20 @@ def below_floor(stats: DiagnosticStats, floor: float | None) -> bool:
 def _groups(
     points: list[OutcomePoint], key: Callable[[OutcomePoint], str], floor: float | None
 ) -> tuple[PerformanceGroup, ...]:
-    keys = sorted({key(p) for p in points})
+    buckets: dict[str, list[OutcomePoint]] = {}
+    for point in points:
+        buckets.setdefault(key(point), []).append(point)
     groups = []
-    for k in keys:
-        chosen = [p for p in points if key(p) == k]
-        stats = model_stats(chosen)
+    for name in sorted(buckets):
+        stats = model_stats(buckets[name])
         groups.append(
-            PerformanceGroup(k, stats, clinician_stats(chosen), below_floor(stats, floor))
+            PerformanceGroup(name, stats, clinician_stats(buckets[name]), below_floor(stats, floor))
         )
     return tuple(groups)
+
+
+def _month(point: OutcomePoint) -> str:
+    return f"{point.analysed_on.year:04d}-{point.analysed_on.month:02d}"
 
 
 def performance(points: Iterable[OutcomePoint], floor: float | None) -> Performance:
@@ -224,5 +229,5 @@ def performance(points: Iterable[OutcomePoint], floor: float | None) -> Performa
         sensitivity_floor=floor,
         below_floor=below_floor(stats, floor),
         by_model_version=_groups(chosen, lambda p: p.model_version, floor),
-        by_month=_groups(chosen, lambda p: p.analysed_on.strftime("%Y-%m"), floor),
+        by_month=_groups(chosen, _month, floor),
     )
