@@ -232,7 +232,10 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
         try:
             data = await asyncio.to_thread(path.read_bytes)
             analysis = await predict(
-                Predict(actor=CLI_OPERATOR, upload=Upload(filename=path.name, data=data))
+                Predict(
+                    actor=CLI_OPERATOR,
+                    upload=Upload(filename=path.name, data=data, frame=args.frame),
+                )
             )
         except (DomainError, OSError) as error:
             if isinstance(error, ModelUnavailable):
@@ -255,6 +258,9 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
                 "borderline": a.likelihood.borderline,
                 # null when the model has no lesion output; box and outline in image pixels
                 "lesion": None if analysis.lesion is None else dataclasses.asdict(analysis.lesion),
+                # DICOM: the frame analysed (0-based) out of frame_count; null for PNG/JPEG
+                "frame_index": analysis.frame_index,
+                "frame_count": analysis.frame_count,
             }
         )
     if args.json:
@@ -269,9 +275,16 @@ async def cmd_predict(args: argparse.Namespace, container: Container) -> int:
                     f"{r['file']}: {r['label']}, {r['band_wording']}{borderline} "
                     f"(P(malignant)={r['probability']:.3f}, "
                     f"threshold {r['threshold']}, model {r['model_version']})"
-                    f"{_lesion_words(r['lesion'])}"
+                    f"{_lesion_words(r['lesion'])}{_frame_words(r)}"
                 )
     return worst
+
+
+def _frame_words(result: dict[str, object]) -> str:
+    count = result["frame_count"]
+    if not isinstance(count, int) or count < 2:
+        return ""
+    return f"; frame {result['frame_index']} of {count} (0-based)"
 
 
 def _lesion_words(lesion: object) -> str:
@@ -320,6 +333,12 @@ async def cmd_model_info(args: argparse.Namespace, container: Container) -> int:
 # --- plumbing ---------------------------------------------------------------------------
 
 
+def _frame_number(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError("a frame is a whole number from 0")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="breastscan",
@@ -353,6 +372,12 @@ def parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="analyse image files offline (nothing is stored)")
     predict.add_argument("files", nargs="+", metavar="FILE")
     predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.add_argument(
+        "--frame",
+        type=_frame_number,
+        metavar="N",
+        help="multi-frame DICOM: analyse frame N (0-based) of every file (default: the first)",
+    )
     predict.set_defaults(handler=cmd_predict)
 
     model = sub.add_parser("model", help="the model").add_subparsers(

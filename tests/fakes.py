@@ -218,10 +218,10 @@ class FakePredictionRepository(_FakeRepository):
         return sorted(selected, key=lambda p: (p.created_at, str(p.id)), reverse=True)
 
     async def count_with_image(self, image_sha256: str) -> int:
-        return sum(1 for p in self._db.predictions.values() if p.image_sha256 == image_sha256)
+        return sum(1 for p in self._db.predictions.values() if image_sha256 in p.stored_files)
 
     async def images_in_use(self, digests: Sequence[str]) -> set[str]:
-        used = {p.image_sha256 for p in self._db.predictions.values()}
+        used = {sha for p in self._db.predictions.values() for sha in p.stored_files}
         return used & set(digests)
 
 
@@ -640,7 +640,7 @@ class FakeImageDecoder:
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
 
-    async def decode(self, data: bytes, filename: str) -> DecodedImage:
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
         if len(data) > self.max_bytes:
             raise ImageTooLarge(
                 f"{filename}: the file exceeds {self.max_bytes} bytes.",
@@ -676,6 +676,13 @@ class FakeImageDecoder:
                 width=width,
                 height=height,
                 limit=self.max_pixels,
+            )
+        if frame is not None and frame != 0:
+            raise InvalidImage(
+                f"{filename} is a still image: it has no frame {frame}.",
+                ErrorCode.IMAGE_SINGLE_FRAME,
+                filename=filename,
+                frame=frame,
             )
         stored_image = b"\x89PNG\r\n\x1a\n" + data[len(FAKE_IMAGE_MARKER) :]
         return DecodedImage(

@@ -8,8 +8,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 import pydicom
@@ -17,8 +16,8 @@ import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
-from pydicom.valuerep import DA
 
+from adapters.imaging.dicom_decoder import tag_date, tag_text
 from application.ports import PacsInstance, PacsStudy, RetrievedStudy
 from domain.errors import ErrorCode, NotFound, PacsUnavailable
 
@@ -160,10 +159,10 @@ def _study(ds: Dataset) -> PacsStudy:
     count = ds.get("NumberOfStudyRelatedInstances")
     return PacsStudy(
         study_instance_uid=str(ds.StudyInstanceUID),
-        patient_id=_text(ds, "PatientID"),
-        accession_number=_text(ds, "AccessionNumber"),
-        study_date=_date(_text(ds, "StudyDate")),
-        description=_text(ds, "StudyDescription"),
+        patient_id=tag_text(ds, "PatientID"),
+        accession_number=tag_text(ds, "AccessionNumber"),
+        study_date=tag_date(tag_text(ds, "StudyDate")),
+        description=tag_text(ds, "StudyDescription"),
         modalities=tuple(
             str(m) for m in ([modalities] if isinstance(modalities, str) else modalities)
         ),
@@ -190,16 +189,3 @@ def _instance(ds: Dataset) -> PacsInstance:
 
 def _read(data: bytes) -> Dataset:
     return pydicom.dcmread(io.BytesIO(data))
-
-
-def _text(ds: Dataset, keyword: str) -> str | None:
-    value: Any = ds.get(keyword)
-    text = "" if value is None else str(value).strip()
-    return text or None
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromordinal(DA(text).toordinal()) if text else None
-    except (TypeError, ValueError):
-        return None

@@ -470,6 +470,7 @@ EN: dict[str, str] = {
     "read ({photometric}).",
     "error.dicom_too_many_frames": "{name} has {count} frames; the limit is {limit}.",
     "error.dicom_frame_missing": "{name} has {count} frames; frame {frame} does not exist.",
+    "error.image_single_frame": "{name} is a still image: it has no frame {frame}.",
 }
 
 FR: dict[str, str] = {
@@ -937,6 +938,7 @@ FR: dict[str, str] = {
     "error.dicom_too_many_frames": "{name} comporte {count} trames ; la limite est de {limit}.",
     "error.dicom_frame_missing": "{name} comporte {count} trames ; la trame {frame} "
     "n'existe pas.",
+    "error.image_single_frame": "{name} est une image fixe : elle n'a pas de trame {frame}.",
 }
 
 CORE_LANGUAGE = "en"  # the language the core writes its error messages in
@@ -954,6 +956,7 @@ SAID_BY_THEIR_KIND = frozenset(
         ErrorCode.LESION_NOT_FOUND,
         ErrorCode.STORED_IMAGE_MISSING,
         ErrorCode.STUDY_NOT_FOUND,
+        ErrorCode.DICOM_NOT_STORED,
         ErrorCode.ADMIN_ONLY,
         ErrorCode.REGISTRATION_CLOSED,
         ErrorCode.SESSION_ENDED,
