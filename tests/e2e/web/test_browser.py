@@ -234,6 +234,114 @@ def test_clinician_journey_in_a_real_browser(
     assert not elsewhere, f"requests left the server: {elsewhere}"
 
 
+def ultrasound_dicom(view: str, target: Path) -> Path:
+    """The sample ultrasound as a left-breast DICOM view of MRN-0042 (tests/dicom_samples)."""
+    import numpy as np
+    from PIL import Image
+    from pydicom.uid import generate_uid
+
+    from tests import dicom_samples
+
+    ds = dicom_samples.base()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SeriesDescription = f"Breast L {view}"
+    pixels = np.asarray(Image.open(SAMPLE).convert("L"), dtype=np.uint8)
+    if view == "antiradial":
+        pixels = np.ascontiguousarray(pixels[:, ::-1])  # another plane of the same lesion
+    target.write_bytes(dicom_samples.native(pixels, ds=ds))
+    return target
+
+
+def test_study_journey_from_dicom_to_report(
+    server: str, shots: Path, tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    """Two DICOM views of one lesion into a study, the combined lesion with band and outline,
+    a BI-RADS review, the outcome, the report PDF, and the performance panel counting it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    views = [ultrasound_dicom(v, tmp_path / f"{v}.dcm") for v in ("radial", "antiradial")]
+    console_errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=FLAGS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        page = context.new_page()
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        page.set_default_timeout(30_000)
+        try:
+            email = "study-" + EMAIL
+            page.goto(server + "/register")
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Create account").click()
+            expect(page.get_by_text("If this email can be used")).to_be_visible()
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text("Analyze ultrasound images")).to_be_visible()
+
+            page.get_by_role("button", name="Studies").click()
+            page.get_by_label("Patient reference (MRN)").first.fill("MRN-0042")
+            page.get_by_label("Accession number").first.fill("ACC-2026-7")
+            page.get_by_role("button", name="Create study").click()
+            expect(page.get_by_text("Study of MRN-0042")).to_be_visible()
+
+            started = time.perf_counter()
+            page.locator("input[type=file]").set_input_files(views)
+            expect(page.get_by_text("radial.dcm", exact=True)).to_be_visible()
+            expect(page.get_by_text("antiradial.dcm", exact=True)).to_be_visible()
+            page.get_by_role("button", name="Analyse into this study").click()
+            expect(page.get_by_text("Left breast, lesion 1 (2 view(s))")).to_be_visible()
+            expect(page.get_by_text(BAND_WORDS).first).to_be_visible()
+            page.screenshot(path=shots / "08-study.png", full_page=True)
+
+            with context.expect_page() as opened:
+                page.get_by_role("button", name="Print report").click()
+            report_url = opened.value.url
+            opened.value.close()
+            pdf = page.request.get(report_url)
+            elapsed = time.perf_counter() - started
+            assert pdf.status == 200
+            assert pdf.headers["content-type"] == "application/pdf"
+            assert pdf.body().startswith(b"%PDF")
+            record_property("upload_to_report_seconds", round(elapsed, 3))
+            print(f"\ntwo DICOM views -> study -> report PDF in the browser: {elapsed:.2f} s")
+            (tmp_path / "report.pdf").write_bytes(pdf.body())
+            text = subprocess.run(
+                ["pdftotext", str(tmp_path / "report.pdf"), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert "MRN-0042" in text
+            assert "Decision aid, not a diagnosis" in text
+
+            page.get_by_role("link", name="radial.dcm", exact=True).click()
+            expect(page.get_by_text("Analysis of radial.dcm")).to_be_visible()
+            page.get_by_role("switch", name="Show lesion outline").click()  # its lesion
+            outlined = page.get_by_alt_text("Original with the lesion outline").first
+            expect(outlined).to_be_visible()
+            page.get_by_label("BI-RADS assessment").click()
+            page.get_by_role("option", name="4C — high suspicion").click()
+            page.get_by_text("I agree with the model").click()
+            page.get_by_role("button", name="Save review").click()
+            expect(page.get_by_text("Review saved.")).to_be_visible()
+            page.get_by_text("Malignant", exact=True).click()
+            page.get_by_role("button", name="Save outcome").click()
+            expect(page.get_by_text("Recorded: Malignant (Biopsy, ")).to_be_visible()
+
+            page.get_by_role("button", name="Dashboard").click()
+            cases = page.get_by_text("1 analyses with an outcome, 1 malignant").first
+            expect(cases).to_be_visible()
+            page.wait_for_timeout(800)
+            page.screenshot(path=shots / "09-performance.png", full_page=True)
+        finally:
+            browser.close()
+    assert not console_errors, f"browser console errors: {console_errors}"
+
+
 def test_api_documentation_renders_from_local_assets(server: str, shots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
