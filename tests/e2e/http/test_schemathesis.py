@@ -30,6 +30,9 @@ import pytest_asyncio
 from tests.conftest import PostgresServer
 from tests.e2e.http.conftest import JWT_SECRET
 from tests.e2e.servers import breastscan_cli, free_port, stop, wait_until_up
+from tests.orthanc import Orthanc, orthanc
+
+__all__ = ["orthanc"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -88,7 +91,9 @@ def _start(
     return process, base, tokens
 
 
-def _env(tmp_path: Path, tiny_model: Path, database_url: str, port: int) -> dict[str, str]:
+def _env(
+    tmp_path: Path, tiny_model: Path, database_url: str, port: int, pacs: Orthanc
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "BREASTSCAN_"))}
     return env | {
         "BREASTSCAN_DATA_DIR": str(tmp_path / "data"),
@@ -100,15 +105,17 @@ def _env(tmp_path: Path, tiny_model: Path, database_url: str, port: int) -> dict
         "BREASTSCAN_MAX_UPLOAD_BYTES": str(1024 * 1024),
         "BREASTSCAN_MAX_FILES_PER_REQUEST": "4",
         "BREASTSCAN_PORT": str(port),
+        "BREASTSCAN_PACS_DICOMWEB_URL": pacs.dicomweb_url,  # a real, empty PACS
         "BREASTSCAN_LOG_LEVEL": "error",
         "PYTHONPATH": str(ROOT),
     }
 
 
 @pytest.fixture
-def on_sqlite(tmp_path: Path, tiny_model: Path) -> Iterator[LiveApi]:
+def on_sqlite(tmp_path: Path, tiny_model: Path, orthanc: Orthanc) -> Iterator[LiveApi]:
     port = free_port()
-    process, base, tokens = _start(_env(tmp_path, tiny_model, "", port), tmp_path, port)
+    env = _env(tmp_path, tiny_model, "", port, orthanc)
+    process, base, tokens = _start(env, tmp_path, port)
     try:
         yield LiveApi(base=base, tokens=tokens)
     finally:
@@ -117,11 +124,11 @@ def on_sqlite(tmp_path: Path, tiny_model: Path) -> Iterator[LiveApi]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def on_postgres(
-    postgres_server: PostgresServer, tmp_path: Path, tiny_model: Path
+    postgres_server: PostgresServer, tmp_path: Path, tiny_model: Path, orthanc: Orthanc
 ) -> AsyncIterator[LiveApi]:
     url = await postgres_server.create_database("breastscan_schemathesis")
     port = free_port()
-    env = _env(tmp_path, tiny_model, url, port)
+    env = _env(tmp_path, tiny_model, url, port, orthanc)
     try:
         process, base, tokens = await asyncio.to_thread(_start, env, tmp_path, port)
         try:
