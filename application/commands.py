@@ -365,6 +365,13 @@ class ListStudies(Command, frozen=True, kw_only=True):
     limit: int = 20
 
 
+class DeleteStudy(Command, frozen=True, kw_only=True):
+    """Delete a study with the analyses of its images (and their files once unreferenced)."""
+
+    actor: User
+    study_id: UUID
+
+
 class GetStudy(Command, frozen=True, kw_only=True):
     """A study with its images, lesion assessments and the same patient's earlier studies."""
 

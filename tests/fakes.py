@@ -283,6 +283,11 @@ class FakeStudyRepository(_FakeRepository):
             study, owner_id=stored.owner_id, created_at=stored.created_at
         )
 
+    async def delete(self, study_id: UUID) -> None:
+        self._db.studies.pop(study_id, None)
+        for p in (p for p in self._db.predictions.values() if p.study_id == study_id):
+            self._db.predictions[p.id] = replace(p, study_id=None, position=None)
+
     async def list(self, query: StudyQuery) -> Page[StudySummary]:
         images = await self.images(list(self._db.studies))
         selected = sorted(

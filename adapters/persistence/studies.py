@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from adapters.persistence.errors import translate_errors
@@ -132,6 +132,14 @@ class SqlAlchemyStudyRepository(_Repository):
             )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise study_not_found()
+
+    async def delete(self, study_id: UUID) -> None:
+        with translate_errors():
+            # the foreign key cascades too; deleting explicitly keeps it independent of PRAGMAs
+            await self._session.execute(
+                delete(study_images).where(study_images.c.study_id == study_id)
+            )
+            await self._session.execute(delete(studies).where(studies.c.id == study_id))
 
     async def list(self, query: StudyQuery) -> Page[StudySummary]:
         p, si = predictions.c, study_images.c

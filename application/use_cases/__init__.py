@@ -6,6 +6,7 @@ from application.use_cases.change_password import ChangePasswordUseCase
 from application.use_cases.check_readiness import CheckReadinessUseCase
 from application.use_cases.create_study import CreateStudyUseCase
 from application.use_cases.delete_prediction import DeletePredictionUseCase
+from application.use_cases.delete_study import DeleteStudyUseCase
 from application.use_cases.describe_model import DescribeModelUseCase
 from application.use_cases.export_predictions import ExportPredictionsUseCase
 from application.use_cases.get_lesion_overlay import GetLesionOverlayUseCase
@@ -44,6 +45,7 @@ __all__ = [
     "CheckReadinessUseCase",
     "CreateStudyUseCase",
     "DeletePredictionUseCase",
+    "DeleteStudyUseCase",
     "DescribeModelUseCase",
     "ExportPredictionsUseCase",
     "GetLesionOverlayUseCase",

@@ -159,6 +159,22 @@ class StudyRepositoryContract:
         async with uow_factory() as uow:
             assert await uow.studies.images([study.id]) == {study.id: []}
 
+    async def test_deleting_a_study_leaves_its_remaining_predictions_loose(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        study, other = make_study(owner), make_study(owner)
+        await store_studies(uow_factory, study, other)
+        kept, elsewhere = filed(owner, study), filed(owner, other)
+        await store(uow_factory, kept, elsewhere)
+        async with uow_factory() as uow:
+            await uow.studies.delete(study.id)
+            await uow.studies.delete(uuid4())  # nothing to delete: no error
+            await uow.commit()
+        async with uow_factory() as uow:
+            assert await uow.studies.get(study.id) is None
+            assert await uow.predictions.get(kept.id) == replace(kept, study_id=None, position=None)
+            assert await uow.predictions.get(elsewhere.id) == elsewhere
+
     async def test_of_patient_matches_the_reference_exactly_and_scopes_by_owner(
         self, uow_factory: UowFactory, owner: User
     ) -> None:

@@ -14,6 +14,7 @@ import pytest
 from application.commands import (
     AddImagesToStudy,
     CreateStudy,
+    DeleteStudy,
     ExportPredictions,
     GetStudy,
     ListStudies,
@@ -27,6 +28,7 @@ from application.ports import DecodedImage, DicomInfo
 from application.use_cases import (
     AddImagesToStudyUseCase,
     CreateStudyUseCase,
+    DeleteStudyUseCase,
     GetStudyUseCase,
     ListStudiesUseCase,
     PredictAndStoreUseCase,
@@ -120,6 +122,7 @@ class Studies:
         self.list = ListStudiesUseCase(app.uow, app.clock)
         self.get = GetStudyUseCase(app.uow, app.clock)
         self.add = AddImagesToStudyUseCase(app.uow, store, app.clock)
+        self.delete = DeleteStudyUseCase(app.uow, app.images, app.clock)
 
 
 @pytest.fixture
@@ -588,3 +591,22 @@ async def test_the_csv_export_carries_the_study_fields(app: App, studies: Studie
         "2",
     ]
     assert all(loose[k] == "" for k in CSV_HEADER[CSV_HEADER.index("study_id") :])
+
+
+async def test_deleting_a_study_deletes_its_analyses_and_unused_files(
+    app: App, studies: Studies
+) -> None:
+    user, other = await app.user(), await app.user()
+    study = await studies.create(CreateStudy(actor=user, patient_ref="MRN-1"))
+    shared, only_here = png("shared"), png("only-here", 10)
+    await studies.add(AddImagesToStudy(actor=user, study_id=study.id, uploads=(shared, only_here)))
+    [loose] = await app.predict_and_store(PredictAndStore(actor=user, uploads=(shared,)))
+    with pytest.raises(NotFound):
+        await studies.delete(DeleteStudy(actor=other, study_id=study.id))
+    await studies.delete(DeleteStudy(actor=user, study_id=study.id))
+    assert app.db.studies == {}
+    assert loose.prediction is not None
+    assert list(app.db.predictions) == [loose.prediction.id]
+    assert set(app.images.blobs) == {loose.prediction.image_sha256}  # still used: kept
+    assert app.db.audit[-1].action == "study.deleted"
+    assert app.db.audit[-1].detail == f"owner={user.id}; images=2"

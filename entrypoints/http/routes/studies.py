@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, Response, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.commands import (
     AddImagesToStudy,
     CreateStudy,
+    DeleteStudy,
     GetStudy,
     ListStudies,
     StudyFilters,
@@ -24,6 +25,7 @@ from application.commands import (
 from application.use_cases import (
     AddImagesToStudyUseCase,
     CreateStudyUseCase,
+    DeleteStudyUseCase,
     GetStudyUseCase,
     ListStudiesUseCase,
     UpdateStudyUseCase,
@@ -161,6 +163,24 @@ async def update(
     return StudyOut.of(await update_study(cmd))
 
 
+@delete(
+    "/studies/{study_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    status_code=204,
+    summary="Delete a study",
+    responses=NOT_FOUND,
+)
+async def remove(
+    request: Request[Any, Any, Any],
+    study_id: FromPath[UUID],
+    user: CurrentUser,
+    delete_study: NamedDependency[DeleteStudyUseCase],
+) -> None:
+    """Delete the study with the analyses of its images (and their files when unused)."""
+    await delete_study(DeleteStudy(actor=user, study_id=study_id, client=client_of(request)))
+
+
 async def add_images(
     request: Request[Any, Any, Any],
     study_id: FromPath[UUID],
@@ -234,4 +254,4 @@ def upload_handlers(batch: int) -> list[HTTPRouteHandler]:
     ]
 
 
-HANDLERS = [create, list_all, get_one, update]
+HANDLERS = [create, list_all, get_one, update, remove]

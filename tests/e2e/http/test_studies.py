@@ -316,3 +316,17 @@ async def test_bad_positions_are_refused_before_anything_is_stored(
     assert r.json()["code"] == code
     detail = (await api.client.get(study["url"], headers=owner.headers)).json()
     assert detail["images"] == []
+
+
+async def test_deleting_a_study_deletes_its_analyses(api: Api, bob: Account) -> None:
+    owner = await api.account()
+    study = await open_study(api, owner)
+    r = await upload(api, owner, f"{study['url']}/images", ("a.png", flat(77)))
+    assert r.status_code == 201, r.text
+    prediction = r.json()["results"][0]["prediction"]
+    assert (await api.client.delete(study["url"], headers=bob.headers)).status_code == 404
+    gone = await api.client.delete(study["url"], headers=owner.headers)
+    assert gone.status_code == 204, gone.text
+    assert (await api.client.get(study["url"], headers=owner.headers)).status_code == 404
+    image = await api.client.get(prediction["image_url"], headers=owner.headers)
+    assert image.status_code == 404
