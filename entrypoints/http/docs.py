@@ -125,6 +125,7 @@ def openapi_config(
             Tag(name="predictions", description="Analyse images, store and review results"),
             Tag(name="statistics", description="Figures derived from stored predictions"),
             Tag(name="studies", description="Patient visits: their images, lesions and priors"),
+            Tag(name="pacs", description="The clinic's PACS: search, import, send results"),
             Tag(name="model", description="The model card"),
             Tag(name="admin", description="Users and audit log (administrators only)"),
             Tag(name="system", description="Liveness and readiness"),
