@@ -2,8 +2,9 @@
 
     python scripts/check_image_store.py --database-url URL --image-dir DATA_DIR/images
 
-Every stored prediction names its image by SHA-256; the store keeps it at
-`ab/cd/<sha256>.png`. Prints how many images the database references, how many are missing
+Every stored prediction names its image (and, for a DICOM upload, its de-identified copy) by
+SHA-256; the store keeps it at `ab/cd/<sha256>.png` (`.jpg` for a JPEG kept as uploaded,
+`.dcm` for a DICOM copy). Prints how many images the database references, how many are missing
 from the store (exit status 1: restore the image store from a newer copy) and how many
 files no prediction references (harmless; left alone: an upload in flight writes its image
 just before its record commits).
@@ -21,14 +22,18 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-DIGEST_FILE = re.compile(r"^([0-9a-f]{64})\.png$")
+DIGEST_FILE = re.compile(r"^([0-9a-f]{64})\.(?:png|jpg|dcm)$")
+REFERENCED = (
+    "SELECT image_sha256 FROM predictions"
+    " UNION SELECT dicom_sha256 FROM predictions WHERE dicom_sha256 IS NOT NULL"
+)
 
 
 async def referenced(database_url: str) -> set[str]:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT DISTINCT image_sha256 FROM predictions"))
+            rows = await connection.execute(text(REFERENCED))
             return {row[0] for row in rows}
     finally:
         await engine.dispose()
@@ -36,7 +41,7 @@ async def referenced(database_url: str) -> set[str]:
 
 def stored(image_dir: Path) -> set[str]:
     found = set()
-    for path in image_dir.rglob("*.png"):
+    for path in image_dir.glob("??/??/*"):
         match = DIGEST_FILE.match(path.name)
         if match and path.parent.parent.name == match[1][:2] and path.parent.name == match[1][2:4]:
             found.add(match[1])
