@@ -36,6 +36,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     BREASTSCAN_MODEL_PATH=/opt/breastscan/models/breast-cnn.onnx \
     NICEGUI_STORAGE_PATH=/var/lib/breastscan/nicegui \
     PROMETHEUS_MULTIPROC_DIR=/tmp/breastscan-metrics
+# DejaVu Sans: the PDF study report prints every character (French included) with it.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 breastscan \
     && useradd --system --uid 10001 --gid breastscan --home-dir /var/lib/breastscan \
        --shell /usr/sbin/nologin breastscan \
