@@ -7,6 +7,7 @@ import hashlib
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -15,7 +16,7 @@ from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.storage.filesystem_store import FilesystemImageStore
 from scripts import check_image_store
 from tests.contracts.prediction_repository_contract import make_prediction, store
-from tests.contracts.user_repository_contract import make_user, store_users
+from tests.contracts.user_repository_contract import UowFactory, make_user, store_users
 
 pytestmark = pytest.mark.integration
 
@@ -34,9 +35,11 @@ async def seed(url: str, images: FilesystemImageStore) -> tuple[str, ...]:
     owner = make_user()
     engine = create_engine(url)
     try:
-        await store_users(lambda: SqlAlchemyUnitOfWork(engine), owner)
+        # the protocol's attributes are invariant for mypy: the real unit of work, as the port
+        uow_factory = cast(UowFactory, lambda: SqlAlchemyUnitOfWork(engine))
+        await store_users(uow_factory, owner)
         await store(
-            lambda: SqlAlchemyUnitOfWork(engine),
+            uow_factory,
             make_prediction(owner, image_sha256=jpeg[0]),
             replace(
                 make_prediction(owner, image_sha256=png[0]),
