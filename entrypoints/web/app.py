@@ -13,6 +13,7 @@ from entrypoints.web.pages import (
     detail,
     history,
     model,
+    pacs,
     studies,
     study,
 )
@@ -21,7 +22,7 @@ from entrypoints.web.pages import (
 def register_ui(container: Container, options: WebOptions | None = None) -> Web:
     """Add the pages to NiceGUI's app; pages reach the core only through the container."""
     web = Web(core=container, options=options or WebOptions())
-    pages = (auth, analyze, studies, study, history, detail, dashboard, model, admin, account)
+    pages = (auth, analyze, studies, study, pacs, history, detail, dashboard, model, admin, account)
     for page in pages:
         page.register(web)
     return web

@@ -1,0 +1,65 @@
+"""The PACS page: search the (fake) PACS, see its studies, analyse one, errors said plainly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dependency_injector import providers
+from nicegui import ui
+from nicegui.testing import User
+
+from application.ports import PacsInstance, PacsStudy
+from tests.e2e.web.conftest import FakeCore, sign_in
+from tests.fakes import FakePacsClient, fake_image
+
+US = "1.2.840.10008.5.1.4.1.1.6.1"
+UID = "1.2.826.0.1.42"
+
+
+def pacs_for(core: FakeCore) -> FakePacsClient:
+    pacs = FakePacsClient()
+    study = PacsStudy(UID, "MRN-0042", "ACC-9", date(2026, 11, 30), "Breast US", ("US",), 2)
+    pacs.hold(
+        study, [PacsInstance(US, f"{UID}.{n}", f"{UID}.0", fake_image(str(n))) for n in (1, 2)]
+    )
+    core.container.pacs.override(providers.Object(pacs))
+    return pacs
+
+
+async def test_search_lists_the_pacs_studies_and_analyse_says_why_nothing_came(
+    user: User, core: FakeCore
+) -> None:
+    pacs_for(core)
+    me = await core.account("rad@example.org")
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/pacs")
+    await user.should_see("Find a study on the PACS")
+
+    user.find(marker="pacs-search").click()
+    await user.should_see("Give a patient reference or an accession number to search the PACS.")
+
+    user.find(kind=ui.input, marker="pacs-accession").elements.pop().value = "ACC-NONE"
+    user.find(marker="pacs-search").click()
+    await user.should_see("The PACS holds no study for this search.")
+
+    user.find(kind=ui.input, marker="pacs-accession").elements.pop().value = "ACC-9"
+    user.find(marker="pacs-search").click()
+    await user.should_see("MRN-0042")
+    await user.should_see("Breast US")
+    await user.should_see("2 objects")
+
+    # The fake decoder reads no DICOM header, so nothing files into a study by its UID.
+    user.find(marker=f"pacs-analyse-{UID}").click()
+    await user.should_see("The study holds no image the model can read (2 objects left out).")
+
+
+async def test_an_unreachable_pacs_is_said_plainly(user: User, core: FakeCore) -> None:
+    pacs_for(core).unreachable = True
+    me = await core.account("rad@example.org")
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/pacs")
+    user.find(kind=ui.input, marker="pacs-patient").elements.pop().value = "MRN-0042"
+    user.find(marker="pacs-search").click()
+    await user.should_see("The PACS cannot be reached right now; try again later.")
