@@ -365,6 +365,15 @@ class ListStudies(Command, frozen=True, kw_only=True):
     limit: int = 20
 
 
+class PlaceStudyImage(Command, frozen=True, kw_only=True):
+    """Set (or, with None, clear) where an image of a study was taken."""
+
+    actor: User
+    study_id: UUID
+    prediction_id: UUID
+    position: ImagePosition | None
+
+
 class DeleteStudy(Command, frozen=True, kw_only=True):
     """Delete a study with the analyses of its images (and their files once unreferenced)."""
 

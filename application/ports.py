@@ -143,6 +143,10 @@ class StudyRepository(Protocol):
         """Remove the study; predictions still filed in it become loose."""
         ...
 
+    async def place(self, prediction_id: UUID, position: ImagePosition | None) -> None:
+        """Set (or clear) where a filed image was taken; NotFound when it is not filed."""
+        ...
+
     async def list(self, query: StudyQuery) -> Page[StudySummary]: ...
     async def of_patient(self, patient_ref: str, owner_id: UUID | None) -> builtins.list[Study]:
         """Every study with exactly this patient reference (of one owner, or everyone's)."""

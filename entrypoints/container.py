@@ -194,6 +194,7 @@ class Container(containers.DeclarativeContainer):
     update_study = providers.Singleton(uc.UpdateStudyUseCase, uow, clock)
     list_studies = providers.Singleton(uc.ListStudiesUseCase, uow, clock)
     get_study = providers.Singleton(uc.GetStudyUseCase, uow, clock)
+    place_study_image = providers.Singleton(uc.PlaceStudyImageUseCase, uow, clock)
     delete_study = providers.Singleton(uc.DeleteStudyUseCase, uow, image_store, clock)
     get_study_report = providers.Singleton(
         uc.GetStudyReportUseCase,

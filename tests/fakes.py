@@ -64,7 +64,7 @@ from domain.errors import (
 from domain.lesions import BoundingBox, LesionFinding
 from domain.performance import OutcomePoint
 from domain.predictions import Prediction, Statistics, prediction_not_found, summarise
-from domain.studies import Study, StudySummary, study_not_found
+from domain.studies import ImagePosition, Study, StudySummary, study_not_found
 from domain.users import User, email_taken, user_not_found
 
 # --- time --------------------------------------------------------------------------------
@@ -287,6 +287,12 @@ class FakeStudyRepository(_FakeRepository):
         self._db.studies.pop(study_id, None)
         for p in (p for p in self._db.predictions.values() if p.study_id == study_id):
             self._db.predictions[p.id] = replace(p, study_id=None, position=None)
+
+    async def place(self, prediction_id: UUID, position: ImagePosition | None) -> None:
+        prediction = self._db.predictions.get(prediction_id)
+        if prediction is None or prediction.study_id is None:
+            raise prediction_not_found()
+        self._db.predictions[prediction_id] = replace(prediction, position=position)
 
     async def list(self, query: StudyQuery) -> Page[StudySummary]:
         images = await self.images(list(self._db.studies))

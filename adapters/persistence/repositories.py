@@ -234,10 +234,16 @@ def _to_lesion(row: Row[Any]) -> LesionFinding | None:
 
 
 def _filing_values(prediction: Prediction) -> dict[str, Any]:
-    position = prediction.position
     return {
         "prediction_id": prediction.id,
         "study_id": prediction.study_id,
+        **position_values(prediction.position),
+    }
+
+
+def position_values(position: ImagePosition | None) -> dict[str, Any]:
+    """The `study_images` position columns; all NULL when no position is given."""
+    return {
         "laterality": position.laterality.value if position else None,
         "lesion_number": position.lesion_number if position else None,
         "view": position.view.value if position else None,

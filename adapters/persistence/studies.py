@@ -18,12 +18,13 @@ from adapters.persistence.repositories import (
     _to_prediction,
     _uuid,
     escape_like,
+    position_values,
 )
 from adapters.persistence.tables import predictions, studies, study_images
 from application.ports import Page, StudyQuery
 from domain.errors import Conflict, ErrorCode
-from domain.predictions import Prediction
-from domain.studies import Study, StudySummary, study_not_found
+from domain.predictions import Prediction, prediction_not_found
+from domain.studies import ImagePosition, Study, StudySummary, study_not_found
 
 _IN_BATCH = 500  # study ids per IN (...) list
 
@@ -140,6 +141,17 @@ class SqlAlchemyStudyRepository(_Repository):
                 delete(study_images).where(study_images.c.study_id == study_id)
             )
             await self._session.execute(delete(studies).where(studies.c.id == study_id))
+
+    async def place(self, prediction_id: UUID, position: ImagePosition | None) -> None:
+        statement = (
+            update(study_images)
+            .where(study_images.c.prediction_id == prediction_id)
+            .values(**position_values(position))
+        )
+        with translate_errors():
+            result = await self._session.execute(statement)
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise prediction_not_found()
 
     async def list(self, query: StudyQuery) -> Page[StudySummary]:
         p, si = predictions.c, study_images.c

@@ -23,6 +23,7 @@ from application.use_cases.list_predictions import ListPredictionsUseCase
 from application.use_cases.list_studies import ListStudiesUseCase
 from application.use_cases.list_users import ListUsersUseCase
 from application.use_cases.logout import LogoutUseCase
+from application.use_cases.place_study_image import PlaceStudyImageUseCase
 from application.use_cases.predict import PredictUseCase
 from application.use_cases.predict_and_store import PredictAndStoreUseCase
 from application.use_cases.receive_pacs_images import ReceivePacsImagesUseCase
@@ -63,6 +64,7 @@ __all__ = [
     "ListStudiesUseCase",
     "ListUsersUseCase",
     "LogoutUseCase",
+    "PlaceStudyImageUseCase",
     "PredictAndStoreUseCase",
     "PredictUseCase",
     "ReceivePacsImagesUseCase",

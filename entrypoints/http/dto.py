@@ -714,6 +714,12 @@ class PositionIn(Struct):
         )
 
 
+class PlacementIn(Struct):
+    """PATCH /api/studies/{id}/images/{prediction_id}: the image's position, null to clear."""
+
+    position: PositionIn | None
+
+
 class StudyOut(Struct):
     id: UUID
     owner_id: UUID

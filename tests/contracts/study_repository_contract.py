@@ -175,6 +175,24 @@ class StudyRepositoryContract:
             assert await uow.predictions.get(kept.id) == replace(kept, study_id=None, position=None)
             assert await uow.predictions.get(elsewhere.id) == elsewhere
 
+    async def test_place_sets_or_clears_the_position_of_a_filed_image_only(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        study = make_study(owner)
+        await store_studies(uow_factory, study)
+        image, loose = filed(owner, study, position=None), make_prediction(owner)
+        await store(uow_factory, image, loose)
+        async with uow_factory() as uow:
+            await uow.studies.place(image.id, POSITION)
+            await uow.commit()
+        async with uow_factory() as uow:
+            assert await uow.predictions.get(image.id) == replace(image, position=POSITION)
+            await uow.studies.place(image.id, None)
+            assert await uow.predictions.get(image.id) == image
+            for unfiled in (loose.id, uuid4()):
+                with pytest.raises(NotFound):
+                    await uow.studies.place(unfiled, POSITION)
+
     async def test_of_patient_matches_the_reference_exactly_and_scopes_by_owner(
         self, uow_factory: UowFactory, owner: User
     ) -> None:

@@ -17,6 +17,7 @@ from application.commands import (
     ExportPredictions,
     GetStudy,
     ListStudies,
+    PlaceStudyImage,
     PredictAndStore,
     StoredOutcome,
     StudyFilters,
@@ -29,6 +30,7 @@ from application.use_cases import (
     DeleteStudyUseCase,
     GetStudyUseCase,
     ListStudiesUseCase,
+    PlaceStudyImageUseCase,
     PredictAndStoreUseCase,
     UpdateStudyUseCase,
 )
@@ -69,6 +71,7 @@ class Studies:
         self.get = GetStudyUseCase(app.uow, app.clock)
         self.add = AddImagesToStudyUseCase(app.uow, store, app.clock)
         self.delete = DeleteStudyUseCase(app.uow, app.images, app.clock)
+        self.place = PlaceStudyImageUseCase(app.uow, app.clock)
 
 
 @pytest.fixture
@@ -556,3 +559,35 @@ async def test_deleting_a_study_deletes_its_analyses_and_unused_files(
     assert set(app.images.blobs) == {loose.prediction.image_sha256}  # still used: kept
     assert app.db.audit[-1].action == "study.deleted"
     assert app.db.audit[-1].detail == f"owner={user.id}; images=2"
+
+
+async def test_an_image_can_be_placed_after_its_upload(app: App, studies: Studies) -> None:
+    user, other = await app.user(), await app.user()
+    elsewhere = await studies.create(CreateStudy(actor=user, patient_ref="MRN-8"))
+    [a, b] = stored(
+        await studies.add(
+            AddImagesToStudy(
+                actor=user,
+                study_id=None,
+                uploads=(Upload("a.dcm", fake_dicom("a", 200)), Upload("b.dcm", fake_dicom("b"))),
+            )
+        )
+    )
+    assert a.study_id is not None
+    [both] = (await studies.get(GetStudy(actor=user, study_id=a.study_id))).current.lesions
+    assert len(both.views) == 2  # the header gave the side only: lesion 1 for both
+    placed = await studies.place(
+        PlaceStudyImage(actor=user, study_id=a.study_id, prediction_id=b.id, position=left(2))
+    )
+    assert placed.position == left(2)
+    lesions = (await studies.get(GetStudy(actor=user, study_id=a.study_id))).current.lesions
+    assert [(x.lesion_number, len(x.views)) for x in lesions] == [(1, 1), (2, 1)]
+    assert "study.image_placed" in app.actions()
+    for wrong in (
+        PlaceStudyImage(actor=other, study_id=a.study_id, prediction_id=b.id, position=None),
+        PlaceStudyImage(actor=user, study_id=elsewhere.id, prediction_id=b.id, position=None),
+        PlaceStudyImage(actor=user, study_id=a.study_id, prediction_id=uuid4(), position=None),
+    ):
+        with pytest.raises(NotFound):
+            await studies.place(wrong)
+    assert app.db.predictions[b.id].position == left(2)

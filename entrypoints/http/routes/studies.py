@@ -18,6 +18,7 @@ from application.commands import (
     DeleteStudy,
     GetStudy,
     ListStudies,
+    PlaceStudyImage,
     StudyFilters,
     UpdateStudy,
     Upload,
@@ -28,6 +29,7 @@ from application.use_cases import (
     DeleteStudyUseCase,
     GetStudyUseCase,
     ListStudiesUseCase,
+    PlaceStudyImageUseCase,
     UpdateStudyUseCase,
 )
 from domain.bands import BandName
@@ -38,7 +40,9 @@ from entrypoints.http.auth import SECURITY, CurrentUser, client_of
 from entrypoints.http.dto import (
     BatchOut,
     PageOut,
+    PlacementIn,
     PositionIn,
+    PredictionOut,
     StudyDetailOut,
     StudyIn,
     StudyOut,
@@ -181,6 +185,33 @@ async def remove(
     await delete_study(DeleteStudy(actor=user, study_id=study_id, client=client_of(request)))
 
 
+@patch(
+    "/studies/{study_id:uuid}/images/{prediction_id:uuid}",
+    tags=TAGS,
+    security=SECURITY,
+    summary="Say where an image of a study was taken",
+    responses={404: ResponseSpec(ErrorBody, description="No such study or image in it")},
+)
+async def place_image(
+    request: Request[Any, Any, Any],
+    study_id: FromPath[UUID],
+    prediction_id: FromPath[UUID],
+    data: JSONBody[PlacementIn],
+    user: CurrentUser,
+    place_study_image: NamedDependency[PlaceStudyImageUseCase],
+) -> PredictionOut:
+    """Set the image's side, clock position, distance, view and lesion number (null clears
+    them): the lesion assessments follow; the model's output never changes."""
+    cmd = PlaceStudyImage(
+        actor=user,
+        study_id=study_id,
+        prediction_id=prediction_id,
+        position=data.position.position() if data.position else None,
+        client=client_of(request),
+    )
+    return PredictionOut.of(await place_study_image(cmd))
+
+
 async def add_images(
     request: Request[Any, Any, Any],
     study_id: FromPath[UUID],
@@ -254,4 +285,4 @@ def upload_handlers(batch: int) -> list[HTTPRouteHandler]:
     ]
 
 
-HANDLERS = [create, list_all, get_one, update, remove]
+HANDLERS = [create, list_all, get_one, update, remove, place_image]

@@ -330,3 +330,25 @@ async def test_deleting_a_study_deletes_its_analyses(api: Api, bob: Account) -> 
     assert (await api.client.get(study["url"], headers=owner.headers)).status_code == 404
     image = await api.client.get(prediction["image_url"], headers=owner.headers)
     assert image.status_code == 404
+
+
+async def test_an_image_is_placed_after_its_upload(api: Api, bob: Account) -> None:
+    owner = await api.account()
+    study = await open_study(api, owner)
+    r = await upload(api, owner, f"{study['url']}/images", ("a.png", dark()))
+    image = r.json()["results"][0]["prediction"]
+    url = f"{study['url']}/images/{image['id']}"
+    body = {"position": {"laterality": "R", "clock": "2:30", "view": "longitudinal"}}
+    placed = await api.client.patch(url, json=body, headers=owner.headers)
+    assert placed.status_code == 200, placed.text
+    assert placed.json()["position"]["clock_position"] == "2:30"
+    [lesion] = (await api.client.get(study["url"], headers=owner.headers)).json()["lesions"]
+    assert lesion["laterality"] == "R"
+    cleared = await api.client.patch(url, json={"position": None}, headers=owner.headers)
+    assert cleared.json()["position"] is None
+    assert (await api.client.patch(url, json=body, headers=bob.headers)).status_code == 404
+    bad = await api.client.patch(
+        url, json={"position": {"laterality": "R", "clock": "2:15"}}, headers=owner.headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "clock_position_invalid"
