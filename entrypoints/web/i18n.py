@@ -204,6 +204,8 @@ EN: dict[str, str] = {
     "pacs.analyse": "Analyse",
     "pacs.imported": "{analysed} images analysed, {skipped} objects skipped.",
     "pacs.open_study": "Open the study",
+    "pacs.send": "Send the findings to the PACS",
+    "pacs.sent": "Report stored on the PACS: {images} images, {outlines} lesion outlines.",
     "studies.page": "Page {page} of {pages} ({total} studies)",
     "studies.col.date": "Date",
     "studies.col.patient": "Patient reference",
@@ -678,6 +680,9 @@ FR: dict[str, str] = {
     "pacs.analyse": "Analyser",
     "pacs.imported": "{analysed} images analysées, {skipped} objets écartés.",
     "pacs.open_study": "Ouvrir l'examen",
+    "pacs.send": "Envoyer les résultats au PACS",
+    "pacs.sent": "Compte rendu enregistré dans le PACS : {images} images, {outlines} contours "
+    "de lésion.",
     "studies.page": "Page {page} sur {pages} ({total} examens)",
     "studies.col.date": "Date",
     "studies.col.patient": "Référence patient",

@@ -1,11 +1,19 @@
-"""PACS: find a study on the clinic's PACS by patient reference or accession number and
-analyse it into a study (QIDO-RS search, WADO-RS retrieve)."""
+"""PACS: find a study on the clinic's PACS by patient reference or accession number, analyse
+it into a study (QIDO-RS search, WADO-RS retrieve) and send the findings back (STOW-RS)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from nicegui import ui
 
-from application.commands import ImportStudyFromPacs, PacsImport, SearchPacs
+from application.commands import (
+    ImportStudyFromPacs,
+    PacsImport,
+    PacsSendReceipt,
+    SearchPacs,
+    SendResultsToPacs,
+)
 from application.ports import PacsStudy
 from domain.studies import MAX_ACCESSION_LENGTH, MAX_PATIENT_REF_LENGTH
 from domain.users import User
@@ -13,7 +21,7 @@ from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
 from entrypoints.web.formats import day, integer
 from entrypoints.web.frame import actor, signed_in_page
-from entrypoints.web.state import t
+from entrypoints.web.state import client_address, t
 
 
 class PacsSearch:
@@ -93,6 +101,28 @@ class PacsSearch:
                 ).mark("pacs-imported")
                 for study_id in result.study_ids:
                     ui.link(t("pacs.open_study"), f"/studies/{study_id}")
+                    said = ui.label().mark("pacs-sent")
+                    ui.button(
+                        t("pacs.send"),
+                        icon="upload",
+                        on_click=lambda s=study_id, w=said: self.send(s, w),
+                    ).props("flat").mark("pacs-send")
+
+    async def send(self, study_id: UUID, said: ui.label) -> None:
+        """Store the study's findings on the PACS (SR + SEG), after any earlier version."""
+        with reported():
+            receipt: PacsSendReceipt = await self.web.core.send_results_to_pacs()(
+                SendResultsToPacs(
+                    actor=await actor(self.web), study_id=study_id, client=client_address()
+                )
+            )
+            said.set_text(
+                t(
+                    "pacs.sent",
+                    images=integer(receipt.images),
+                    outlines=integer(receipt.segmentations),
+                )
+            )
 
 
 def register(web: Web) -> None:

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from dependency_injector import providers
 from nicegui import ui
 from nicegui.testing import User
 
-from application.ports import PacsInstance, PacsStudy
+from application.ports import DecodedImage, DicomInfo, PacsInstance, PacsStudy
 from tests.e2e.web.conftest import FakeCore, sign_in
-from tests.fakes import FakePacsClient, fake_image
+from tests.fakes import FakeImageDecoder, FakePacsClient, FakeResultDocumentBuilder, fake_image
 
 US = "1.2.840.10008.5.1.4.1.1.6.1"
 UID = "1.2.826.0.1.42"
 
 
+class TaggedDecoder(FakeImageDecoder):
+    """The fake decoder, each image carrying the DICOM header of the PACS study."""
+
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
+        image = await super().decode(data, filename)
+        sop = filename.removesuffix(".dcm")
+        tags = DicomInfo(
+            "MRN-0042", "ACC-9", UID, f"{UID}.0", sop, US, date(2026, 11, 30), "L", None, 0, 1, b""
+        )
+        return replace(image, dicom=tags)
+
+
 def pacs_for(core: FakeCore) -> FakePacsClient:
     pacs = FakePacsClient()
     study = PacsStudy(UID, "MRN-0042", "ACC-9", date(2026, 11, 30), "Breast US", ("US",), 2)
+    # one bright image (the fake model outlines a lesion) and one dark (it finds none)
+    images = [fake_image(f"{n}", level) for n, level in ((1, 200), (2, 40))]
     pacs.hold(
-        study, [PacsInstance(US, f"{UID}.{n}", f"{UID}.0", fake_image(str(n))) for n in (1, 2)]
+        study, [PacsInstance(US, f"{UID}.{n}", f"{UID}.0", d) for n, d in enumerate(images, 1)]
     )
     core.container.pacs.override(providers.Object(pacs))
     return pacs
@@ -63,3 +78,22 @@ async def test_an_unreachable_pacs_is_said_plainly(user: User, core: FakeCore) -
     user.find(kind=ui.input, marker="pacs-patient").elements.pop().value = "MRN-0042"
     user.find(marker="pacs-search").click()
     await user.should_see("The PACS cannot be reached right now; try again later.")
+
+
+async def test_analyse_then_send_the_findings_back(user: User, core: FakeCore) -> None:
+    pacs = pacs_for(core)
+    core.container.decoder.override(providers.Object(TaggedDecoder(max_bytes=64 * 1024)))
+    core.container.result_builder.override(providers.Object(FakeResultDocumentBuilder(UID)))
+    me = await core.account("rad@example.org")
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/pacs")
+    user.find(kind=ui.input, marker="pacs-patient").elements.pop().value = "MRN-0042"
+    user.find(marker="pacs-search").click()
+    await user.should_see("Breast US")
+    user.find(marker=f"pacs-analyse-{UID}").click()
+    await user.should_see("2 images analysed, 0 objects skipped.")
+    await user.should_see("Open the study")
+    user.find(marker="pacs-send").click()
+    await user.should_see("Report stored on the PACS: 2 images, 1 lesion outlines.")
+    assert [data.split()[0] for data in pacs.stored] == [b"SR", b"SEG"]
