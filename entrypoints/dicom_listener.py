@@ -1,10 +1,10 @@
 """The DICOM C-STORE listener (`breastscan dicom-listen`): a storage SCP with pynetdicom.
 
 It answers C-ECHO, accepts associations only from the configured calling AE titles (when any
-are set), takes every storage SOP class, and files each received image into studies under the
-service account (ReceivePacsImages: US, US multi-frame and secondary capture are analysed);
-anything else is acknowledged and logged as skipped. pynetdicom runs each association in a
-thread; the use case runs on the service's event loop.
+are set), takes every storage SOP class in any transfer syntax, and files each received image
+into studies under the service account (ReceivePacsImages: US, US multi-frame and secondary
+capture are analysed); anything else is acknowledged and logged as skipped. pynetdicom runs
+each association in a thread; the use case runs on the service's event loop.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pynetdicom import AE, AllStoragePresentationContexts, evt
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from application.commands import ReceivePacsImages, Upload
@@ -45,7 +45,11 @@ class DicomListener:
         self._loop = loop
         self._server: Any = None
         self.ae = AE(ae_title=settings.dicom_ae_title)
-        self.ae.supported_contexts = AllStoragePresentationContexts
+        # Every storage class in every transfer syntax: what the decoder cannot read is
+        # acknowledged and logged as skipped rather than refused at association time.
+        for context in AllStoragePresentationContexts:
+            if context.abstract_syntax is not None:
+                self.ae.add_supported_context(context.abstract_syntax, ALL_TRANSFER_SYNTAXES)
         self.ae.add_supported_context(Verification)
         if settings.dicom_accepted_aets:
             self.ae.require_calling_aet = list(settings.dicom_accepted_aets)

@@ -30,6 +30,7 @@ from pydicom.uid import generate_uid
 # The decoder's own choice of the analysed region, so outlines map back exactly.
 from adapters.imaging.dicom_decoder import _image_region as image_region
 from application.ports import ImageFindings, ResultObjects
+from domain.lesions import LesionFinding
 
 MANUFACTURER = "Breastscan"
 REPORT_SERIES_NUMBER = 9901
@@ -104,7 +105,7 @@ class HighdicomResultDocumentBuilder:
             raise ValueError("no findings to report")
         sources = [_read(item.source) for item in findings]
         segmentations = [
-            self._segmentation(item, source, number)
+            self._segmentation(item, item.lesion, source, number)
             for number, (item, source) in enumerate(zip(findings, sources, strict=True), 1)
             if item.lesion is not None and item.lesion.found
         ]
@@ -145,11 +146,13 @@ class HighdicomResultDocumentBuilder:
             segmentations=tuple(_write(seg) for seg in segmentations),
         )
 
-    def _segmentation(self, item: ImageFindings, source: Dataset, number: int) -> Dataset:
+    def _segmentation(
+        self, item: ImageFindings, lesion: LesionFinding, source: Dataset, number: int
+    ) -> Dataset:
         rows, columns = int(source.Rows), int(source.Columns)
         frames = int(getattr(source, "NumberOfFrames", 1) or 1)
         mask = np.zeros((frames, rows, columns), dtype=bool)
-        outline = _source_outline(item, source)
+        outline = _source_outline(lesion, item.outline_size, source)
         picture = Image.new("1", (columns, rows), 0)
         ImageDraw.Draw(picture).polygon([tuple(p) for p in outline.tolist()], fill=1, outline=1)
         mask[item.frame_index] = np.asarray(picture, dtype=bool)
@@ -182,7 +185,13 @@ class HighdicomResultDocumentBuilder:
         )
 
 
-def _group(item: ImageFindings, source: Dataset, number: int) -> Any:
+Group = (
+    hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
+    | hd.sr.MeasurementsAndQualitativeEvaluations
+)
+
+
+def _group(item: ImageFindings, source: Dataset, number: int) -> Group:
     """One image's measurements and evaluations, on its lesion outline when there is one."""
     algorithm = hd.sr.AlgorithmIdentification(name=item.model_name, version=item.model_version)
     tracking = hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=f"Image {number}")
@@ -222,7 +231,7 @@ def _group(item: ImageFindings, source: Dataset, number: int) -> Any:
         "qualitative_evaluations": evaluations or None,
     }
     if item.lesion is not None and item.lesion.found:
-        outline = _source_outline(item, source).astype(np.float32)
+        outline = _source_outline(item.lesion, item.outline_size, source).astype(np.float32)
         region = hd.sr.ImageRegion(
             graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
             graphic_data=np.vstack([outline, outline[:1]]),
@@ -237,12 +246,13 @@ def _group(item: ImageFindings, source: Dataset, number: int) -> Any:
     return hd.sr.MeasurementsAndQualitativeEvaluations(source_images=[image], **common)
 
 
-def _source_outline(item: ImageFindings, source: Dataset) -> np.ndarray[Any, Any]:
+def _source_outline(
+    lesion: LesionFinding, outline_size: tuple[int, int], source: Dataset
+) -> np.ndarray[Any, Any]:
     """The lesion outline in source-frame pixels (column, row), from stored-image pixels."""
-    assert item.lesion is not None
     (left, top, right, bottom), _ = image_region(source, int(source.Columns), int(source.Rows))
-    width, height = item.outline_size
-    points = np.asarray(item.lesion.outline, dtype=np.float64)
+    width, height = outline_size
+    points = np.asarray(lesion.outline, dtype=np.float64)
     points[:, 0] = left + points[:, 0] * (right - left) / width
     points[:, 1] = top + points[:, 1] * (bottom - top) / height
     return np.clip(points, 0, [int(source.Columns) - 1, int(source.Rows) - 1])
