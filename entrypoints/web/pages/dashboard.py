@@ -10,7 +10,7 @@ from nicegui import ui
 
 from application.commands import DescribeModel, GetPerformance, GetStatistics
 from application.ports import ModelInfo
-from domain.bands import Band, band_for
+from domain.bands import band_for
 from domain.performance import DiagnosticStats, Performance, PerformanceGroup, Proportion
 from domain.predictions import Statistics
 from domain.users import User
@@ -96,25 +96,29 @@ def per_day_chart(stats: Statistics) -> dict[str, Any]:
 
 
 def histogram_chart(stats: Statistics, model: ModelInfo) -> dict[str, Any]:
-    """Bars in the colour of the band holding each bin's centre; the threshold as a line."""
+    """Bars in the colour of the band holding each bin's centre, on a probability axis where
+    the threshold is drawn exactly where it lies."""
     bins = len(stats.probability_histogram)
-    edges = [f"{decimal(i / bins)}-{decimal((i + 1) / bins)}" for i in range(bins)]
-    bands: tuple[Band, ...] = model.bands
+    centres = [(i + 0.5) / bins for i in range(bins)]
     data = [
-        {
-            "value": count,
-            "itemStyle": {"color": band_colour(band_for((i + 0.5) / bins, bands).name)},
-        }
-        for i, count in enumerate(stats.probability_histogram)
+        {"value": [c, count], "itemStyle": {"color": band_colour(band_for(c, model.bands).name)}}
+        for c, count in zip(centres, stats.probability_histogram, strict=True)
     ]
     return {
         "title": {"text": t("dashboard.histogram"), "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": edges},
+        "tooltip": {"trigger": "item"},
+        "xAxis": {
+            "type": "value",
+            "min": 0,
+            "max": 1,
+            "interval": 1 / bins,
+            "axisLabel": {":formatter": "v => Math.round(v * 100) + ' %'"},
+        },
         "yAxis": {"type": "value", "minInterval": 1, "name": t("dashboard.count")},
         "series": [
             {
                 "type": "bar",
+                "barWidth": "90%",
                 "data": data,
                 "markLine": {
                     "symbol": "none",
@@ -122,8 +126,7 @@ def histogram_chart(stats: Statistics, model: ModelInfo) -> dict[str, Any]:
                     "label": {
                         "formatter": t("dashboard.threshold_line", t=percent(model.threshold))
                     },
-                    # category axes place bin i at i: the threshold lies between bin edges
-                    "data": [{"xAxis": model.threshold * bins - 0.5}],
+                    "data": [{"xAxis": model.threshold}],
                 },
             }
         ],

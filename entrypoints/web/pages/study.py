@@ -4,6 +4,7 @@ upload with a position per image, and "Print report"."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -39,7 +40,7 @@ from entrypoints.web.errors import error_text, session_expired
 from entrypoints.web.formats import day, decimal, labelled, percent
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.i18n import translate_error as error_text_in
-from entrypoints.web.pages.analyze import ACCEPTED_TYPES
+from entrypoints.web.pages.analyze import ACCEPTED_TYPES, DROP_ZONE
 from entrypoints.web.state import LANGUAGE, TOKEN, client_address, t
 from entrypoints.web.widgets import band_chip, band_words, png_data_url
 
@@ -304,6 +305,7 @@ def _uploader(web: Web, study_id: UUID, redraw: Callable[[], Awaitable[object]])
             .mark("study-uploader")
         )
         uploader.on("finish", uploader.reset)
+        uploader.add_slot("list", DROP_ZONE.format(text=html.escape(t("analyze.drop"))))
 
         async def run() -> None:
             message.set_text("")

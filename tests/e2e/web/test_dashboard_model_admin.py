@@ -55,12 +55,12 @@ async def test_dashboard_numbers_match_the_stored_data(user: User, core: FakeCor
     assert per_day["series"][1]["data"] == [3, 0]
     histogram = user.find(kind=ui.echart, marker="chart-histogram").elements.pop().options
     bars = histogram["series"][0]["data"]
-    assert sum(bar["value"] for bar in bars) == 5
-    assert bars[9]["value"] == 3
+    assert sum(bar["value"][1] for bar in bars) == 5
+    assert bars[9]["value"] == [0.95, 3]
     # one colour per band, the same as on the results; the threshold drawn between bins
     assert bars[9]["itemStyle"]["color"] == band_colour(BandName.VERY_HIGH)
     assert bars[0]["itemStyle"]["color"] == band_colour(BandName.LOW)
-    assert histogram["series"][0]["markLine"]["data"] == [{"xAxis": 4.5}]  # threshold 0.5
+    assert histogram["series"][0]["markLine"]["data"] == [{"xAxis": 0.5}]  # the threshold
 
 
 async def test_performance_panel_counts_outcomes_and_warns(user: User, core: FakeCore) -> None:
