@@ -1,6 +1,7 @@
 """The C-STORE listener against a real Orthanc: Orthanc sends a study to Breastscan and the
-analyses appear in the service account's study; non-images are acknowledged and skipped;
-associations from a calling AE title not on the list are rejected."""
+analyses appear in the service account's study (non-images acknowledged and skipped), and
+the findings go back to Orthanc as SR + SEG referencing the images it sent; associations from
+a calling AE title not on the list are rejected."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import highdicom as hd
 import httpx
 import pydicom
 import pytest_asyncio
@@ -18,7 +20,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from adapters.persistence.migrate import upgrade_to_head
-from application.commands import GetStudy, ListStudies, RegisterUser
+from application.commands import GetStudy, ListStudies, RegisterUser, SendResultsToPacs
 from domain.users import Role, User
 from entrypoints.container import Container, build_container, shutdown
 from entrypoints.dicom_listener import DicomListener
@@ -49,6 +51,7 @@ async def listening(orthanc: Orthanc, tmp_path: Path) -> AsyncIterator[Listening
         dicom_port=orthanc.listener_port,
         dicom_accepted_aets=(ORTHANC_AET,),
         dicom_service_account=SERVICE_ACCOUNT,
+        pacs_dicomweb_url=orthanc.dicomweb_url,
     )
     await upgrade_to_head(settings.resolved_database_url)
     container = build_container(settings)
@@ -102,6 +105,24 @@ async def test_images_orthanc_sends_are_analysed_into_a_study(
     images = detail.current.images
     assert len(images) == 2
     assert {p.owner_id for p in images} == {listening.account.id}
+
+    # and back: the findings stored on Orthanc, referencing the images it sent
+    receipt = await listening.container.send_results_to_pacs()(
+        SendResultsToPacs(actor=listening.account, study_id=study.id)
+    )
+    stored = {
+        str(ds.SOPInstanceUID): ds
+        for ds in (pydicom.dcmread(io.BytesIO(d)) for d in orthanc.instances_of_study(uid))
+    }
+    report = hd.sr.ComprehensiveSR.from_dataset(stored[receipt.report_uid])
+    sources = {
+        group.roi.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+        for group in report.content.get_planar_roi_measurement_groups()
+    }
+    sent = {str(pydicom.dcmread(io.BytesIO(d)).SOPInstanceUID) for d in (first, second)}
+    assert sources == sent
+    segmentations = [ds for ds in stored.values() if ds.Modality == "SEG"]
+    assert len(segmentations) == receipt.segmentations == 2
 
 
 def test_a_calling_ae_title_not_on_the_list_is_rejected(
