@@ -273,10 +273,10 @@ def _stored(data: bytes) -> Response[bytes]:
 
 @get(
     "/predictions/{prediction_id:uuid}/image",
-    summary="The stored image",
+    summary="The stored image (image/jpeg or image/png)",
     tags=TAGS,
     security=SECURITY,
-    media_type="image/png",
+    media_type="image/*",
 )
 async def get_image(
     prediction_id: FromPath[UUID],
