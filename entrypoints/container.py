@@ -215,9 +215,9 @@ class Container(containers.DeclarativeContainer):
         attempts=settings.provided.pacs_attempts,
     )
     result_builder = providers.Singleton(HighdicomResultDocumentBuilder)
-    search_pacs = providers.Singleton(uc.SearchPacsUseCase, pacs)
+    search_pacs = providers.Singleton(uc.SearchPacsUseCase, pacs, uow, clock)
     import_study_from_pacs = providers.Singleton(
-        uc.ImportStudyFromPacsUseCase, pacs, add_images_to_study
+        uc.ImportStudyFromPacsUseCase, pacs, add_images_to_study, uow, clock
     )
     send_results_to_pacs = providers.Singleton(
         uc.SendResultsToPacsUseCase, uow, pacs, result_builder, decoder, clock

@@ -32,6 +32,7 @@ async def file_images(
     add_images: AddImages,
     actor: User,
     objects: Sequence[tuple[str, str, bytes]],
+    client: str | None = None,
 ) -> tuple[list[Prediction], list[SkippedObject]]:
     """Analyse (sop_instance_uid, sop_class_uid, Part 10) objects into the actor's studies of
     their StudyInstanceUIDs; non-images and refused files come back as skipped."""
@@ -49,6 +50,7 @@ async def file_images(
                 actor=actor,
                 study_id=None,
                 uploads=tuple(Upload(filename=f"{uid}.dcm", data=data) for uid, _, data in chunk),
+                client=client,
             )
         )
         for (uid, sop_class, _), outcome in zip(chunk, outcomes, strict=True):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from application.commands import ImportStudyFromPacs, PacsImport
-from application.ports import PacsClient
+from application.ports import Clock, PacsClient, UnitOfWork
 from application.use_cases._pacs import AddImages, file_images
+from application.use_cases._shared import audit_entry
 from domain.errors import ErrorCode, InvalidInput, PacsUnavailable
 from domain.studies import check_study_uid
 
@@ -15,9 +16,13 @@ class ImportStudyFromPacsUseCase:
     Nothing is stored from a partial retrieve unless the caller accepts it; objects that are
     not images (reports, segmentations, presentation states) are skipped and named."""
 
-    def __init__(self, pacs: PacsClient, add_images: AddImages) -> None:
+    def __init__(
+        self, pacs: PacsClient, add_images: AddImages, uow: UnitOfWork, clock: Clock
+    ) -> None:
         self._pacs = pacs
         self._add_images = add_images
+        self._uow = uow
+        self._clock = clock
 
     async def __call__(self, cmd: ImportStudyFromPacs) -> PacsImport:
         uid = check_study_uid(cmd.study_instance_uid)
@@ -37,7 +42,19 @@ class ImportStudyFromPacsUseCase:
                 count=count,
             )
         objects = [(i.sop_instance_uid, i.sop_class_uid, i.data) for i in retrieved.instances]
-        predictions, skipped = await file_images(self._add_images, cmd.actor, objects)
+        predictions, skipped = await file_images(self._add_images, cmd.actor, objects, cmd.client)
+        async with self._uow as uow:
+            await uow.audit.record(
+                audit_entry(
+                    self._clock,
+                    "pacs.imported",
+                    actor_id=cmd.actor.id,
+                    detail=f"analysed={len(predictions)}; skipped={len(skipped)}; "
+                    f"missing={len(retrieved.missing)}",
+                    client=cmd.client,
+                )
+            )
+            await uow.commit()
         if not predictions:
             raise InvalidInput(
                 f"Study {uid} holds no image the model can read.",

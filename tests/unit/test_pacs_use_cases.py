@@ -52,6 +52,12 @@ class RecordingAddImages:
         )
 
 
+def importer(
+    app: App, pacs: FakePacsClient, add: RecordingAddImages | None = None
+) -> ImportStudyFromPacsUseCase:
+    return ImportStudyFromPacsUseCase(pacs, add or RecordingAddImages(app), app.uow, app.clock)
+
+
 def pacs_with(*instances: PacsInstance) -> FakePacsClient:
     pacs = FakePacsClient()
     study = PacsStudy(STUDY_UID, "MRN-1", "ACC-1", date(2026, 11, 30), None, ("US",), None)
@@ -65,7 +71,7 @@ def image(n: int, level: int = 200) -> PacsInstance:
 
 async def test_search_needs_a_patient_or_an_accession(app: App) -> None:
     user = await app.user()
-    search = SearchPacsUseCase(pacs_with())
+    search = SearchPacsUseCase(pacs_with(), app.uow, app.clock)
     with pytest.raises(InvalidInput) as raised:
         await search(SearchPacs(actor=user, patient_ref="  "))
     assert raised.value.code is ErrorCode.PACS_QUERY_EMPTY
@@ -74,25 +80,30 @@ async def test_search_needs_a_patient_or_an_accession(app: App) -> None:
     assert too_long.value.code is ErrorCode.ACCESSION_INVALID
     found = await search(SearchPacs(actor=user, accession_number="ACC-1"))
     assert [s.study_instance_uid for s in found] == [STUDY_UID]
+    (entry,) = [e for e in app.db.audit if e.action == "pacs.searched"]
+    assert entry.detail == "by=accession; found=1"
+    assert "MRN" not in entry.detail
 
 
 async def test_import_analyses_the_images_and_skips_the_rest(app: App) -> None:
     user = await app.user()
     report = PacsInstance(SR, "1.2.3.9", "1.2.9", b"not an image")
     add = RecordingAddImages(app)
-    result = await ImportStudyFromPacsUseCase(pacs_with(image(1), report, image(2)), add)(
+    result = await importer(app, pacs_with(image(1), report, image(2)), add)(
         ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
     )
     assert len(result.predictions) == 2
     assert [(s.sop_instance_uid, s.reason) for s in result.skipped] == [("1.2.3.9", "not_an_image")]
     assert [u.filename for c in add.calls for u in c.uploads] == ["1.2.3.1.dcm", "1.2.3.2.dcm"]
     assert all(c.study_id is None and c.actor == user for c in add.calls)
+    (entry,) = [e for e in app.db.audit if e.action == "pacs.imported"]
+    assert entry.detail == "analysed=2; skipped=1; missing=0"
 
 
 async def test_a_refused_image_is_reported_not_fatal(app: App) -> None:
     user = await app.user()
     broken = PacsInstance(US, "1.2.3.7", "1.2.3", b"garbage")
-    result = await ImportStudyFromPacsUseCase(pacs_with(image(1), broken), RecordingAddImages(app))(
+    result = await importer(app, pacs_with(image(1), broken))(
         ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
     )
     assert len(result.predictions) == 1
@@ -105,7 +116,7 @@ async def test_a_partial_retrieve_stores_nothing_unless_accepted(app: App) -> No
     user = await app.user()
     pacs = pacs_with(image(1), image(2), image(3))
     pacs.withhold = {"1.2.3.3"}
-    use_case = ImportStudyFromPacsUseCase(pacs, RecordingAddImages(app))
+    use_case = importer(app, pacs)
     with pytest.raises(PacsUnavailable) as raised:
         await use_case(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
     assert raised.value.code is ErrorCode.PACS_RETRIEVE_PARTIAL
@@ -122,21 +133,19 @@ async def test_import_errors(app: App) -> None:
     user = await app.user()
     only_report = pacs_with(PacsInstance(SR, "1.2.3.9", "1.2.9", b"sr"))
     with pytest.raises(InvalidInput) as no_images:
-        await ImportStudyFromPacsUseCase(only_report, RecordingAddImages(app))(
+        await importer(app, only_report)(
             ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
         )
     assert no_images.value.code is ErrorCode.PACS_NO_IMAGES
     with pytest.raises(NotFound) as unknown:
-        await ImportStudyFromPacsUseCase(pacs_with(), RecordingAddImages(app))(
+        await importer(app, pacs_with())(
             ImportStudyFromPacs(actor=user, study_instance_uid="1.2.999")
         )
     assert unknown.value.code is ErrorCode.PACS_STUDY_NOT_FOUND
     down = pacs_with(image(1))
     down.unreachable = True
     with pytest.raises(PacsUnavailable):
-        await ImportStudyFromPacsUseCase(down, RecordingAddImages(app))(
-            ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
-        )
+        await importer(app, down)(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
     assert app.db.predictions == {}
 
 

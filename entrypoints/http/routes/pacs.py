@@ -85,6 +85,7 @@ class PacsImportOut(Struct):
 
 @post("/pacs/search", tags=TAGS, security=SECURITY, status_code=200, summary="Search the PACS")
 async def search(
+    request: Request[Any, Any, Any],
     data: JSONBody[PacsSearchIn],
     user: CurrentUser,
     search_pacs: NamedDependency[SearchPacsUseCase],
@@ -95,12 +96,14 @@ async def search(
         patient_ref=data.patient_ref,
         accession_number=data.accession_number,
         limit=data.limit,
+        client=client_of(request),
     )
     return [PacsStudyOut.of(s) for s in await search_pacs(cmd)]
 
 
 @post("/pacs/import", tags=TAGS, security=SECURITY, status_code=201, summary="Analyse a PACS study")
 async def import_study(
+    request: Request[Any, Any, Any],
     data: JSONBody[PacsImportIn],
     user: CurrentUser,
     import_study_from_pacs: NamedDependency[ImportStudyFromPacsUseCase],
@@ -109,7 +112,10 @@ async def import_study(
     non-image objects are skipped and listed. A partial retrieve stores nothing (503
     pacs_retrieve_partial) unless `accept_partial`."""
     cmd = ImportStudyFromPacs(
-        actor=user, study_instance_uid=data.study_instance_uid, accept_partial=data.accept_partial
+        actor=user,
+        study_instance_uid=data.study_instance_uid,
+        accept_partial=data.accept_partial,
+        client=client_of(request),
     )
     return PacsImportOut.of(await import_study_from_pacs(cmd))
 

@@ -54,6 +54,7 @@ class PacsSearch:
                     actor=await actor(self.web),
                     patient_ref=self.patient.value,
                     accession_number=self.accession.value,
+                    client=client_address(),
                 )
             )
             self.show(found)
@@ -87,7 +88,9 @@ class PacsSearch:
         with reported():
             result: PacsImport = await self.web.core.import_study_from_pacs()(
                 ImportStudyFromPacs(
-                    actor=await actor(self.web), study_instance_uid=study.study_instance_uid
+                    actor=await actor(self.web),
+                    study_instance_uid=study.study_instance_uid,
+                    client=client_address(),
                 )
             )
             outcome.clear()
