@@ -205,6 +205,18 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _ae_title(raw: str) -> str:
+    """A DICOM AE title: 1 to 16 printable ASCII characters, no backslash (PS3.5 AE)."""
+    title = raw.strip()
+    if not 1 <= len(title) <= 16 or not all(" " <= c <= "~" and c != "\\" for c in title):
+        raise ValueError("must be a DICOM AE title (1-16 printable ASCII characters, no \\)")
+    return title
+
+
+def _ae_titles(raw: str) -> tuple[str, ...]:
+    return tuple(_ae_title(part) for part in _csv(raw))
+
+
 def _proxies(raw: str) -> tuple[str, ...]:
     found = _csv(raw)
     for entry in found:
@@ -276,8 +288,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "pacs_dicomweb_url": str,
     "pacs_timeout_seconds": _positive_int,
     "pacs_attempts": _positive_int,
-    "dicom_ae_title": _non_empty,
+    "dicom_ae_title": _ae_title,
     "dicom_port": _port,
-    "dicom_accepted_aets": _csv,
+    "dicom_accepted_aets": _ae_titles,
     "dicom_service_account": str,
 }

@@ -91,3 +91,33 @@ def test_micro_batching_settings_are_parsed_and_bounded() -> None:
         )
     assert "INFERENCE_MAX_BATCH" in str(caught.value)
     assert "INFERENCE_MAX_WAIT_MS" in str(caught.value)
+
+
+def test_pacs_and_listener_settings_are_parsed_and_checked() -> None:
+    s = Settings.from_env(
+        {
+            "BREASTSCAN_PACS_DICOMWEB_URL": "http://orthanc:8042/dicom-web",
+            "BREASTSCAN_PACS_ATTEMPTS": "5",
+            "BREASTSCAN_DICOM_AE_TITLE": "BSCAN",
+            "BREASTSCAN_DICOM_PORT": "104",
+            "BREASTSCAN_DICOM_ACCEPTED_AETS": "ORTHANC, US-ROOM-2",
+            "BREASTSCAN_DICOM_SERVICE_ACCOUNT": "pacs@clinic.example",
+        }
+    )
+    assert (s.pacs_dicomweb_url, s.pacs_attempts, s.pacs_timeout_seconds) == (
+        "http://orthanc:8042/dicom-web",
+        5,
+        20,
+    )
+    assert (s.dicom_ae_title, s.dicom_port) == ("BSCAN", 104)
+    assert s.dicom_accepted_aets == ("ORTHANC", "US-ROOM-2")
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "BREASTSCAN_DICOM_AE_TITLE": "A-TITLE-LONGER-THAN-16",
+                "BREASTSCAN_DICOM_ACCEPTED_AETS": "OK,BAD\\TITLE",
+                "BREASTSCAN_DICOM_PORT": "70000",
+            }
+        )
+    for name in ("DICOM_AE_TITLE", "DICOM_ACCEPTED_AETS", "DICOM_PORT"):
+        assert name in str(caught.value)
