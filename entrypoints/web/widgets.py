@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 
 from nicegui import ui
 
@@ -229,3 +230,88 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
             )
             heatmap_legend(web)
         overlay_box.set_visibility(False)
+
+
+def link_cell(column: str, prefix: str) -> tuple[str, str]:
+    """A table slot showing `column` as a link to `prefix` + the row's id."""
+    template = (
+        '<q-td :props="props"><a class="text-primary" '
+        f":href=\"'{prefix}' + props.row.id\">{{{{ props.value }}}}</a></q-td>"
+    )
+    return f"body-cell-{column}", template
+
+
+def simple_table(columns: list[tuple[str, str]], rows: list[dict[str, str]], marker: str) -> None:
+    """A dense read-only table: (name, label) columns, rows keyed by the first column."""
+    ui.table(
+        columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
+        rows=rows,
+        row_key=columns[0][0],
+    ).props("flat bordered dense wrap-cells").classes("w-full").mark(marker)
+
+
+class PagedTable:
+    """One page of rows, the line said when there are none, and a pager; subclasses `fetch`."""
+
+    page_key = "history.page"  # the pager's sentence: page, pages, total
+
+    def __init__(
+        self,
+        columns: list[dict[str, str]],
+        size: int,
+        marker: str,
+        empty: str,
+        link: tuple[str, str] | None = None,
+    ) -> None:
+        self.size = size
+        self.offset = 0
+        self.table = (
+            ui.table(columns=columns, rows=[], row_key="id")
+            .classes("w-full")
+            .props('flat bordered hide-pagination :rows-per-page-options="[0]"')
+            .mark(marker)
+        )
+        if link is not None:
+            self.table.add_slot(*link)
+        self.empty = ui.label(empty).mark(marker.removesuffix("-table") + "-empty")
+        with ui.row().classes("items-center gap-2"):
+            self.previous = (
+                ui.button(t("history.prev"), icon="chevron_left", on_click=lambda: self.turn(-1))
+                .props("flat")
+                .mark("prev-page")
+            )
+            self.position = ui.label().mark("page-position")
+            self.following = (
+                ui.button(t("history.next"), icon="chevron_right", on_click=lambda: self.turn(1))
+                .props("flat")
+                .mark("next-page")
+            )
+
+    async def fetch(self, offset: int, limit: int) -> tuple[list[dict[str, str]], int]:
+        """The rows of one page and the total count."""
+        raise NotImplementedError
+
+    async def load(self) -> None:
+        with reported():
+            rows, total = await self.fetch(self.offset, self.size)
+            self.table.rows = rows
+            self.table.update()
+            pages = max(1, math.ceil(total / self.size))
+            current = self.offset // self.size + 1
+            self.position.set_text(t(self.page_key, page=current, pages=pages, total=total))
+            self.previous.set_enabled(self.offset > 0)
+            self.following.set_enabled(self.offset + self.size < total)
+            self.empty.set_visibility(total == 0)
+
+    async def apply(self) -> None:
+        self.offset = 0
+        await self.load()
+
+    async def turn(self, step: int) -> None:
+        self.offset = max(0, self.offset + step * self.size)
+        await self.load()
+
+
+def ruled_input(label: str, limit: int, rule: str, marker: str) -> ui.input:
+    """A text field that states its rule under it and takes no more than `limit` characters."""
+    return ui.input(label).props(f'maxlength={limit} hint="{rule}"').mark(marker)

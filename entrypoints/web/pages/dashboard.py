@@ -20,6 +20,7 @@ from entrypoints.web.formats import decimal, integer, percent
 from entrypoints.web.frame import signed_in_page
 from entrypoints.web.palette import THRESHOLD_COLOUR, band_colour
 from entrypoints.web.state import t
+from entrypoints.web.widgets import simple_table
 
 ABOVE_COLOUR, BELOW_COLOUR = "#546e7a", "#cfd8dc"  # threshold sides: not band colours
 
@@ -202,14 +203,6 @@ def group_rows(groups: tuple[PerformanceGroup, ...]) -> list[dict[str, str]]:
     ]
 
 
-def _table(columns: list[tuple[str, str]], rows: list[dict[str, str]], marker: str) -> None:
-    ui.table(
-        columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
-        rows=rows,
-        row_key=columns[0][0],
-    ).props("flat bordered dense wrap-cells").classes("w-full").mark(marker)
-
-
 def performance_panel(result: Performance) -> None:
     """The model and the clinicians' BI-RADS against recorded outcomes."""
     with ui.card().classes("w-full").props("flat bordered").mark("performance"):
@@ -245,7 +238,7 @@ def performance_panel(result: Performance) -> None:
             r["measure"]: r["clinicians"] for r in performance_rows(result.clinicians, "clinicians")
         }
         rows = [{**r, "clinicians": clinician_rows.get(r["measure"], "—")} for r in model_rows]
-        _table(
+        simple_table(
             [
                 ("measure", t("performance.measure")),
                 ("model", t("performance.model")),
@@ -267,7 +260,7 @@ def performance_panel(result: Performance) -> None:
             (t("performance.by_month"), result.by_month, "performance-by-month"),
         ):
             ui.label(title).classes("text-subtitle2")
-            _table(group_columns, group_rows(groups), marker)
+            simple_table(group_columns, group_rows(groups), marker)
 
 
 def register(web: Web) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from entrypoints.web.errors import reported
 from entrypoints.web.formats import percent, when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
-from entrypoints.web.widgets import date_input
+from entrypoints.web.widgets import PagedTable, date_input, link_cell
 
 COLUMNS = (
     ("created", "left"),
@@ -26,10 +25,6 @@ COLUMNS = (
     ("band", "left"),
     ("label", "left"),
     ("reviewed", "left"),
-)
-FILENAME_LINK = (
-    '<q-td :props="props"><a class="text-primary" '
-    ":href=\"'/analysis/' + props.row.id\">{{ props.value }}</a></q-td>"
 )
 
 
@@ -125,65 +120,31 @@ def filter_bar(form: HistoryForm, history: HistoryTable) -> None:
     search.on("keydown.enter", history.apply)
 
 
-class HistoryTable:
+class HistoryTable(PagedTable):
     """The table of one page of analyses, its pager, and the CSV export of the selection."""
 
     def __init__(self, web: Web, form: HistoryForm, owners: dict[UUID, str] | None) -> None:
         self.web, self.form, self.owners = web, form, owners or {}
-        self.size = web.options.page_size
-        self.offset = 0
         shown = [*COLUMNS, *((("owner", "left"),) if owners is not None else ())]
         columns = [
             {"name": name, "label": t(f"history.col.{name}"), "field": name, "align": align}
             for name, align in shown
         ]
-        self.table = (
-            ui.table(columns=columns, rows=[], row_key="id")
-            .classes("w-full")
-            .props('flat bordered hide-pagination :rows-per-page-options="[0]"')
-            .mark("history-table")
+        super().__init__(
+            columns,
+            web.options.page_size,
+            "history-table",
+            t("history.empty"),
+            link_cell("filename", "/analysis/"),
         )
-        self.table.add_slot("body-cell-filename", FILENAME_LINK)
-        self.empty = ui.label(t("history.empty")).mark("history-empty")
-        with ui.row().classes("items-center gap-2"):
-            self.previous = (
-                ui.button(t("history.prev"), icon="chevron_left", on_click=lambda: self.turn(-1))
-                .props("flat")
-                .mark("prev-page")
-            )
-            self.position = ui.label().mark("page-position")
-            self.following = (
-                ui.button(t("history.next"), icon="chevron_right", on_click=lambda: self.turn(1))
-                .props("flat")
-                .mark("next-page")
-            )
 
-    async def load(self) -> None:
-        with reported():
-            page: Page[Prediction] = await self.web.core.list_predictions()(
-                ListPredictions(
-                    actor=await actor(self.web),
-                    filters=self.form.filters(),
-                    offset=self.offset,
-                    limit=self.size,
-                )
+    async def fetch(self, offset: int, limit: int) -> tuple[list[dict[str, str]], int]:
+        page: Page[Prediction] = await self.web.core.list_predictions()(
+            ListPredictions(
+                actor=await actor(self.web), filters=self.form.filters(), offset=offset, limit=limit
             )
-            self.table.rows = rows(page, self.owners)
-            self.table.update()
-            pages = max(1, math.ceil(page.total / self.size))
-            current = self.offset // self.size + 1
-            self.position.set_text(t("history.page", page=current, pages=pages, total=page.total))
-            self.previous.set_enabled(self.offset > 0)
-            self.following.set_enabled(self.offset + self.size < page.total)
-            self.empty.set_visibility(page.total == 0)
-
-    async def apply(self) -> None:
-        self.offset = 0
-        await self.load()
-
-    async def turn(self, step: int) -> None:
-        self.offset = max(0, self.offset + step * self.size)
-        await self.load()
+        )
+        return rows(page, self.owners), page.total
 
     async def export(self) -> None:
         with reported():

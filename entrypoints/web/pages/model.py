@@ -19,7 +19,7 @@ from entrypoints.web.errors import reported
 from entrypoints.web.formats import decimal, integer, percent
 from entrypoints.web.frame import signed_in_page
 from entrypoints.web.state import t
-from entrypoints.web.widgets import band_words
+from entrypoints.web.widgets import band_words, simple_table
 
 # The card is a long document: keep its headings below the page's own title.
 MODEL_CARD_CSS = """
@@ -101,14 +101,6 @@ def validation_rows(metadata: Mapping[str, str]) -> list[dict[str, str]]:
     return rows
 
 
-def _table(columns: list[tuple[str, str]], rows: list[dict[str, str]], marker: str) -> None:
-    ui.table(
-        columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
-        rows=rows,
-        row_key=columns[0][0],
-    ).props("flat bordered dense wrap-cells").classes("w-full").mark(marker)
-
-
 def clinician_summary(info: ModelInfo) -> None:
     """Trained on what, how good, what the bands and the threshold mean."""
     ui.label(t("model.trained_on")).classes("text-h6")
@@ -120,7 +112,7 @@ def clinician_summary(info: ModelInfo) -> None:
     ui.label(t("model.how_good_hint")).classes("text-caption")
     rows = validation_rows(info.metadata)
     if rows:
-        _table(
+        simple_table(
             [
                 ("source", t("model.col.source")),
                 ("n", t("model.col.n")),
@@ -162,7 +154,7 @@ def clinician_summary(info: ModelInfo) -> None:
                 "seen": seen,
             }
         )
-    _table(
+    simple_table(
         [
             ("band", t("model.col.band")),
             ("range", t("model.col.range")),
@@ -188,7 +180,7 @@ def technical_details(web: Web, info: ModelInfo) -> None:
                     ui.label(value).classes("text-body2").mark("model-fact")
         if info.metadata:
             ui.label(t("model.metadata")).classes("text-subtitle1")
-            _table(
+            simple_table(
                 [("key", t("model.key")), ("value", t("model.value"))],
                 [{"key": k, "value": v} for k, v in sorted(info.metadata.items())],
                 "model-metadata",

@@ -3,7 +3,6 @@ accession, date, band and review state."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from nicegui import ui
@@ -15,11 +14,11 @@ from domain.errors import DomainError, NotAuthenticated
 from domain.studies import MAX_ACCESSION_LENGTH, MAX_PATIENT_REF_LENGTH, Study, StudySummary
 from domain.users import User
 from entrypoints.web.deps import Web
-from entrypoints.web.errors import error_text, reported, session_expired
+from entrypoints.web.errors import error_text, session_expired
 from entrypoints.web.formats import day, integer, percent
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
-from entrypoints.web.widgets import date_input
+from entrypoints.web.widgets import PagedTable, date_input, link_cell, ruled_input
 
 COLUMNS = (
     ("date", "left"),
@@ -28,10 +27,6 @@ COLUMNS = (
     ("images", "right"),
     ("reviewed", "right"),
     ("highest", "right"),
-)
-PATIENT_LINK = (
-    '<q-td :props="props"><a class="text-primary" '
-    ":href=\"'/studies/' + props.row.id\">{{ props.value }}</a></q-td>"
 )
 
 
@@ -81,24 +76,18 @@ def new_study_form(web: Web) -> None:
     with ui.card().classes("w-full").props("flat bordered").mark("new-study"):
         ui.label(t("studies.new")).classes("text-subtitle1")
         with ui.row().classes("w-full items-start gap-2"):
-            patient = (
-                ui.input(t("studies.patient_ref"))
-                .props(
-                    f"maxlength={MAX_PATIENT_REF_LENGTH} "
-                    f'hint="{t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH)}"'
-                )
-                .classes("w-64")
-                .mark("study-patient")
-            )
-            accession = (
-                ui.input(t("studies.accession"))
-                .props(
-                    f"maxlength={MAX_ACCESSION_LENGTH} "
-                    f'hint="{t("studies.accession_rule", count=MAX_ACCESSION_LENGTH)}"'
-                )
-                .classes("w-48")
-                .mark("study-accession")
-            )
+            patient = ruled_input(
+                t("studies.patient_ref"),
+                MAX_PATIENT_REF_LENGTH,
+                t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH),
+                "study-patient",
+            ).classes("w-64")
+            accession = ruled_input(
+                t("studies.accession"),
+                MAX_ACCESSION_LENGTH,
+                t("studies.accession_rule", count=MAX_ACCESSION_LENGTH),
+                "study-accession",
+            ).classes("w-48")
             study_day = date_input(t("studies.date"), "", "study-date").classes("w-56")
 
         async def create() -> None:
@@ -132,60 +121,32 @@ def new_study_form(web: Web) -> None:
         ui.button(t("studies.create"), icon="add", on_click=create).mark("create-study")
 
 
-class StudyTable:
+class StudyTable(PagedTable):
     """One page of studies and its pager."""
+
+    page_key = "studies.page"
 
     def __init__(self, web: Web, form: StudyForm) -> None:
         self.web, self.form = web, form
-        self.size = web.options.page_size
-        self.offset = 0
         columns = [
             {"name": n, "label": t(f"studies.col.{n}"), "field": n, "align": align}
             for n, align in COLUMNS
         ]
-        self.table = (
-            ui.table(columns=columns, rows=[], row_key="id")
-            .classes("w-full")
-            .props('flat bordered hide-pagination :rows-per-page-options="[0]"')
-            .mark("studies-table")
+        super().__init__(
+            columns,
+            web.options.page_size,
+            "studies-table",
+            t("studies.empty"),
+            link_cell("patient", "/studies/"),
         )
-        self.table.add_slot("body-cell-patient", PATIENT_LINK)
-        self.empty = ui.label(t("studies.empty")).mark("studies-empty")
-        with ui.row().classes("items-center gap-2"):
-            self.previous = ui.button(
-                t("history.prev"), icon="chevron_left", on_click=lambda: self.turn(-1)
-            ).props("flat")
-            self.position = ui.label().mark("studies-position")
-            self.following = ui.button(
-                t("history.next"), icon="chevron_right", on_click=lambda: self.turn(1)
-            ).props("flat")
 
-    async def load(self) -> None:
-        with reported():
-            page: Page[StudySummary] = await self.web.core.list_studies()(
-                ListStudies(
-                    actor=await actor(self.web),
-                    filters=self.form.filters(),
-                    offset=self.offset,
-                    limit=self.size,
-                )
+    async def fetch(self, offset: int, limit: int) -> tuple[list[dict[str, str]], int]:
+        page: Page[StudySummary] = await self.web.core.list_studies()(
+            ListStudies(
+                actor=await actor(self.web), filters=self.form.filters(), offset=offset, limit=limit
             )
-            self.table.rows = rows(page)
-            self.table.update()
-            pages = max(1, math.ceil(page.total / self.size))
-            current = self.offset // self.size + 1
-            self.position.set_text(t("studies.page", page=current, pages=pages, total=page.total))
-            self.previous.set_enabled(self.offset > 0)
-            self.following.set_enabled(self.offset + self.size < page.total)
-            self.empty.set_visibility(page.total == 0)
-
-    async def apply(self) -> None:
-        self.offset = 0
-        await self.load()
-
-    async def turn(self, step: int) -> None:
-        self.offset = max(0, self.offset + step * self.size)
-        await self.load()
+        )
+        return rows(page), page.total
 
 
 def search_bar(form: StudyForm, table: StudyTable) -> None:

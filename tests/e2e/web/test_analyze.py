@@ -21,6 +21,13 @@ async def upload(user: User, *files: tuple[str, bytes]) -> None:
     )
 
 
+async def on_analyze(user: User, core: FakeCore, email: str) -> None:
+    """A new clinician, signed in, on the Analyze page."""
+    await core.account(email)
+    await sign_in(user, email)
+    await user.should_see("Analyze ultrasound images")
+
+
 async def test_one_bad_file_never_sinks_the_batch(user: User, core: FakeCore) -> None:
     owner = await core.account("ana@example.org", Role.CLINICIAN)
     await sign_in(user, owner.email)
@@ -38,9 +45,7 @@ async def test_one_bad_file_never_sinks_the_batch(user: User, core: FakeCore) ->
 
 
 async def test_benign_result_is_said_in_words(user: User, core: FakeCore) -> None:
-    await core.account("bo@example.org")
-    await sign_in(user, "bo@example.org")
-    await user.should_see("Analyze ultrasound images")
+    await on_analyze(user, core, "bo@example.org")
     await upload(user, ("dark.png", fake_image("d", level=20)))
     await user.should_see("Low likelihood of malignancy", retries=50)
     await user.should_see("Below the model's decision threshold (50.0 %).")
@@ -51,9 +56,7 @@ async def test_benign_result_is_said_in_words(user: User, core: FakeCore) -> Non
 async def test_close_to_the_threshold_is_borderline_not_suspicious(
     user: User, core: FakeCore
 ) -> None:
-    await core.account("bl@example.org")
-    await sign_in(user, "bl@example.org")
-    await user.should_see("Analyze ultrasound images")
+    await on_analyze(user, core, "bl@example.org")
     await upload(user, ("close.png", fake_image("c", level=120)))  # p = 47.1 %, threshold 50 %
     await user.should_see("Intermediate likelihood of malignancy", retries=50)
     await user.should_see("Below the model's decision threshold (50.0 %).")
@@ -62,18 +65,14 @@ async def test_close_to_the_threshold_is_borderline_not_suspicious(
 
 
 async def test_oversized_file_is_refused_on_the_server(user: User, core: FakeCore) -> None:
-    await core.account("cy@example.org")
-    await sign_in(user, "cy@example.org")
-    await user.should_see("Analyze ultrasound images")
+    await on_analyze(user, core, "cy@example.org")
     await upload(user, ("huge.png", b"x" * (64 * 1024 + 1)))
     await user.should_see("'huge.png' is larger than the 64 KB limit.", retries=50)
     assert not core.db.predictions
 
 
 async def test_heatmap_toggle_renders_the_overlay(user: User, core: FakeCore) -> None:
-    await core.account("di@example.org")
-    await sign_in(user, "di@example.org")
-    await user.should_see("Analyze ultrasound images")
+    await on_analyze(user, core, "di@example.org")
     await upload(user, ("scan.png", fake_image("s", level=180)))
     await user.should_see(marker="heatmap-toggle", retries=50)
     await user.should_not_see(marker="overlay")
@@ -137,9 +136,7 @@ async def test_limits_come_from_the_settings_and_refusals_name_the_file(
 async def test_cards_follow_the_chosen_order_and_duplicates_are_pointed_out(
     user: User, core: FakeCore
 ) -> None:
-    await core.account("or@example.org")
-    await sign_in(user, "or@example.org")
-    await user.should_see("Analyze ultrasound images")
+    await on_analyze(user, core, "or@example.org")
     first, second = fake_image("1", level=200), fake_image("2", level=20)
     chosen = [{"name": n, "size": 1} for n in ("first.png", "second.png", "again.png")]
     user.find(kind=ui.upload).trigger("added", [chosen])
@@ -152,9 +149,7 @@ async def test_cards_follow_the_chosen_order_and_duplicates_are_pointed_out(
 
 
 async def test_the_sessions_results_stay_when_coming_back(user: User, core: FakeCore) -> None:
-    await core.account("ba@example.org")
-    await sign_in(user, "ba@example.org")
-    await user.should_see("Analyze ultrasound images")
+    await on_analyze(user, core, "ba@example.org")
     await upload(user, ("kept.png", fake_image("k", level=200)), ("bad.png", b"nope"))
     await user.should_see(marker="open-detail", retries=50)
     await user.should_see("'bad.png' is not a PNG or JPEG image.", retries=50)
