@@ -37,6 +37,14 @@ class Laterality(StrEnum):
     RIGHT = "R"
 
 
+_SIDES = {
+    "L": Laterality.LEFT,
+    "LEFT": Laterality.LEFT,
+    "R": Laterality.RIGHT,
+    "RIGHT": Laterality.RIGHT,
+}
+
+
 class View(StrEnum):
     """The probe's plane: radial/antiradial (about the nipple) or transverse/longitudinal."""
 
@@ -120,12 +128,11 @@ class ImagePosition:
         distance_cm: float | None = None,
     ) -> ImagePosition:
         """A position from its typed form (API query, UI form), refusing unknown words."""
-        try:
-            side = Laterality(laterality.strip().upper()[:1] if laterality else "")
-        except ValueError:
+        side = _SIDES.get((laterality or "").strip().upper())
+        if side is None:
             raise InvalidInput(
                 "The side must be L (left) or R (right).", ErrorCode.LATERALITY_INVALID
-            ) from None
+            )
         try:
             chosen = View(view.strip().lower()) if view and view.strip() else View.OTHER
         except ValueError:
@@ -147,6 +154,14 @@ class ImagePosition:
         return None if self.clock_position is None else format_clock(self.clock_position)
 
 
+_VIEW_WORDS = (
+    (View.ANTIRADIAL, ("antirad",)),
+    (View.RADIAL, ("rad",)),
+    (View.TRANSVERSE, ("trans", "trv", "axial")),
+    (View.LONGITUDINAL, ("long", "sag")),
+)
+
+
 def view_from_dicom(text: str | None) -> View:
     """The view a DICOM header names in free text (e.g. "RADIAL", "Anti-radial", "TRANS")."""
     words = re.findall(r"[a-z]+", re.sub(r"anti[\s_-]*", "anti", (text or "").lower()))
@@ -155,14 +170,6 @@ def view_from_dicom(text: str | None) -> View:
             if word.startswith(prefixes):
                 return view
     return View.OTHER
-
-
-_VIEW_WORDS = (
-    (View.ANTIRADIAL, ("antirad",)),
-    (View.RADIAL, ("rad",)),
-    (View.TRANSVERSE, ("trans", "trv", "axial")),
-    (View.LONGITUDINAL, ("long", "sag")),
-)
 
 
 def _bounded(value: str | None, limit: int, code: ErrorCode, what: str) -> str | None:

@@ -123,6 +123,7 @@ def test_impossible_clock_positions_are_refused(typed: str) -> None:
     [
         ({"laterality": "X"}, ErrorCode.LATERALITY_INVALID),
         ({"laterality": ""}, ErrorCode.LATERALITY_INVALID),
+        ({"laterality": "Rubbish"}, ErrorCode.LATERALITY_INVALID),
         ({"laterality": "L", "view": "oblique"}, ErrorCode.VIEW_INVALID),
         ({"laterality": "L", "lesion_number": 0}, ErrorCode.LESION_NUMBER_INVALID),
         ({"laterality": "L", "distance_cm": -0.5}, ErrorCode.DISTANCE_INVALID),
