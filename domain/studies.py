@@ -154,11 +154,12 @@ class ImagePosition:
         return None if self.clock_position is None else format_clock(self.clock_position)
 
 
+# Words of a DICOM header's view text: each view's abbreviations, and the start of its name.
 _VIEW_WORDS = (
-    (View.ANTIRADIAL, ("antirad",)),
-    (View.RADIAL, ("rad",)),
-    (View.TRANSVERSE, ("trans", "trv", "axial")),
-    (View.LONGITUDINAL, ("long", "sag")),
+    (View.ANTIRADIAL, {"arad", "antirad"}, "antiradial"),
+    (View.RADIAL, {"rad"}, "radial"),
+    (View.TRANSVERSE, {"trans", "trv", "tr", "axial"}, "transverse"),
+    (View.LONGITUDINAL, {"long", "lon", "sag", "sagittal"}, "longitudinal"),
 )
 
 
@@ -166,8 +167,8 @@ def view_from_dicom(text: str | None) -> View:
     """The view a DICOM header names in free text (e.g. "RADIAL", "Anti-radial", "TRANS")."""
     words = re.findall(r"[a-z]+", re.sub(r"anti[\s_-]*", "anti", (text or "").lower()))
     for word in words:
-        for view, prefixes in _VIEW_WORDS:
-            if word.startswith(prefixes):
+        for view, abbreviations, name in _VIEW_WORDS:
+            if word in abbreviations or (len(word) >= 5 and name.startswith(word)):
                 return view
     return View.OTHER
 

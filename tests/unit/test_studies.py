@@ -145,6 +145,9 @@ def test_a_position_reads_side_and_view_words() -> None:
     assert view_from_dicom("Trans") is View.TRANSVERSE
     assert view_from_dicom("sagittal") is View.LONGITUDINAL
     assert view_from_dicom(None) is View.OTHER
+    assert view_from_dicom("Radiology breast US") is View.OTHER
+    assert view_from_dicom("transducer L12-5") is View.OTHER
+    assert view_from_dicom("LONGIT") is View.LONGITUDINAL
 
 
 @pytest.mark.parametrize(
