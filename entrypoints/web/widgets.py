@@ -11,6 +11,7 @@ from application.commands import GetLesionOverlay, GetPredictionImage
 from domain.bands import BandName
 from domain.errors import DomainError
 from domain.predictions import Label, Prediction
+from domain.studies import View
 from domain.users import PASSWORD_MIN_LENGTH
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
@@ -160,6 +161,10 @@ def result_panel(web: Web, prediction: Prediction, original_png: bytes) -> None:
         "text-caption"
     ).mark("model-version")
     lesion_summary(prediction)
+    if prediction.frame_count is not None and prediction.frame_index is not None:
+        ui.label(
+            t("result.dicom_frame", frame=prediction.frame_index + 1, count=prediction.frame_count)
+        ).classes("text-caption").mark("dicom-frame")
 
     async def render_overlay() -> None:
         with reported():
@@ -315,3 +320,22 @@ class PagedTable:
 def ruled_input(label: str, limit: int, rule: str, marker: str) -> ui.input:
     """A text field that states its rule under it and takes no more than `limit` characters."""
     return ui.input(label).props(f'maxlength={limit} hint="{rule}"').mark(marker)
+
+
+def side_words(laterality: str) -> str:
+    return t(f"study.side.{laterality}")
+
+
+def position_text(prediction: Prediction) -> str:
+    """'Left, 10:30, 3 cm from the nipple, radial view' from what was given."""
+    position = prediction.position
+    if position is None:
+        return t("study.unplaced")
+    parts = [side_words(position.laterality.value)]
+    if position.clock_label is not None:
+        parts.append(t("study.clock_at", clock=position.clock_label))
+    if position.distance_from_nipple_cm is not None:
+        parts.append(t("study.distance_at", cm=decimal(position.distance_from_nipple_cm)))
+    if position.view is not View.OTHER:
+        parts.append(t(f"study.view.{position.view.value}"))
+    return ", ".join(parts)

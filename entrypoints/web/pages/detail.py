@@ -30,7 +30,7 @@ from entrypoints.web.errors import error_text, reported, session_expired
 from entrypoints.web.formats import day, percent, when
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.state import client_address, t
-from entrypoints.web.widgets import band_words, date_input, result_panel
+from entrypoints.web.widgets import band_words, date_input, position_text, result_panel
 
 NOTE_MAX = 2000
 HISTOLOGY_MAX = MAX_HISTOLOGY_LENGTH
@@ -104,6 +104,13 @@ def register(web: Web) -> None:
                             with ui.row().classes("w-full justify-between no-wrap"):
                                 ui.label(name).classes("text-caption")
                                 ui.label(value).classes("text-body2").mark("fact")
+                        if prediction.study_id is not None:
+                            ui.label(position_text(prediction)).classes("text-body2").mark(
+                                "position"
+                            )
+                            ui.link(t("detail.open_study"), f"/studies/{prediction.study_id}").mark(
+                                "open-study"
+                            )
                     _review_form(web, prediction, body.refresh, saved == "review")
                     _outcome_form(web, prediction, body.refresh, saved == "outcome")
                     _delete_button(web, prediction)

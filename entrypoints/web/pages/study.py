@@ -37,33 +37,14 @@ from domain.studies import (
 from domain.users import User
 from entrypoints.web.deps import Web
 from entrypoints.web.errors import error_text, session_expired
-from entrypoints.web.formats import day, decimal, labelled, percent
+from entrypoints.web.formats import day, labelled, percent
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.i18n import translate_error as error_text_in
 from entrypoints.web.pages.analyze import ACCEPTED_TYPES, DROP_ZONE
 from entrypoints.web.state import LANGUAGE, TOKEN, client_address, t
-from entrypoints.web.widgets import band_chip, band_words, png_data_url
+from entrypoints.web.widgets import band_chip, band_words, png_data_url, position_text, side_words
 
 REPORT_PATH = "/studies/{study_id}/report.pdf"
-
-
-def side_words(laterality: str) -> str:
-    return t(f"study.side.{laterality}")
-
-
-def position_text(prediction: Prediction) -> str:
-    """'Left, 10:30, 3 cm from the nipple, radial view' from what was given."""
-    position = prediction.position
-    if position is None:
-        return t("study.unplaced")
-    parts = [side_words(position.laterality.value)]
-    if position.clock_label is not None:
-        parts.append(t("study.clock_at", clock=position.clock_label))
-    if position.distance_from_nipple_cm is not None:
-        parts.append(t("study.distance_at", cm=decimal(position.distance_from_nipple_cm)))
-    if position.view is not View.OTHER:
-        parts.append(t(f"study.view.{position.view.value}"))
-    return ", ".join(parts)
 
 
 @dataclass

@@ -320,6 +320,8 @@ def test_study_journey_from_dicom_to_report(
 
             page.get_by_role("link", name="radial.dcm", exact=True).click()
             expect(page.get_by_text("Analysis of radial.dcm")).to_be_visible()
+            expect(page.get_by_text("DICOM: frame 1 of 1 analysed.")).to_be_visible()
+            expect(page.get_by_text("Left, Radial")).to_be_visible()  # from the DICOM header
             page.get_by_role("switch", name="Show lesion outline").click()  # its lesion
             outlined = page.get_by_alt_text("Original with the lesion outline").first
             expect(outlined).to_be_visible()

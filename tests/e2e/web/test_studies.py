@@ -88,6 +88,11 @@ async def test_a_study_from_two_views_of_one_lesion_with_priors(user: User, core
     assert {p.position.laterality for p in stored if p.position} == {Laterality.RIGHT}
     assert len({p.study_id for p in stored}) == 1
 
+    radial = next(p for p in stored if p.filename == "radial.png")
+    await user.open(f"/analysis/{radial.id}")
+    await user.should_see("Right, 10:30 o'clock, Radial")
+    await user.should_see(marker="open-study")
+
 
 async def test_print_report_gives_the_studys_pdf_in_the_readers_language(
     user: User, core: FakeCore
