@@ -213,6 +213,8 @@ class Container(containers.DeclarativeContainer):
         settings.provided.pacs_dicomweb_url,
         timeout_s=settings.provided.pacs_timeout_seconds,
         attempts=settings.provided.pacs_attempts,
+        username=settings.provided.pacs_username,
+        password=settings.provided.pacs_password,
     )
     result_builder = providers.Singleton(HighdicomResultDocumentBuilder)
     search_pacs = providers.Singleton(uc.SearchPacsUseCase, pacs, uow, clock)

@@ -72,6 +72,8 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)  # None: /api/metrics is off
     # The clinic's PACS: its DICOMweb root (QIDO/WADO/STOW-RS); empty: no PACS configured.
     pacs_dicomweb_url: str = ""
+    pacs_username: str = ""  # HTTP Basic credentials for the PACS; empty: none sent
+    pacs_password: str | None = field(default=None, repr=False)
     pacs_timeout_seconds: int = 20
     pacs_attempts: int = 3  # tries per request on connection errors and 5xx, backing off
     # The C-STORE listener (`breastscan dicom-listen`): its AE title and port, the calling AE
@@ -286,6 +288,8 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "trusted_proxies": _proxies,
     "metrics_token": _metrics_token,
     "pacs_dicomweb_url": str,
+    "pacs_username": str,
+    "pacs_password": str,
     "pacs_timeout_seconds": _positive_int,
     "pacs_attempts": _positive_int,
     "dicom_ae_title": _ae_title,

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,7 +44,14 @@ class Orthanc:
     dicom_port: int
     listener_port: int  # where Orthanc sends C-STOREs for the LISTENER_MODALITY entry
     directory: Path
+    # HTTP Basic accounts (name -> password); none: authentication off
+    users: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """The credentials the test helpers use: the first account, if any."""
+        return next(iter(self.users.items()), None)
 
     @property
     def url(self) -> str:
@@ -67,7 +74,8 @@ class Orthanc:
             "DicomPort": self.dicom_port,
             "DicomAet": ORTHANC_AET,
             "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False,
+            "AuthenticationEnabled": bool(self.users),
+            "RegisteredUsers": self.users,
             "DicomCheckCalledAet": False,
             "StableAge": 1,
             "Plugins": [str(DICOMWEB_PLUGIN)],
@@ -91,7 +99,10 @@ class Orthanc:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Orthanc exited: {self.log_tail()}")
             try:
-                if httpx.get(f"{self.dicomweb_url}/studies", timeout=1).status_code == 200:
+                if (
+                    httpx.get(f"{self.dicomweb_url}/studies", auth=self.auth, timeout=1).status_code
+                    == 200
+                ):
                     return
             except httpx.HTTPError:
                 pass
@@ -121,7 +132,7 @@ class Orthanc:
 
     def upload(self, part10: bytes) -> str:
         """Store one Part 10 file through the REST API; its Orthanc instance id."""
-        response = httpx.post(f"{self.url}/instances", content=part10, timeout=30)
+        response = httpx.post(f"{self.url}/instances", content=part10, auth=self.auth, timeout=30)
         response.raise_for_status()
         return str(response.json()["ID"])
 
@@ -130,6 +141,7 @@ class Orthanc:
         response = httpx.post(
             f"{self.url}/modalities/{LISTENER_MODALITY}/store",
             json={"Resources": resources, "Synchronous": True},
+            auth=self.auth,
             timeout=60,
         )
         response.raise_for_status()
@@ -140,32 +152,39 @@ class Orthanc:
         found = httpx.post(
             f"{self.url}/tools/find",
             json={"Level": "Instance", "Query": {"StudyInstanceUID": study_uid}},
+            auth=self.auth,
             timeout=30,
         )
         found.raise_for_status()
         return [
-            httpx.get(f"{self.url}/instances/{oid}/file", timeout=30).content
+            httpx.get(f"{self.url}/instances/{oid}/file", auth=self.auth, timeout=30).content
             for oid in found.json()
         ]
 
     def clear(self) -> None:
         """Delete every patient (a clean PACS for the next test)."""
-        for patient in httpx.get(f"{self.url}/patients", timeout=30).json():
-            httpx.delete(f"{self.url}/patients/{patient}", timeout=30).raise_for_status()
+        for patient in httpx.get(f"{self.url}/patients", auth=self.auth, timeout=30).json():
+            gone = httpx.delete(f"{self.url}/patients/{patient}", auth=self.auth, timeout=30)
+            gone.raise_for_status()
 
 
-@pytest.fixture(scope="session")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
+def running(directory: Path, users: dict[str, str] | None = None) -> Iterator[Orthanc]:
     if shutil.which(ORTHANC_BINARY) is None or not DICOMWEB_PLUGIN.exists():
         unavailable("Orthanc is not installed (apt-get install orthanc orthanc-dicomweb)")
-    server = Orthanc(
-        http_port=free_port(),
-        dicom_port=free_port(),
-        listener_port=free_port(),
-        directory=tmp_path_factory.mktemp("orthanc"),
-    )
+    server = Orthanc(free_port(), free_port(), free_port(), directory, users or {})
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
+    yield from running(tmp_path_factory.mktemp("orthanc"))
+
+
+@pytest.fixture(scope="session")
+def orthanc_with_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
+    """A second Orthanc that answers only with HTTP Basic credentials (see `auth`)."""
+    yield from running(tmp_path_factory.mktemp("orthanc-login"), {"breastscan": "s3cret-pacs"})

@@ -4,6 +4,7 @@ with exponential backoff, then reported as PacsUnavailable."""
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import time
@@ -42,14 +43,18 @@ class DicomwebPacsClient:
         timeout_s: float = 20.0,
         attempts: int = 3,
         backoff_s: float = 0.5,
-        headers: dict[str, str] | None = None,
+        username: str = "",
+        password: str | None = None,
         max_concurrency: int = 4,
     ) -> None:
         self.url = url.rstrip("/")
         self._timeout_s = timeout_s
         self._attempts = max(1, attempts)
         self._backoff_s = backoff_s
-        self._headers = headers or {}
+        self._headers: dict[str, str] = {}
+        if username:  # HTTP Basic, as Orthanc and most DICOMweb gateways take it
+            token = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
         self._limiter = anyio.CapacityLimiter(max_concurrency)
 
     # --- PacsClient --------------------------------------------------------------------
@@ -138,6 +143,11 @@ class DicomwebPacsClient:
                 status = error.response.status_code if error.response is not None else 0
                 if status == 404:
                     raise NotFound("Not on the PACS.", ErrorCode.PACS_STUDY_NOT_FOUND) from None
+                if status in (401, 403):  # retrying would not help
+                    raise PacsUnavailable(
+                        f"The PACS at {self.url} refused Breastscan's credentials (HTTP {status}"
+                        "): check BREASTSCAN_PACS_USERNAME and BREASTSCAN_PACS_PASSWORD."
+                    ) from None
                 if status < 500 or attempt == self._attempts:
                     raise self._unavailable(f"HTTP {status}") from None
             except (requests.ConnectionError, requests.Timeout) as error:

@@ -98,6 +98,23 @@ async def test_an_unreachable_pacs_is_reported_after_retrying() -> None:
     assert 0.15 <= time.monotonic() - started < 10  # backoff 0.05 + 0.1 between attempts
 
 
+async def test_credentials_are_sent_and_a_refusal_is_said_plainly(
+    orthanc_with_login: Orthanc,
+) -> None:
+    assert orthanc_with_login.auth is not None
+    name, password = orthanc_with_login.auth
+    url = orthanc_with_login.dicomweb_url
+    signed_in = DicomwebPacsClient(url, username=name, password=password)
+    assert await signed_in.find_studies("MRN-NOBODY", None) == []
+    for client in (
+        DicomwebPacsClient(url, username=name, password="wrong", backoff_s=0.01),
+        DicomwebPacsClient(url, backoff_s=0.01),
+    ):
+        with pytest.raises(PacsUnavailable) as raised:
+            await client.find_studies("MRN-NOBODY", None)
+        assert "refused Breastscan's credentials (HTTP 401)" in raised.value.message
+
+
 async def test_sr_and_seg_are_stored_read_back_and_versioned(orthanc: Orthanc, study) -> None:
     uid, files = study
     client = DicomwebPacsClient(orthanc.dicomweb_url)
