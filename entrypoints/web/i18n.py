@@ -223,7 +223,9 @@ EN: dict[str, str] = {
     "combined: the lesion takes its most suspicious view's probability, since a feature seen "
     "in one plane is not cancelled by a plane where it is out of view.",
     "study.no_images": "No images in this study yet.",
-    "study.lesion_title": "{side} breast, lesion {number} ({views} view(s))",
+    "study.lesion_title": "{breast}, lesion {number} ({views} view(s))",
+    "study.breast.R": "Right breast",
+    "study.breast.L": "Left breast",
     "study.lesion_result": "{p} against the threshold {threshold}, from the view {view}",
     "study.unplaced_title": "Images without a position",
     "study.unplaced": "No position given",
@@ -702,7 +704,9 @@ FR: dict[str, str] = {
     "combinées : la lésion prend la probabilité de sa coupe la plus suspecte, car un signe vu "
     "dans un plan n'est pas annulé par un plan où il n'apparaît pas.",
     "study.no_images": "Aucune image dans cet examen pour l'instant.",
-    "study.lesion_title": "Sein {side}, lésion {number} ({views} coupe(s))",
+    "study.lesion_title": "{breast}, lésion {number} ({views} coupe(s))",
+    "study.breast.R": "Sein droit",
+    "study.breast.L": "Sein gauche",
     "study.lesion_result": "{p} pour un seuil de {threshold}, d'après la coupe {view}",
     "study.unplaced_title": "Images sans position",
     "study.unplaced": "Position non indiquée",

@@ -189,7 +189,7 @@ async def _lesions(web: Web, record: StudyRecord) -> None:
             ui.label(
                 t(
                     "study.lesion_title",
-                    side=side_words(lesion.laterality.value),
+                    breast=t(f"study.breast.{lesion.laterality.value}"),
                     number=lesion.lesion_number,
                     views=len(lesion.views),
                 )

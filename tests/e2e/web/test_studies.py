@@ -119,6 +119,18 @@ async def test_print_report_gives_the_studys_pdf_in_the_readers_language(
     assert len(core.reports.reports) == 1
 
 
+async def test_a_study_in_french(user: User, core: FakeCore) -> None:
+    me = await core.account("rad@example.org")
+    study = await seeded_study(core, me, "MRN-5", date(2024, 5, 1), level=200)
+    user.http_client.headers["accept-language"] = "fr-FR,fr;q=0.9"
+    await sign_in(user, me.email)
+    await user.should_see("Analyser des images échographiques")
+    await user.open(f"/studies/{study.id}")
+    await user.should_see("Examen de MRN-5")
+    await user.should_see("Sein gauche, lésion 1 (1 coupe(s))")
+    await user.should_see("78,4 % pour un seuil de 50,0 %, d'après la coupe old.png")
+
+
 async def test_studies_are_searched_by_patient_reference(user: User, core: FakeCore) -> None:
     me = await core.account("rad@example.org")
     await seeded_study(core, me, "MRN-1", date(2024, 1, 1), level=20)
