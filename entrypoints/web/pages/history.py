@@ -15,6 +15,7 @@ from entrypoints.web.deps import Web
 from entrypoints.web.errors import reported
 from entrypoints.web.formats import percent, when
 from entrypoints.web.frame import actor, signed_in_page
+from entrypoints.web.palette import band_colour
 from entrypoints.web.state import client_address, t
 from entrypoints.web.widgets import PagedTable, date_input, link_cell
 
@@ -25,6 +26,13 @@ COLUMNS = (
     ("band", "left"),
     ("label", "left"),
     ("reviewed", "left"),
+)
+
+# the band's one colour beside its words (the same colours as on results and charts)
+BAND_CELL = (
+    '<q-td :props="props"><span aria-hidden="true" :style="\'display:inline-block;width:10px;'
+    "height:10px;border-radius:5px;margin-right:6px;background:' + props.row.band_colour\">"
+    "</span>{{ props.value }}</q-td>"
 )
 
 
@@ -62,6 +70,7 @@ def rows(page: Page[Prediction], owners: dict[UUID, str]) -> list[dict[str, str]
             "created": when(p.created_at),
             "filename": p.filename,
             "probability": percent(p.p_malignant),
+            "band_colour": band_colour(p.likelihood.band),
             "band": t("band.short." + p.likelihood.band.value)
             + (" · " + t("history.borderline") if p.likelihood.borderline else ""),
             "label": t("label." + p.label.value),
@@ -137,6 +146,7 @@ class HistoryTable(PagedTable):
             t("history.empty"),
             link_cell("filename", "/analysis/"),
         )
+        self.table.add_slot("body-cell-band", BAND_CELL)
 
     async def fetch(self, offset: int, limit: int) -> tuple[list[dict[str, str]], int]:
         page: Page[Prediction] = await self.web.core.list_predictions()(
