@@ -32,8 +32,9 @@ from domain.users import Role
 from entrypoints.container import build_container, shutdown
 from entrypoints.dicom_listener import DicomListener
 from entrypoints.settings import DEFAULT_MODEL_PATH, Settings
+from tests.e2e.servers import free_port
 from tests.integration.pacs.dicom_files import ultrasound
-from tests.orthanc import LISTENER_AET, ORTHANC_AET, Orthanc, free_port
+from tests.orthanc import LISTENER_AET, ORTHANC_AET, Orthanc
 
 ACCOUNT = "pacs-bench@clinic.example"
 

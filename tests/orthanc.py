@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from tests.ci import unavailable
+from tests.e2e.servers import free_port
 
 ORTHANC_BINARY = "Orthanc"
 DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
@@ -27,13 +27,6 @@ ORTHANC_AET = "ORTHANC"
 # The DicomModalities entry naming Breastscan's C-STORE listener, as Orthanc knows it.
 LISTENER_MODALITY = "breastscan"
 LISTENER_AET = "BREASTSCAN"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (loopback)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -17,8 +17,9 @@ from application.commands import ResolveCurrentUser, ReviewPrediction
 from domain.outcomes import BiRads
 from domain.predictions import Verdict
 from tests.e2e.http.conftest import Api, ApiFactory
+from tests.e2e.servers import free_port
 from tests.integration.pacs.dicom_files import structured_report_like, ultrasound
-from tests.orthanc import Orthanc, free_port, orthanc
+from tests.orthanc import Orthanc, orthanc
 
 __all__ = ["orthanc"]
 

@@ -15,8 +15,9 @@ from application.ports import ImageFindings
 from domain.errors import ErrorCode, NotFound, PacsUnavailable
 from domain.lesions import BoundingBox, LesionFinding
 from tests.contracts.pacs_client_contract import ACCESSION, PATIENT, PacsClientContract, SeededStudy
+from tests.e2e.servers import free_port
 from tests.integration.pacs.dicom_files import structured_report_like, ultrasound
-from tests.orthanc import Orthanc, free_port
+from tests.orthanc import Orthanc
 
 OUTLINE = ((100, 60), (180, 60), (180, 140), (100, 140))
 

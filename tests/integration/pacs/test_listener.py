@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import os
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from entrypoints.container import Container, build_container, shutdown
 from entrypoints.dicom_listener import DicomListener
 from entrypoints.settings import Settings
 from tests.e2e.http.tiny_model import build_tiny_model
+from tests.e2e.servers import breastscan_cli, free_port, stop
 from tests.integration.pacs.dicom_files import structured_report_like, ultrasound
 from tests.orthanc import LISTENER_AET, ORTHANC_AET, Orthanc
 
@@ -149,3 +153,47 @@ def test_a_stopped_listener_is_a_clear_failure_for_orthanc(orthanc: Orthanc) -> 
     """Nothing listens (the fixture is not used): Orthanc reports the failed echo."""
     answer = httpx.post(f"{orthanc.url}/modalities/breastscan/echo", json={}, timeout=30)
     assert answer.status_code >= 400
+
+
+def test_the_cli_listener_answers_and_needs_a_service_account(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "BREASTSCAN_"))}
+    env |= {
+        "BREASTSCAN_DATA_DIR": str(tmp_path / "data"),
+        "BREASTSCAN_JWT_SECRET": "cli-listener-secret-" + "x" * 48,
+        "BREASTSCAN_MODEL_PATH": str(build_tiny_model(tmp_path / "tiny.onnx")),
+        "BREASTSCAN_DICOM_PORT": str(port),
+        "BREASTSCAN_DICOM_ACCEPTED_AETS": ORTHANC_AET,
+    }
+    refused = subprocess.run(
+        [*breastscan_cli(), "dicom-listen"], env=env, capture_output=True, timeout=60
+    )
+    assert refused.returncode == 3
+    assert b"BREASTSCAN_DICOM_SERVICE_ACCOUNT" in refused.stderr
+
+    env["BREASTSCAN_DICOM_SERVICE_ACCOUNT"] = SERVICE_ACCOUNT
+    log = tmp_path / "listener.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*breastscan_cli(), "dicom-listen", "--host", "127.0.0.1"],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        caller = AE(ae_title=ORTHANC_AET)
+        caller.add_requested_context(Verification)
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            association = caller.associate("127.0.0.1", port, ae_title=LISTENER_AET)
+            if association.is_established:
+                break
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.3)
+        try:
+            assert association.send_c_echo().Status == 0x0000
+        finally:
+            association.release()
+    finally:
+        stop(process)
