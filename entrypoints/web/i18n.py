@@ -240,7 +240,7 @@ EN: dict[str, str] = {
     "study.position_rules": "For each image: the side, a lesion number from 1 to {lesions} "
     "(views of one lesion share it), the view, and if known the clock position (e.g. 10:30) "
     "and the distance from the nipple (0 to {cm} cm).",
-    "study.position_hint": "Leave the side on \"from the DICOM header\" for DICOM files that "
+    "study.position_hint": 'Leave the side on "from the DICOM header" for DICOM files that '
     "carry it; images without a side stay unplaced.",
     "study.analyse": "Analyse into this study",
     "study.side": "Side",
