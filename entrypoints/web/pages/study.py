@@ -122,7 +122,7 @@ def register(web: Web) -> None:
             return
 
         @ui.refreshable
-        async def body() -> None:
+        async def body(refused: tuple[str, ...] = ()) -> None:
             try:
                 detail: StudyDetail = await web.core.get_study()(
                     GetStudy(actor=await actor(web), study_id=wanted, client=client_address())
@@ -137,7 +137,7 @@ def register(web: Web) -> None:
             with ui.row().classes("w-full gap-6 items-start"):
                 with ui.column().classes("gap-4").style("flex: 3 1 30rem"):
                     await _lesions(web, detail.current)
-                    _uploader(web, wanted, body.refresh)
+                    _uploader(web, wanted, body.refresh, refused)
                 with ui.column().classes("gap-2").style("flex: 1 1 16rem").mark("priors"):
                     _priors(detail.priors)
 
@@ -259,11 +259,23 @@ def _priors(priors: tuple[StudyRecord, ...]) -> None:
                 ui.label(t("study.no_images")).classes("text-caption")
 
 
-def _uploader(web: Web, study_id: UUID, redraw: Callable[[], Awaitable[object]]) -> None:
-    """Choose files, give each a position, then analyse them into this study."""
+def _uploader(
+    web: Web,
+    study_id: UUID,
+    redraw: Callable[[tuple[str, ...]], Awaitable[object]],
+    refused: tuple[str, ...],
+) -> None:
+    """Choose files, give each a position, then analyse them into this study; the files the
+    last try refused stay listed, each with its reason."""
     batch = PendingBatch()
     with ui.card().classes("w-full").props("flat bordered").mark("study-upload"):
         ui.label(t("study.add_images")).classes("text-h6")
+        for reason in refused:
+            with ui.row().classes("items-center no-wrap gap-2"):
+                ui.icon("error", size="sm").classes("text-negative").props('aria-hidden="true"')
+                ui.label(reason).classes("text-negative").props('role="alert"').mark(
+                    "study-refused"
+                )
         ui.label(t("study.position_rules", lesions=MAX_LESION_NUMBER, cm=int(MAX_DISTANCE_CM)))
         ui.label(t("study.position_hint")).classes("text-caption")
 
@@ -311,10 +323,7 @@ def _uploader(web: Web, study_id: UUID, redraw: Callable[[], Awaitable[object]])
             except DomainError as error:
                 message.set_text(error_text(error))
                 return
-            refused = [error_text(o.error) for o in outcomes if o.error is not None]
-            await redraw()
-            for reason in refused:
-                ui.notify(reason, type="negative", multi_line=True)
+            await redraw(tuple(error_text(o.error) for o in outcomes if o.error is not None))
 
         analyse = ui.button(t("study.analyse"), icon="play_arrow", on_click=run).mark(
             "analyse-study"

@@ -66,10 +66,11 @@ async def test_a_study_from_two_views_of_one_lesion_with_priors(user: User, core
         [
             SmallFileUpload("radial.png", "image/png", fake_image("r", 230)),
             SmallFileUpload("anti.png", "image/png", fake_image("a", 120)),
+            SmallFileUpload("notes.png", "image/png", b"not an image"),
         ]
     )
     await user.should_see(marker="pending-side", retries=50)
-    await wait_for(lambda: len(user.find(marker="pending-side").elements) == 2)
+    await wait_for(lambda: len(user.find(marker="pending-side").elements) == 3)
     for side in user.find(kind=ui.select, marker="pending-side").elements:
         side.value = "R"
     views = user.find(kind=ui.select, marker="pending-view").elements
@@ -82,6 +83,7 @@ async def test_a_study_from_two_views_of_one_lesion_with_priors(user: User, core
 
     await user.should_see(marker="lesion R1", retries=100)
     await user.should_see("Right breast, lesion 1 (2 view(s))")
+    await user.should_see("'notes.png' is not a PNG or JPEG image.")  # stays, with its reason
     await user.should_see("90.2 % against the threshold 50.0 %, from the view radial.png")
     await user.should_see("Right, 10:30 o'clock, Radial")
     stored = [p for p in core.db.predictions.values() if p.filename in {"radial.png", "anti.png"}]
