@@ -217,6 +217,8 @@ EN: dict[str, str] = {
     "studies.col.highest": "Highest P(malignant)",
     "study.title": "Study of {patient}",
     "study.print": "Print report",
+    "study.edit": "Correct the study",
+    "study.save": "Save",
     "study.images": "Images",
     "study.lesions": "Lesions",
     "study.combine_rule": "The views of one lesion (same side, same lesion number) are "
@@ -698,6 +700,8 @@ FR: dict[str, str] = {
     "studies.col.highest": "P(malin) maximale",
     "study.title": "Examen de {patient}",
     "study.print": "Imprimer le compte rendu",
+    "study.edit": "Corriger l'examen",
+    "study.save": "Enregistrer",
     "study.images": "Images",
     "study.lesions": "Lésions",
     "study.combine_rule": "Les coupes d'une même lésion (même côté, même numéro) sont "

@@ -20,15 +20,20 @@ from application.commands import (
     GetStudyReport,
     ResolveCurrentUser,
     StoredOutcome,
+    UpdateStudy,
     Upload,
+    parse_day,
 )
 from domain.errors import DomainError, NotAuthenticated, NotFound
 from domain.predictions import Prediction
 from domain.studies import (
+    MAX_ACCESSION_LENGTH,
     MAX_DISTANCE_CM,
     MAX_LESION_NUMBER,
+    MAX_PATIENT_REF_LENGTH,
     ImagePosition,
     LesionAssessment,
+    Study,
     StudyDetail,
     StudyRecord,
     View,
@@ -42,7 +47,15 @@ from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.i18n import translate_error as error_text_in
 from entrypoints.web.pages.analyze import ACCEPTED_TYPES, DROP_ZONE
 from entrypoints.web.state import LANGUAGE, TOKEN, client_address, t
-from entrypoints.web.widgets import band_chip, band_words, png_data_url, position_text, side_words
+from entrypoints.web.widgets import (
+    band_chip,
+    band_words,
+    date_input,
+    png_data_url,
+    position_text,
+    ruled_input,
+    side_words,
+)
 
 REPORT_PATH = "/studies/{study_id}/report.pdf"
 
@@ -133,7 +146,7 @@ def register(web: Web) -> None:
             except DomainError as error:
                 ui.label(error_text(error)).classes("text-negative").mark("study-error")
                 return
-            _header(detail.current)
+            _header(web, detail.current, body.refresh)
             with ui.row().classes("w-full gap-6 items-start"):
                 with ui.column().classes("gap-4").style("flex: 3 1 30rem"):
                     await _lesions(web, detail.current)
@@ -144,11 +157,12 @@ def register(web: Web) -> None:
         await body()
 
 
-def _header(record: StudyRecord) -> None:
+def _header(web: Web, record: StudyRecord, redraw: Callable[[], Awaitable[object]]) -> None:
     study = record.study
     with ui.row().classes("w-full items-center gap-4"):
         ui.label(t("study.title", patient=study.patient_ref)).classes("text-h5").mark("study-title")
         ui.space()
+        _edit_button(web, study, redraw)
         ui.button(
             t("study.print"),
             icon="print",
@@ -162,6 +176,57 @@ def _header(record: StudyRecord) -> None:
             (t("study.images"), str(len(record.images))),
         ):
             ui.label(labelled(name, value)).classes("text-body2").mark("study-fact")
+
+
+def _edit_button(web: Web, study: Study, redraw: Callable[[], Awaitable[object]]) -> None:
+    """Correct the patient reference, accession or date; errors under their field."""
+    with ui.dialog() as dialog, ui.card().classes("w-96"):
+        ui.label(t("study.edit")).classes("text-h6")
+        patient = ruled_input(
+            t("studies.patient_ref"),
+            MAX_PATIENT_REF_LENGTH,
+            t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH),
+            "edit-patient",
+        ).classes("w-full")
+        patient.value = study.patient_ref
+        accession = ruled_input(
+            t("studies.accession"),
+            MAX_ACCESSION_LENGTH,
+            t("studies.accession_rule", count=MAX_ACCESSION_LENGTH),
+            "edit-accession",
+        ).classes("w-full")
+        accession.value = study.accession_number or ""
+        when = date_input(t("studies.date"), study.study_date.isoformat(), "edit-date")
+
+        async def save() -> None:
+            for field in (patient, accession, when):
+                field.error = None
+            try:
+                await web.core.update_study()(
+                    UpdateStudy(
+                        actor=await actor(web),
+                        study_id=study.id,
+                        patient_ref=patient.value or "",
+                        accession_number=(accession.value or "").strip(),
+                        study_date=parse_day(when.value, "date"),
+                        client=client_address(),
+                    )
+                )
+            except NotAuthenticated:
+                session_expired()
+                return
+            except DomainError as error:
+                code = str(error.code)
+                target = when if "date" in code else accession if "accession" in code else patient
+                target.error = error_text(error)
+                return
+            dialog.close()
+            await redraw()
+
+        with ui.row().classes("justify-end w-full"):
+            ui.button(t("detail.cancel"), on_click=dialog.close).props("flat")
+            ui.button(t("study.save"), on_click=save).mark("save-study")
+    ui.button(t("study.edit"), icon="edit", on_click=dialog.open).props("flat").mark("edit-study")
 
 
 async def _thumbnail(web: Web, prediction: Prediction) -> None:

@@ -133,6 +133,28 @@ async def test_a_study_in_french(user: User, core: FakeCore) -> None:
     await user.should_see("78,4 % pour un seuil de 50,0 %, d'après la coupe old.png")
 
 
+async def test_a_study_is_corrected_with_errors_under_their_field(
+    user: User, core: FakeCore
+) -> None:
+    me = await core.account("rad@example.org")
+    study = await seeded_study(core, me, "MRN-6", date(2024, 5, 1), level=200)
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open(f"/studies/{study.id}")
+    user.find(marker="edit-study").click()
+    accession = user.find(kind=ui.input, marker="edit-accession").elements.pop()
+    accession.value = "X" * 17
+    user.find(marker="save-study").click()
+    await wait_for(lambda: accession.error == "The accession number must be at most 16 characters.")
+    accession.value = "ACC-9"
+    user.find(kind=ui.input, marker="edit-date").elements.pop().value = "2024-05-02"
+    user.find(marker="save-study").click()
+    await user.should_see("Accession number: ACC-9", retries=50)
+    await user.should_see("Study date: 2024-05-02")
+    stored = core.db.studies[study.id]
+    assert (stored.accession_number, stored.study_date) == ("ACC-9", date(2024, 5, 2))
+
+
 async def test_studies_are_searched_by_patient_reference(user: User, core: FakeCore) -> None:
     me = await core.account("rad@example.org")
     await seeded_study(core, me, "MRN-1", date(2024, 1, 1), level=20)
