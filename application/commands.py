@@ -505,9 +505,17 @@ class PacsSendReceipt(msgspec.Struct, frozen=True):
     previous_reports: int  # earlier reports the new one names as its predecessors
 
 
+class DicomObject(msgspec.Struct, frozen=True):
+    """A DICOM object received or retrieved: its identity and its Part 10 bytes."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    study_instance_uid: str
+    data: bytes
+
+
 class ReceivePacsImages(Command, frozen=True, kw_only=True):
     """File images a DICOM node sent (C-STORE) into studies under the service account."""
 
     service_account: str  # email of the account the listener files under
-    objects: tuple[Upload, ...]  # Part 10 bytes, named by SOP instance UID
-    sop_class_uids: tuple[str, ...]  # one per object
+    objects: tuple[DicomObject, ...]

@@ -19,7 +19,7 @@ from pydicom.dataset import Dataset
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
-from application.commands import ReceivePacsImages, Upload
+from application.commands import DicomObject, ReceivePacsImages
 from application.use_cases import ReceivePacsImagesUseCase
 from domain.errors import DomainError
 from entrypoints.settings import Settings
@@ -75,10 +75,10 @@ class DicomListener:
         out = io.BytesIO()
         dataset.save_as(out, enforce_file_format=True)
         uid, sop_class = str(dataset.SOPInstanceUID), str(dataset.SOPClassUID)
+        study = str(dataset.get("StudyInstanceUID", ""))
         command = ReceivePacsImages(
             service_account=self._settings.dicom_service_account,
-            objects=(Upload(filename=f"{uid}.dcm", data=out.getvalue()),),
-            sop_class_uids=(sop_class,),
+            objects=(DicomObject(uid, sop_class, study, out.getvalue()),),
         )
         future = asyncio.run_coroutine_threadsafe(self._receive(command), self._loop)
         try:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from application.commands import AddImagesToStudy, SkippedObject, StoredOutcome, Upload
+from application.commands import (
+    AddImagesToStudy,
+    DicomObject,
+    SkippedObject,
+    StoredOutcome,
+    Upload,
+)
+from application.ports import UnitOfWork
 from domain.predictions import Prediction
 from domain.users import User
 
@@ -25,23 +32,32 @@ IMAGE_SOP_CLASSES = frozenset(
     }
 )
 NOT_AN_IMAGE = "not_an_image"
+ALREADY_ANALYSED = "already_analysed"
 BATCH = 8  # within AddImagesToStudy's batch limit (max_files_per_request)
 
 
 async def file_images(
     add_images: AddImages,
+    uow: UnitOfWork,
     actor: User,
-    objects: Sequence[tuple[str, str, bytes]],
+    objects: Sequence[DicomObject],
     client: str | None = None,
 ) -> tuple[list[Prediction], list[SkippedObject]]:
-    """Analyse (sop_instance_uid, sop_class_uid, Part 10) objects into the actor's studies of
-    their StudyInstanceUIDs; non-images and refused files come back as skipped."""
-    skipped = [
-        SkippedObject(uid, sop_class, NOT_AN_IMAGE)
-        for uid, sop_class, _ in objects
-        if sop_class not in IMAGE_SOP_CLASSES
-    ]
-    images = [item for item in objects if item[1] in IMAGE_SOP_CLASSES]
+    """Analyse objects into the actor's studies of their StudyInstanceUIDs. Non-images,
+    images already analysed there (the same SOP instance sent or imported again) and files
+    the decoder refuses come back as skipped."""
+    done = await _already_filed(uow, actor, {o.study_instance_uid for o in objects})
+    skipped: list[SkippedObject] = []
+    images: list[DicomObject] = []
+    for item in objects:
+        if item.sop_class_uid not in IMAGE_SOP_CLASSES:
+            skipped.append(SkippedObject(item.sop_instance_uid, item.sop_class_uid, NOT_AN_IMAGE))
+        elif _filename(item) in done:
+            skipped.append(
+                SkippedObject(item.sop_instance_uid, item.sop_class_uid, ALREADY_ANALYSED)
+            )
+        else:
+            images.append(item)
     predictions: list[Prediction] = []
     for start in range(0, len(images), BATCH):
         chunk = images[start : start + BATCH]
@@ -49,14 +65,28 @@ async def file_images(
             AddImagesToStudy(
                 actor=actor,
                 study_id=None,
-                uploads=tuple(Upload(filename=f"{uid}.dcm", data=data) for uid, _, data in chunk),
+                uploads=tuple(Upload(filename=_filename(i), data=i.data) for i in chunk),
                 client=client,
             )
         )
-        for (uid, sop_class, _), outcome in zip(chunk, outcomes, strict=True):
+        for item, outcome in zip(chunk, outcomes, strict=True):
             if outcome.prediction is not None:
                 predictions.append(outcome.prediction)
             else:
                 reason = str(outcome.error.code) if outcome.error else "refused"
-                skipped.append(SkippedObject(uid, sop_class, reason))
+                skipped.append(SkippedObject(item.sop_instance_uid, item.sop_class_uid, reason))
     return predictions, skipped
+
+
+def _filename(item: DicomObject) -> str:
+    """Analyses of PACS objects are named by SOP instance UID: what makes a resend known."""
+    return f"{item.sop_instance_uid}.dcm"
+
+
+async def _already_filed(uow: UnitOfWork, actor: User, study_uids: set[str]) -> set[str]:
+    """The file names of the images already in the actor's studies of these UIDs."""
+    async with uow:
+        studies = [await uow.studies.get_by_uid(actor.id, uid) for uid in study_uids if uid]
+        found = [s.id for s in studies if s is not None]
+        images = await uow.studies.images(found) if found else {}
+    return {p.filename for filed in images.values() for p in filed}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from application.commands import ImportStudyFromPacs, PacsImport
+from application.commands import DicomObject, ImportStudyFromPacs, PacsImport
 from application.ports import Clock, PacsClient, UnitOfWork
-from application.use_cases._pacs import AddImages, file_images
+from application.use_cases._pacs import ALREADY_ANALYSED, AddImages, file_images
 from application.use_cases._shared import audit_entry
 from domain.errors import ErrorCode, InvalidInput, PacsUnavailable
 from domain.studies import check_study_uid
@@ -41,8 +41,13 @@ class ImportStudyFromPacsUseCase:
                 missing=missing,
                 count=count,
             )
-        objects = [(i.sop_instance_uid, i.sop_class_uid, i.data) for i in retrieved.instances]
-        predictions, skipped = await file_images(self._add_images, cmd.actor, objects, cmd.client)
+        objects = [
+            DicomObject(i.sop_instance_uid, i.sop_class_uid, uid, i.data)
+            for i in retrieved.instances
+        ]
+        predictions, skipped = await file_images(
+            self._add_images, self._uow, cmd.actor, objects, cmd.client
+        )
         async with self._uow as uow:
             await uow.audit.record(
                 audit_entry(
@@ -55,7 +60,7 @@ class ImportStudyFromPacsUseCase:
                 )
             )
             await uow.commit()
-        if not predictions:
+        if not predictions and all(s.reason != ALREADY_ANALYSED for s in skipped):
             raise InvalidInput(
                 f"Study {uid} holds no image the model can read.",
                 ErrorCode.PACS_NO_IMAGES,

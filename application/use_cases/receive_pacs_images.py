@@ -23,11 +23,7 @@ class ReceivePacsImagesUseCase:
             raise user_not_found()
         if not account.is_active:
             raise Forbidden("The listener's service account is deactivated.")
-        objects = [
-            (upload.filename.removesuffix(".dcm"), sop_class, upload.data)
-            for upload, sop_class in zip(cmd.objects, cmd.sop_class_uids, strict=True)
-        ]
-        predictions, skipped = await file_images(self._add_images, account, objects)
+        predictions, skipped = await file_images(self._add_images, self._uow, account, cmd.objects)
         return PacsImport(
             study_instance_uid="",
             study_ids=tuple(dict.fromkeys(p.study_id for p in predictions if p.study_id)),

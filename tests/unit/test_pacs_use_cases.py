@@ -12,13 +12,13 @@ import pytest
 
 from application.commands import (
     AddImagesToStudy,
+    DicomObject,
     ImportStudyFromPacs,
     PredictAndStore,
     ReceivePacsImages,
     SearchPacs,
     SendResultsToPacs,
     StoredOutcome,
-    Upload,
 )
 from application.ports import PacsInstance, PacsStudy
 from application.use_cases import (
@@ -39,7 +39,8 @@ STUDY_UID = "1.2.826.0.1.1"
 
 
 class RecordingAddImages:
-    """Stands in for AddImagesToStudy: stores each upload as a prediction through the fakes."""
+    """Stands in for AddImagesToStudy: stores each upload through the fakes and files it into
+    the actor's study of STUDY_UID (opened when new), as DICOM tags would."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -47,9 +48,35 @@ class RecordingAddImages:
 
     async def __call__(self, cmd: AddImagesToStudy) -> list[StoredOutcome]:
         self.calls.append(cmd)
-        return await self.app.predict_and_store(
+        outcomes = await self.app.predict_and_store(
             PredictAndStore(actor=cmd.actor, uploads=cmd.uploads)
         )
+        db = self.app.db
+        study = next(
+            (
+                s
+                for s in db.studies.values()
+                if (s.owner_id, s.study_instance_uid) == (cmd.actor.id, STUDY_UID)
+            ),
+            None,
+        ) or Study(
+            uuid4(),
+            cmd.actor.id,
+            "MRN-1",
+            date(2026, 11, 30),
+            self.app.clock.now(),
+            None,
+            STUDY_UID,
+        )
+        db.studies[study.id] = study
+        filed = []
+        for outcome in outcomes:
+            if outcome.prediction is not None:
+                prediction = replace(outcome.prediction, study_id=study.id)
+                db.predictions[prediction.id] = prediction
+                outcome = StoredOutcome(outcome.filename, prediction)
+            filed.append(outcome)
+        return filed
 
 
 def importer(
@@ -219,20 +246,30 @@ async def test_received_objects_file_under_the_service_account(app: App) -> None
     result = await receive(
         ReceivePacsImages(
             service_account="Listener@Clinic.example",
-            objects=(Upload("1.2.3.1.dcm", fake_image("a")), Upload("1.2.3.9.dcm", b"sr")),
-            sop_class_uids=(US, SR),
+            objects=(
+                DicomObject("1.2.3.1", US, STUDY_UID, fake_image("a")),
+                DicomObject("1.2.3.9", SR, STUDY_UID, b"sr"),
+            ),
         )
     )
     assert [p.owner_id for p in result.predictions] == [account.id]
     assert [s.reason for s in result.skipped] == ["not_an_image"]
     with pytest.raises(NotFound):
-        await receive(
-            ReceivePacsImages(
-                service_account="nobody@clinic.example", objects=(), sop_class_uids=()
-            )
-        )
+        await receive(ReceivePacsImages(service_account="nobody@clinic.example", objects=()))
     app.db.users[account.id] = replace(account, is_active=False)
     with pytest.raises(Forbidden):
-        await receive(
-            ReceivePacsImages(service_account=account.email, objects=(), sop_class_uids=())
-        )
+        await receive(ReceivePacsImages(service_account=account.email, objects=()))
+
+
+async def test_an_image_sent_or_imported_again_is_not_analysed_twice(app: App) -> None:
+    user = await app.user()
+    use_case = importer(app, pacs_with(image(1), image(2)))
+    first = await use_case(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
+    assert len(first.predictions) == 2
+    again = await use_case(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
+    assert again.predictions == ()
+    assert [s.reason for s in again.skipped] == ["already_analysed", "already_analysed"]
+    assert len(app.db.predictions) == 2
+    other = await app.user()  # another reader's study of the same UID is theirs to fill
+    theirs = await use_case(ImportStudyFromPacs(actor=other, study_instance_uid=STUDY_UID))
+    assert len(theirs.predictions) == 2

@@ -74,6 +74,16 @@ async def test_search_import_send_and_resend(pacs_api: Api, orthanc: Orthanc) ->
     assert [s["reason"] for s in body["skipped"]] == ["not_an_image"]
     assert body["missing"] == []
     (study_id,) = body["study_ids"]
+    twice = await client.post(
+        "/api/pacs/import", json={"study_instance_uid": uid}, headers=alice.headers
+    )
+    assert twice.status_code == 201, twice.text
+    assert twice.json()["predictions"] == []
+    assert sorted(s["reason"] for s in twice.json()["skipped"]) == [
+        "already_analysed",
+        "already_analysed",
+        "not_an_image",
+    ]
 
     sent = await client.post(f"/api/studies/{study_id}/send-to-pacs", headers=alice.headers)
     assert sent.status_code == 201, sent.text

@@ -109,6 +109,12 @@ async def test_images_orthanc_sends_are_analysed_into_a_study(
     images = detail.current.images
     assert len(images) == 2
     assert {p.owner_id for p in images} == {listening.account.id}
+    resent = await anyio.to_thread.run_sync(orthanc.send_to_listener, ids)
+    assert resent["FailedInstancesCount"] == 0
+    again = await listening.container.get_study()(
+        GetStudy(actor=listening.account, study_id=study.id)
+    )
+    assert len(again.current.images) == 2  # the same instances are not analysed twice
 
     # and back: the findings stored on Orthanc, referencing the images it sent
     receipt = await listening.container.send_results_to_pacs()(
