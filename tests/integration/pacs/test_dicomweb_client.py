@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import highdicom as hd
 import pydicom
@@ -97,6 +99,40 @@ async def test_an_unreachable_pacs_is_reported_after_retrying() -> None:
     assert raised.value.code is ErrorCode.PACS_UNAVAILABLE
     assert "3 attempts" in raised.value.message
     assert 0.15 <= time.monotonic() - started < 10  # backoff 0.05 + 0.1 between attempts
+
+
+class Answering(BaseHTTPRequestHandler):
+    """Answers every GET with one status and counts the requests."""
+
+    status = 503
+    seen = 0
+
+    def do_GET(self) -> None:
+        type(self).seen += 1
+        self.send_response(self.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.mark.parametrize(("status", "tries"), [(503, 3), (502, 3), (400, 1)])
+async def test_server_errors_are_retried_and_client_errors_are_not(status: int, tries: int) -> None:
+    handler = type("Handler", (Answering,), {"status": status, "seen": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/dicom-web"
+        client = DicomwebPacsClient(url, attempts=3, backoff_s=0.01)
+        with pytest.raises(PacsUnavailable) as raised:
+            await client.find_studies("MRN-7", None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handler.seen == tries
+    assert f"HTTP {status}" in raised.value.message
 
 
 async def test_credentials_are_sent_and_a_refusal_is_said_plainly(
