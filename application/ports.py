@@ -152,9 +152,7 @@ class StudyRepository(Protocol):
         """Every study with exactly this patient reference (of one owner, or everyone's)."""
         ...
 
-    async def images(
-        self, study_ids: Sequence[UUID]
-    ) -> dict[UUID, builtins.list[Prediction]]:
+    async def images(self, study_ids: Sequence[UUID]) -> dict[UUID, builtins.list[Prediction]]:
         """The predictions filed in each study, oldest first (every id is a key)."""
         ...
 
@@ -611,19 +609,19 @@ __all__ = [
     "PerformanceReader",
     "PredictionQuery",
     "PredictionRepository",
-    "ResultDocumentBuilder",
-    "ResultObjects",
-    "RetrievedStudy",
     "ReportLesion",
     "ReportRenderer",
     "ReportView",
+    "ResultDocumentBuilder",
+    "ResultObjects",
+    "RetrievedStudy",
     "Role",
     "StatisticsReader",
-    "StudyReport",
     "StudyQuery",
+    "StudyReport",
     "StudyRepository",
-    "TokenClaims",
     "Tensor",
+    "TokenClaims",
     "TokenService",
     "TumorClassifier",
     "UnitOfWork",

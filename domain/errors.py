@@ -94,6 +94,12 @@ class ErrorCode(StrEnum):
     IMAGE_NO_PIXELS = "image_no_pixels"  # filename
     IMAGE_SINGLE_FRAME = "image_single_frame"  # filename, frame: a frame past 0 of a still image
     STORED_IMAGE_CORRUPT = "stored_image_corrupt"  # reason
+    DICOM_CORRUPT = "dicom_corrupt"  # filename, reason
+    DICOM_NO_PIXEL_DATA = "dicom_no_pixel_data"  # filename
+    DICOM_SYNTAX_UNSUPPORTED = "dicom_syntax_unsupported"  # filename, syntax
+    DICOM_PHOTOMETRIC_UNSUPPORTED = "dicom_photometric_unsupported"  # filename, photometric
+    DICOM_TOO_MANY_FRAMES = "dicom_too_many_frames"  # filename, count, limit
+    DICOM_FRAME_MISSING = "dicom_frame_missing"  # filename, frame, count
     # image refusals of a study upload (filename)
     IMAGE_NEEDS_STUDY = "image_needs_study"  # filename: not DICOM, and no study was named
     IMAGE_NO_PATIENT_ID = "image_no_patient_id"  # filename: a DICOM without PatientID
@@ -101,6 +107,13 @@ class ErrorCode(StrEnum):
     IMAGE_SIDE_MISMATCH = "image_side_mismatch"  # filename: given side differs from the tags
     # model
     MODEL_MISSING = "model_missing"  # path
+    # PACS (DICOM networking and DICOMweb)
+    PACS_QUERY_EMPTY = "pacs_query_empty"  # invalid input: neither patient nor accession
+    PACS_STUDY_NOT_FOUND = "pacs_study_not_found"  # not found
+    PACS_NO_IMAGES = "pacs_no_images"  # invalid input: skipped (the objects left out)
+    PACS_RETRIEVE_PARTIAL = "pacs_retrieve_partial"  # pacs unavailable: missing, count
+    PACS_STORE_REFUSED = "pacs_store_refused"  # pacs unavailable: count
+    STUDY_NOT_FROM_PACS = "study_not_from_pacs"  # conflict
     # the inference protocol (/v2): said to integrators, never shown in the UI
     MODEL_NOT_FOUND = "model_not_found"  # name, version
     INFER_REQUEST_INVALID = "infer_request_invalid"  # reason
@@ -109,21 +122,8 @@ class ErrorCode(StrEnum):
     TENSOR_DATATYPE_INVALID = "tensor_datatype_invalid"  # name, datatype, expected
     TENSOR_SHAPE_INVALID = "tensor_shape_invalid"  # name, shape, expected
     TENSOR_SIZE_INVALID = "tensor_size_invalid"  # name, size, expected
-    # PACS (DICOM networking and DICOMweb)
-    PACS_QUERY_EMPTY = "pacs_query_empty"  # invalid input: neither patient nor accession
-    PACS_STUDY_NOT_FOUND = "pacs_study_not_found"  # not found
-    PACS_NO_IMAGES = "pacs_no_images"  # invalid input: skipped (the objects left out)
-    PACS_RETRIEVE_PARTIAL = "pacs_retrieve_partial"  # pacs unavailable: missing, count
-    PACS_STORE_REFUSED = "pacs_store_refused"  # pacs unavailable: count
-    STUDY_NOT_FROM_PACS = "study_not_from_pacs"  # conflict
 
 
-    DICOM_CORRUPT = "dicom_corrupt"  # filename, reason
-    DICOM_NO_PIXEL_DATA = "dicom_no_pixel_data"  # filename
-    DICOM_SYNTAX_UNSUPPORTED = "dicom_syntax_unsupported"  # filename, syntax
-    DICOM_PHOTOMETRIC_UNSUPPORTED = "dicom_photometric_unsupported"  # filename, photometric
-    DICOM_TOO_MANY_FRAMES = "dicom_too_many_frames"  # filename, count, limit
-    DICOM_FRAME_MISSING = "dicom_frame_missing"  # filename, frame, count
 class DomainError(Exception):
     """Base class for every failure the core reports."""
 

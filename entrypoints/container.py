@@ -32,10 +32,10 @@ from adapters.pacs.results import HighdicomResultDocumentBuilder
 from adapters.persistence.engine import create_engine
 from adapters.persistence.health import SqlAlchemyHealthProbe
 from adapters.persistence.login_throttle import SqlAlchemyLoginThrottle
+from adapters.persistence.performance import SqlAlchemyPerformanceReader
 from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.reporting.fpdf_report import FpdfReportRenderer
-from adapters.persistence.performance import SqlAlchemyPerformanceReader
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.security.password_strength import ZxcvbnPasswordStrength
@@ -224,9 +224,7 @@ class Container(containers.DeclarativeContainer):
     send_results_to_pacs = providers.Singleton(
         uc.SendResultsToPacsUseCase, uow, pacs, result_builder, decoder, clock
     )
-    receive_pacs_images = providers.Singleton(
-        uc.ReceivePacsImagesUseCase, uow, add_images_to_study
-    )
+    receive_pacs_images = providers.Singleton(uc.ReceivePacsImagesUseCase, uow, add_images_to_study)
     export_predictions = providers.Singleton(uc.ExportPredictionsUseCase, uow, clock)
     get_prediction = providers.Singleton(uc.GetPredictionUseCase, uow, clock)
     get_prediction_image = providers.Singleton(

@@ -156,8 +156,7 @@ _WHY = {
     "413": "The body is over its size limit",
     "422": "A value the rules refuse (see `code` and `params`)",
     "429": "Too many failed sign-ins: retry after `Retry-After` seconds",
-    "503": "The database, the model or the PACS is unavailable, or the server is busy: "
-    "retry later",
+    "503": "The database, the model or the PACS is unavailable, or the server is busy: retry later",
 }
 
 

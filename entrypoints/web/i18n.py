@@ -423,8 +423,7 @@ EN: dict[str, str] = {
     "({skipped} objects left out).",
     "error.pacs_retrieve_partial": "The PACS delivered only part of the study "
     "({missing} of {count} objects missing); nothing was stored.",
-    "error.pacs_store_refused": "The PACS refused {count} of the result objects; "
-    "try again later.",
+    "error.pacs_store_refused": "The PACS refused {count} of the result objects; try again later.",
     "error.study_not_from_pacs": "This study has no analysed PACS image to report on.",
     "error.unexpected": "Something went wrong; the error has been logged.",
     "error.email_invalid": "Enter a valid email address.",
@@ -951,8 +950,7 @@ FR: dict[str, str] = {
     "ajoutez-le d'abord à un examen.",
     "error.image_other_study": "{name} appartient à un autre patient ou à un autre examen "
     "que celui-ci.",
-    "error.image_side_mismatch": "{name} : le côté indiqué diffère de celui de son en-tête "
-    "DICOM.",
+    "error.image_side_mismatch": "{name} : le côté indiqué diffère de celui de son en-tête DICOM.",
     "error.email_taken": "Un compte existe déjà avec cet e-mail.",
     "error.last_admin": "C'est le dernier administrateur actif ; nommez-en un autre d'abord.",
     "error.image_empty": "{name} est vide.",
@@ -972,8 +970,7 @@ FR: dict[str, str] = {
     "error.dicom_photometric_unsupported": "{name} utilise un modèle de couleur que ce "
     "serveur ne sait pas lire ({photometric}).",
     "error.dicom_too_many_frames": "{name} comporte {count} trames ; la limite est de {limit}.",
-    "error.dicom_frame_missing": "{name} comporte {count} trames ; la trame {frame} "
-    "n'existe pas.",
+    "error.dicom_frame_missing": "{name} comporte {count} trames ; la trame {frame} n'existe pas.",
     "error.image_single_frame": "{name} est une image fixe : elle n'a pas de trame {frame}.",
 }
 

@@ -277,13 +277,15 @@ async def test_upright_jpeg_is_stored_as_it_came_less_its_metadata(
     data = data[:2] + b"\xff\xfe\x00\x0dPatient Doe" + data[2:] + b"trailing maker data"
     decoded = await decoder.decode(data, "scan.jpg")
     kept = decoded.stored_image
-    assert kept.startswith(b"\xff\xd8\xff") and kept.endswith(b"\xff\xd9")
+    assert kept.startswith(b"\xff\xd8\xff")
+    assert kept.endswith(b"\xff\xd9")
     for leaked in (b"Somebody", b"Exif", b"ICC_PROFILE", b"Patient", b"trailing"):
         assert leaked not in kept
     with Image.open(io.BytesIO(data)) as source, Image.open(io.BytesIO(kept)) as copy:
         assert np.array_equal(np.asarray(source), np.asarray(copy))  # same entropy data
     again = await decoder.decode(kept, "stored.jpg")
-    assert again.stored_image == kept and again.model_input == decoded.model_input
+    assert again.stored_image == kept
+    assert again.model_input == decoded.model_input
 
 
 async def test_progressive_jpeg_with_restart_markers_is_kept_intact(
@@ -297,9 +299,7 @@ async def test_progressive_jpeg_with_restart_markers_is_kept_intact(
 
 
 @pytest.mark.parametrize("orientation", [3, 6])
-async def test_rotated_jpeg_is_stored_as_png(
-    decoder: PillowImageDecoder, orientation: int
-) -> None:
+async def test_rotated_jpeg_is_stored_as_png(decoder: PillowImageDecoder, orientation: int) -> None:
     decoded = await decoder.decode(images.jpeg(256, 192, "L", orientation), "phone.jpg")
     assert decoded.stored_image.startswith(images.PNG_SIGNATURE)
 

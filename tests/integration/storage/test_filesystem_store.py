@@ -42,10 +42,13 @@ async def test_a_jpeg_is_kept_under_its_own_suffix(store: FilesystemImageStore) 
     sha256, data = addressed(b"\xff\xd8\xff\xe0 a jpeg stream")
     await store.put(sha256, data)
     path = store.path_for(sha256).with_suffix(".jpg")
-    assert path.read_bytes() == data and not store.path_for(sha256).exists()
-    assert await store.get(sha256) == data and await store.exists(sha256)
+    assert path.read_bytes() == data
+    assert not store.path_for(sha256).exists()
+    assert await store.get(sha256) == data
+    assert await store.exists(sha256)
     await store.delete(sha256)
-    assert not path.exists() and not await store.exists(sha256)
+    assert not path.exists()
+    assert not await store.exists(sha256)
 
 
 async def test_a_dicom_file_is_kept_as_dcm_and_swept_like_images(
@@ -54,11 +57,14 @@ async def test_a_dicom_file_is_kept_as_dcm_and_swept_like_images(
     sha256, data = addressed(b"\0" * 128 + b"DICM a de-identified copy")
     await store.put(sha256, data)
     path = store.path_for(sha256).with_suffix(".dcm")
-    assert path.read_bytes() == data and not store.path_for(sha256).exists()
-    assert await store.get(sha256) == data and await store.exists(sha256)
+    assert path.read_bytes() == data
+    assert not store.path_for(sha256).exists()
+    assert await store.get(sha256) == data
+    assert await store.exists(sha256)
     assert await store.stored_before(datetime.now(UTC) + timedelta(seconds=1)) == [sha256]
     assert await store.delete_if_stored_before(sha256, datetime.now(UTC) + timedelta(seconds=1))
-    assert not path.exists() and not await store.exists(sha256)
+    assert not path.exists()
+    assert not await store.exists(sha256)
 
 
 @pytest.mark.parametrize(
