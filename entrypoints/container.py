@@ -27,21 +27,19 @@ from adapters.imaging.pillow_decoder import PillowImageDecoder
 from adapters.inference.instrumented import InstrumentedTumorClassifier
 from adapters.inference.onnx_classifier import OnnxTumorClassifier
 from adapters.metrics import PrometheusMetrics
-from adapters.pacs.dicomweb import DicomwebPacsClient
-from adapters.pacs.results import HighdicomResultDocumentBuilder
 from adapters.persistence.engine import create_engine
 from adapters.persistence.health import SqlAlchemyHealthProbe
 from adapters.persistence.login_throttle import SqlAlchemyLoginThrottle
 from adapters.persistence.performance import SqlAlchemyPerformanceReader
 from adapters.persistence.statistics import SqlAlchemyStatisticsReader
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.reporting.fpdf_report import FpdfReportRenderer
 from adapters.security.argon2_hasher import Argon2PasswordHasher, Argon2Profile
 from adapters.security.jwt_tokens import JwtTokenService
 from adapters.security.password_strength import ZxcvbnPasswordStrength
 from adapters.security.secrets import load_or_create_secret
 from adapters.storage.filesystem_store import FilesystemImageStore
 from application import use_cases as uc
+from application.ports import PacsClient, ReportRenderer, ResultDocumentBuilder
 from domain.errors import ErrorCode, ModelUnavailable
 from entrypoints.settings import Settings, StartupError
 from entrypoints.web.i18n import CATALOGUES
@@ -54,6 +52,32 @@ MODEL_HELP = (
 
 def _jwt_secret(settings: Settings) -> bytes | str:
     return settings.jwt_secret or load_or_create_secret(settings.jwt_secret_file)
+
+
+# The PDF, DICOMweb and DICOM-SR libraries (fpdf2, dicomweb-client, highdicom) cost about a
+# second of start-up and 20 MiB together: they are imported when first used, not by every worker.
+def _report_renderer() -> ReportRenderer:
+    from adapters.reporting.fpdf_report import FpdfReportRenderer
+
+    return FpdfReportRenderer(CATALOGUES)
+
+
+def _pacs_client(settings: Settings) -> PacsClient:
+    from adapters.pacs.dicomweb import DicomwebPacsClient
+
+    return DicomwebPacsClient(
+        settings.pacs_dicomweb_url,
+        timeout_s=settings.pacs_timeout_seconds,
+        attempts=settings.pacs_attempts,
+        username=settings.pacs_username,
+        password=settings.pacs_password,
+    )
+
+
+def _result_builder() -> ResultDocumentBuilder:
+    from adapters.pacs.results import HighdicomResultDocumentBuilder
+
+    return HighdicomResultDocumentBuilder()
 
 
 def _classifier(settings: Settings) -> OnnxTumorClassifier:
@@ -138,7 +162,7 @@ class Container(containers.DeclarativeContainer):
     heatmap_renderer = providers.Singleton(PillowHeatmapRenderer)
     heatmap_legend = providers.Singleton(css_gradient)  # the renderer's colours, for the UI
     lesion_renderer = providers.Singleton(PillowLesionRenderer)
-    report_renderer = providers.Singleton(FpdfReportRenderer, providers.Object(CATALOGUES))
+    report_renderer = providers.Singleton(_report_renderer)
     metrics = providers.Singleton(PrometheusMetrics, settings.provided.prometheus_multiproc_dir)
     onnx_classifier = providers.Singleton(_classifier, settings)
     classifier = providers.Singleton(InstrumentedTumorClassifier, onnx_classifier, metrics)
@@ -208,15 +232,8 @@ class Container(containers.DeclarativeContainer):
     add_images_to_study = providers.Singleton(
         uc.AddImagesToStudyUseCase, uow, predict_and_store, clock
     )
-    pacs = providers.Singleton(
-        DicomwebPacsClient,
-        settings.provided.pacs_dicomweb_url,
-        timeout_s=settings.provided.pacs_timeout_seconds,
-        attempts=settings.provided.pacs_attempts,
-        username=settings.provided.pacs_username,
-        password=settings.provided.pacs_password,
-    )
-    result_builder = providers.Singleton(HighdicomResultDocumentBuilder)
+    pacs = providers.Singleton(_pacs_client, settings)
+    result_builder = providers.Singleton(_result_builder)
     search_pacs = providers.Singleton(uc.SearchPacsUseCase, pacs, uow, clock)
     import_study_from_pacs = providers.Singleton(
         uc.ImportStudyFromPacsUseCase, pacs, add_images_to_study, uow, clock
