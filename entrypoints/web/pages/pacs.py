@@ -108,24 +108,19 @@ class PacsSearch:
                     ui.button(
                         t("pacs.send"),
                         icon="upload",
-                        on_click=lambda s=study_id, w=said: self.send(s, w),
+                        on_click=lambda s=study_id, w=said: send_to_pacs(self.web, s, w),
                     ).props("flat").mark("pacs-send")
 
-    async def send(self, study_id: UUID, said: ui.label) -> None:
-        """Store the study's findings on the PACS (SR + SEG), after any earlier version."""
-        with reported():
-            receipt: PacsSendReceipt = await self.web.core.send_results_to_pacs()(
-                SendResultsToPacs(
-                    actor=await actor(self.web), study_id=study_id, client=client_address()
-                )
-            )
-            said.set_text(
-                t(
-                    "pacs.sent",
-                    images=integer(receipt.images),
-                    outlines=integer(receipt.segmentations),
-                )
-            )
+
+async def send_to_pacs(web: Web, study_id: UUID, said: ui.label) -> None:
+    """Store the study's findings on the PACS (SR + SEG), after any earlier version."""
+    with reported():
+        receipt: PacsSendReceipt = await web.core.send_results_to_pacs()(
+            SendResultsToPacs(actor=await actor(web), study_id=study_id, client=client_address())
+        )
+        said.set_text(
+            t("pacs.sent", images=integer(receipt.images), outlines=integer(receipt.segmentations))
+        )
 
 
 def register(web: Web) -> None:

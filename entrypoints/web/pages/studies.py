@@ -185,7 +185,13 @@ def register(web: Web) -> None:
 
     @signed_in_page(web, "/studies", "studies")
     async def studies_page(user: User) -> None:
-        ui.label(t("studies.title")).classes("text-h5")
+        with ui.row().classes("w-full items-center"):
+            ui.label(t("studies.title")).classes("text-h5")
+            ui.space()
+            if web.core.settings().pacs_dicomweb_url:
+                ui.button(
+                    t("pacs.title"), icon="cloud_download", on_click=lambda: ui.navigate.to("/pacs")
+                ).props("flat").mark("open-pacs")
         new_study_form(web)
         form = StudyForm()
         bar = ui.element("div").classes("w-full")

@@ -46,6 +46,7 @@ from entrypoints.web.formats import day, labelled, percent
 from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.i18n import translate_error as error_text_in
 from entrypoints.web.pages.analyze import ACCEPTED_TYPES, DROP_ZONE
+from entrypoints.web.pages.pacs import send_to_pacs
 from entrypoints.web.state import LANGUAGE, TOKEN, client_address, t
 from entrypoints.web.widgets import (
     band_chip,
@@ -97,20 +98,24 @@ async def report_response(web: Web, study_id: str, request: Request) -> Response
     if not stored:
         return RedirectResponse("/login", status_code=303)
     try:
+        wanted = UUID(study_id)
+    except ValueError:
+        return PlainTextResponse(error_text_in("en", study_not_found()), status_code=404)
+    try:
         reader: User = await web.core.resolve_current_user()(
             ResolveCurrentUser(token=str(stored), client=client)
         )
         pdf: bytes = await web.core.get_study_report()(
             GetStudyReport(
                 actor=reader,
-                study_id=UUID(study_id),
+                study_id=wanted,
                 language=str(app.storage.user.get(LANGUAGE) or "en"),
                 client=client,
             )
         )
     except NotAuthenticated:
         return RedirectResponse("/login", status_code=303)
-    except (ValueError, NotFound):
+    except NotFound:
         return PlainTextResponse(error_text_in("en", study_not_found()), status_code=404)
     return Response(
         pdf,
@@ -168,6 +173,13 @@ def _header(web: Web, record: StudyRecord, redraw: Callable[[], Awaitable[object
             icon="print",
             on_click=lambda: ui.navigate.to(REPORT_PATH.format(study_id=study.id), new_tab=True),
         ).mark("print-report")
+        if web.core.settings().pacs_dicomweb_url:
+            sent = ui.label().mark("pacs-sent")
+            ui.button(
+                t("pacs.send"),
+                icon="upload",
+                on_click=lambda: send_to_pacs(web, study.id, sent),
+            ).props("flat").mark("send-to-pacs")
     with ui.row().classes("gap-6"):
         for name, value in (
             (t("studies.patient_ref"), study.patient_ref),

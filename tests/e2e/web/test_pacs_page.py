@@ -80,13 +80,19 @@ async def test_an_unreachable_pacs_is_said_plainly(user: User, core: FakeCore) -
     await user.should_see("The PACS cannot be reached right now; try again later.")
 
 
-async def test_analyse_then_send_the_findings_back(user: User, core: FakeCore) -> None:
+async def signed_in_with_a_tagged_pacs(user: User, core: FakeCore) -> FakePacsClient:
+    """A PACS whose images carry their study's DICOM header, and a signed-in clinician."""
     pacs = pacs_for(core)
     core.container.decoder.override(providers.Object(TaggedDecoder(max_bytes=64 * 1024)))
     core.container.result_builder.override(providers.Object(FakeResultDocumentBuilder(UID)))
     me = await core.account("rad@example.org")
     await sign_in(user, me.email)
     await user.should_see("Analyze ultrasound images")
+    return pacs
+
+
+async def test_analyse_then_send_the_findings_back(user: User, core: FakeCore) -> None:
+    pacs = await signed_in_with_a_tagged_pacs(user, core)
     await user.open("/pacs")
     user.find(kind=ui.input, marker="pacs-patient").elements.pop().value = "MRN-0042"
     user.find(marker="pacs-search").click()
@@ -97,3 +103,33 @@ async def test_analyse_then_send_the_findings_back(user: User, core: FakeCore) -
     user.find(marker="pacs-send").click()
     await user.should_see("Report stored on the PACS: 2 images, 1 lesion outlines.")
     assert [data.split()[0] for data in pacs.stored] == [b"SR", b"SEG"]
+
+
+async def test_with_a_pacs_configured_studies_lead_to_it_and_a_study_is_sent_from_its_page(
+    user: User, core: FakeCore
+) -> None:
+    settings = replace(core.container.settings(), pacs_dicomweb_url="http://pacs.invalid/dicom-web")
+    core.container.settings.override(providers.Object(settings))
+    pacs = await signed_in_with_a_tagged_pacs(user, core)
+    await user.open("/studies")
+    user.find(marker="open-pacs").click()
+    await user.should_see(marker="pacs-search")
+    user.find(kind=ui.input, marker="pacs-patient").elements.pop().value = "MRN-0042"
+    user.find(marker="pacs-search").click()
+    await user.should_see("Breast US")
+    user.find(marker=f"pacs-analyse-{UID}").click()
+    await user.should_see("Open the study")
+    [study] = core.db.studies.values()
+    await user.open(f"/studies/{study.id}")
+    user.find(marker="send-to-pacs").click()
+    await user.should_see("Report stored on the PACS: 2 images, 1 lesion outlines.")
+    assert [data.split()[0] for data in pacs.stored] == [b"SR", b"SEG"]
+
+
+async def test_without_a_pacs_the_study_pages_offer_none(user: User, core: FakeCore) -> None:
+    me = await core.account("rad@example.org")
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/studies")
+    await user.should_see("Studies")
+    await user.should_not_see(marker="open-pacs")
