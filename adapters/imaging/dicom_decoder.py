@@ -133,7 +133,7 @@ class PydicomImageDecoder:
         frame_count = self._check(dataset, name, shown)
         index = self._frame_index(frame, frame_count, name, shown)
         pixels = _display_pixels(dataset, index)
-        (left, top, right, bottom), spacing = _image_region(dataset, *pixels.shape[1::-1])
+        (left, top, right, bottom), spacing = image_region(dataset, *pixels.shape[1::-1])
         analysed = Image.fromarray(np.ascontiguousarray(pixels[top:bottom, left:right]))
         stored = _for_storage(analysed, self.max_stored_side)
         if spacing is not None:  # per stored pixel: the storage copy may be downscaled
@@ -275,7 +275,7 @@ def _window(dataset: Dataset) -> tuple[float | None, float | None]:
     return float(first[0]), float(first[1])
 
 
-def _image_region(
+def image_region(
     dataset: Dataset, width: int, height: int
 ) -> tuple[tuple[int, int, int, int], tuple[float, float] | None]:
     """(left, top, right, bottom) of the image data and its (row, column) spacing in mm.

@@ -28,7 +28,7 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 # The decoder's own choice of the analysed region, so outlines map back exactly.
-from adapters.imaging.dicom_decoder import _image_region as image_region
+from adapters.imaging.dicom_decoder import image_region
 from application.ports import ImageFindings, ResultObjects
 from domain.lesions import LesionFinding
 
