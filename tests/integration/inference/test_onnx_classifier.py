@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import json
 import logging
 from pathlib import Path
 
@@ -290,12 +292,21 @@ def test_model_without_lesion_output_loads_and_says_so(
 
 
 def test_lesion_threshold_and_bands_come_from_metadata(tmp_path: Path) -> None:
-    bands = '[{"name": "low", "lower": 0.0, "upper": 0.1, "n_val": 40, "malignancy_rate": 0.02}]'
+    cuts = [0.0, 0.05, 0.1, 0.4, 0.9, 1.0]
+    names = ["very_low", "low", "intermediate", "high", "very_high"]
+    bands = json.dumps(
+        [
+            {"name": name, "lower": lower, "upper": upper, "n_val": 40, "malignancy_rate": 0.02}
+            for name, (lower, upper) in zip(names, itertools.pairwise(cuts), strict=True)
+        ]
+    )
     metadata = {**METADATA, "lesion_threshold": "0.35", "likelihood_bands": bands}
     path = tiny_model(tmp_path / "m.onnx", metadata=metadata, lesion="pixels")
     info = OnnxTumorClassifier(path).model
     assert info.lesion_threshold == 0.35
     assert info.metadata["likelihood_bands"] == bands
+    assert [(band.lower, band.upper) for band in info.bands] == list(itertools.pairwise(cuts))
+    assert {band.observed_count for band in info.bands} == {40}
 
 
 async def test_lesion_map_becomes_a_finding_on_the_stored_image(
