@@ -13,6 +13,7 @@ from application.commands import (
     Upload,
 )
 from application.ports import UnitOfWork
+from domain.errors import ErrorCode, InvalidInput
 from domain.predictions import Prediction
 from domain.users import User
 
@@ -33,7 +34,6 @@ IMAGE_SOP_CLASSES = frozenset(
 )
 NOT_AN_IMAGE = "not_an_image"
 ALREADY_ANALYSED = "already_analysed"
-BATCH = 8  # within AddImagesToStudy's batch limit (max_files_per_request)
 
 
 async def file_images(
@@ -43,9 +43,10 @@ async def file_images(
     objects: Sequence[DicomObject],
     client: str | None = None,
 ) -> tuple[list[Prediction], list[SkippedObject]]:
-    """Analyse objects into the actor's studies of their StudyInstanceUIDs. Non-images,
-    images already analysed there (the same SOP instance sent or imported again) and files
-    the decoder refuses come back as skipped."""
+    """Analyse objects into the actor's studies of their StudyInstanceUIDs, in one
+    AddImagesToStudy call (one transaction: all filed or none). Non-images, images already
+    analysed there (the same SOP instance sent or imported again) and files the decoder
+    refuses come back as skipped."""
     done = await _already_filed(uow, actor, {o.study_instance_uid for o in objects})
     skipped: list[SkippedObject] = []
     images: list[DicomObject] = []
@@ -59,22 +60,32 @@ async def file_images(
         else:
             images.append(item)
     predictions: list[Prediction] = []
-    for start in range(0, len(images), BATCH):
-        chunk = images[start : start + BATCH]
+    if not images:
+        return predictions, skipped
+    try:
         outcomes = await add_images(
             AddImagesToStudy(
                 actor=actor,
                 study_id=None,
-                uploads=tuple(Upload(filename=_filename(i), data=i.data) for i in chunk),
+                uploads=tuple(Upload(filename=_filename(i), data=i.data) for i in images),
                 client=client,
             )
         )
-        for item, outcome in zip(chunk, outcomes, strict=True):
-            if outcome.prediction is not None:
-                predictions.append(outcome.prediction)
-            else:
-                reason = str(outcome.error.code) if outcome.error else "refused"
-                skipped.append(SkippedObject(item.sop_instance_uid, item.sop_class_uid, reason))
+    except InvalidInput as error:
+        if error.code is not ErrorCode.TOO_MANY_IMAGES:
+            raise
+        raise InvalidInput(
+            f"{len(images)} images to analyse, more than the {error.params['count']} "
+            "filed in one transaction; nothing was stored.",
+            ErrorCode.TOO_MANY_IMAGES,
+            **error.params,
+        ) from None
+    for item, outcome in zip(images, outcomes, strict=True):
+        if outcome.prediction is not None:
+            predictions.append(outcome.prediction)
+        else:
+            reason = str(outcome.error.code) if outcome.error else "refused"
+            skipped.append(SkippedObject(item.sop_instance_uid, item.sop_class_uid, reason))
     return predictions, skipped
 
 

@@ -1,5 +1,5 @@
 """The PACS use cases on fakes: search rules, import (non-images skipped, partial retrieves
-refused unless accepted, nothing stored on failure), send (sources matched by content, earlier
+refused unless accepted, filed all or nothing), send (sources matched by content, earlier
 reports as predecessors, audited), and filing what the listener receives."""
 
 from __future__ import annotations
@@ -20,13 +20,16 @@ from application.commands import (
     SendResultsToPacs,
     StoredOutcome,
 )
-from application.ports import PacsInstance, PacsStudy
+from application.ports import PacsInstance, PacsStudy, UnitOfWork
 from application.use_cases import (
     ImportStudyFromPacsUseCase,
+    PredictAndStoreUseCase,
     ReceivePacsImagesUseCase,
     SearchPacsUseCase,
     SendResultsToPacsUseCase,
 )
+from application.use_cases._pacs import AddImages
+from application.use_cases.predict_and_store import Filing
 from domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound, PacsUnavailable
 from domain.studies import ImagePosition, Laterality, Study
 from domain.users import User
@@ -173,6 +176,60 @@ async def test_import_errors(app: App) -> None:
     down.unreachable = True
     with pytest.raises(PacsUnavailable):
         await importer(app, down)(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
+    assert app.db.predictions == {}
+
+
+def filing_into_one_study(
+    app: App, store: PredictAndStoreUseCase, fail_at: str | None = None
+) -> AddImages:
+    """AddImagesToStudy on the real PredictAndStore transaction: every image into one study
+    opened inside it; a database failure at the file named `fail_at`."""
+
+    async def add(cmd: AddImagesToStudy) -> list[StoredOutcome]:
+        study = Study(uuid4(), cmd.actor.id, "MRN-1", date(2026, 11, 30), app.clock.now())
+
+        async def file(uow: UnitOfWork, index: int, filename: str, image: object) -> Filing:
+            if filename == fail_at:
+                raise OSError("database connection lost")
+            if await uow.studies.get(study.id) is None:
+                await uow.studies.add(study)
+            return Filing(cmd.actor.id, study.id)
+
+        return await store.store(cmd.actor, cmd.uploads, cmd.client, file)
+
+    return add
+
+
+async def test_an_import_is_filed_all_or_nothing(app: App) -> None:
+    user = await app.user()
+    pacs = pacs_with(*(image(n) for n in range(1, 10)))  # more than the old batches of 8
+    failing = filing_into_one_study(app, app.predict_and_store, fail_at="1.2.3.9.dcm")
+    with pytest.raises(OSError, match="connection lost"):
+        await ImportStudyFromPacsUseCase(pacs, failing, app.uow, app.clock)(
+            ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
+        )
+    assert (app.db.predictions, app.db.studies) == ({}, {})
+    working = filing_into_one_study(app, app.predict_and_store)
+    done = await ImportStudyFromPacsUseCase(pacs, working, app.uow, app.clock)(
+        ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID)
+    )
+    assert len(done.predictions) == len(app.db.predictions) == 9
+    assert len(done.study_ids) == len(app.db.studies) == 1
+
+
+async def test_a_study_over_the_batch_limit_is_refused_whole(app: App) -> None:
+    user = await app.user()
+    small = PredictAndStoreUseCase(
+        app.uow, app.decoder, app.classifier, app.images, app.clock, max_batch=2
+    )
+    pacs = pacs_with(image(1), image(2), image(3))
+    with pytest.raises(InvalidInput) as raised:
+        await ImportStudyFromPacsUseCase(
+            pacs, filing_into_one_study(app, small), app.uow, app.clock
+        )(ImportStudyFromPacs(actor=user, study_instance_uid=STUDY_UID))
+    assert raised.value.code is ErrorCode.TOO_MANY_IMAGES
+    assert dict(raised.value.params) == {"count": 2}
+    assert "3 images" in raised.value.message
     assert app.db.predictions == {}
 
 
