@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -173,6 +174,7 @@ class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
     created_to: datetime | None = None
     reviewed: bool | None = None
     filename_contains: str | None = None
+    bands: frozenset[BandName] = frozenset()  # in one of these bands; empty: any band
 
     @classmethod
     def parse(
@@ -183,6 +185,7 @@ class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
         date_to: str | None = None,
         reviewed: bool | None = None,
         search: str | None = None,
+        bands: Sequence[str] = (),
     ) -> PredictionFilters:
         """The filters from their typed form, the same for the API's query and the UI's form."""
         try:
@@ -195,7 +198,17 @@ class PredictionFilters(msgspec.Struct, frozen=True, kw_only=True):
             created_to=parse_instant(date_to, "to", end=True),
             reviewed=reviewed,
             filename_contains=plain_text((search or "").strip(), "q") or None,
+            bands=parse_bands(bands),
         )
+
+
+def parse_bands(names: Sequence[str]) -> frozenset[BandName]:
+    """Band names as typed; an unknown one is refused with the names that exist."""
+    known = {b.value: b for b in BandName}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InvalidInput(f"Unknown band {unknown[0]!r}: use {', '.join(known)}.")
+    return frozenset(known[n] for n in names)
 
 
 class ListPredictions(Command, frozen=True, kw_only=True):

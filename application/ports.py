@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
-from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band, Likelihood
+from domain.bands import DEFAULT_BORDERLINE_MARGIN, FALLBACK_BANDS, Band, BandName, Likelihood
 from domain.lesions import LesionFinding
 from domain.performance import OutcomePoint
 from domain.predictions import Label, Prediction, Review, Statistics
@@ -49,6 +49,7 @@ class PredictionQuery:
     created_to: datetime | None = None  # exclusive
     reviewed: bool | None = None
     filename_contains: str | None = None
+    bands: frozenset[BandName] = frozenset()  # in one of these bands; empty: any band
 
 
 @dataclass(frozen=True, slots=True)

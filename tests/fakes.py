@@ -165,6 +165,7 @@ def _matches(p: Prediction, q: PredictionQuery) -> bool:
         and (q.created_to is None or p.created_at < q.created_to)
         and (q.reviewed is None or (p.review is not None) == q.reviewed)
         and (not q.filename_contains or q.filename_contains.lower() in p.filename.lower())
+        and (not q.bands or p.likelihood.band in q.bands)
     )
 
 

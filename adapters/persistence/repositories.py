@@ -334,6 +334,8 @@ def prediction_filters(query: PredictionQuery) -> list[ColumnElement[bool]]:
     if query.filename_contains:
         pattern = f"%{escape_like(query.filename_contains)}%"
         conditions.append(c.filename.ilike(pattern, escape=LIKE_ESCAPE))
+    if query.bands:
+        conditions.append(c.band.in_(sorted(b.value for b in query.bands)))
     return conditions
 
 

@@ -113,6 +113,7 @@ def scoped_query(
         created_to=filters.created_to,
         reviewed=filters.reviewed,
         filename_contains=search,
+        bands=filters.bands,
     )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.ports import CamGrid, PredictionQuery, PredictionRepository
+from domain.bands import BandName, Likelihood
 from domain.errors import Conflict, NotFound
 from domain.lesions import BoundingBox, LesionFinding
 from domain.predictions import Label, Prediction, Review, Verdict
@@ -343,6 +344,29 @@ class PredictionRepositoryContract:
         query = PredictionQuery(owner_id=owner.id)
         assert await listed(uow_factory, replace(query, reviewed=True)) == [reviewed.id]
         assert await listed(uow_factory, replace(query, reviewed=False)) == [pending.id]
+
+    async def test_band_filter_takes_any_of_several_stored_bands(
+        self, uow_factory: UowFactory, owner: User
+    ) -> None:
+        by_band = {
+            band: make_prediction(owner, p_malignant=p, created_at=T0 + timedelta(minutes=i))
+            for i, (band, p) in enumerate(zip(BandName, (0.01, 0.05, 0.3, 0.8, 0.99), strict=True))
+        }
+        # the band the model of the day stored decides, not today's cut-points
+        kept = replace(
+            make_prediction(owner, p_malignant=0.8, created_at=T0 - timedelta(minutes=1)),
+            stored_likelihood=Likelihood(BandName.LOW, borderline=False),
+        )
+        await store(uow_factory, *by_band.values(), kept)
+        query = PredictionQuery(owner_id=owner.id)
+        high = frozenset({BandName.HIGH, BandName.VERY_HIGH})
+        assert await listed(uow_factory, replace(query, bands=high)) == [
+            by_band[BandName.VERY_HIGH].id,
+            by_band[BandName.HIGH].id,
+        ]
+        low = await listed(uow_factory, replace(query, bands=frozenset({BandName.LOW})))
+        assert low == [by_band[BandName.LOW].id, kept.id]
+        assert len(await listed(uow_factory, query)) == 6  # no band chosen: any band
 
     async def test_filename_search_is_case_insensitive_and_literal(
         self, uow_factory: UowFactory, owner: User

@@ -225,6 +225,11 @@ async def test_listing_is_newest_first_paginated_and_filtered(app: App) -> None:
     assert await ids(PredictionFilters(reviewed=True)) == [third.id]
     assert await ids(PredictionFilters(reviewed=False)) == [second.id, first.id]
     assert await ids(PredictionFilters(filename_contains="  LEFT ")) == [third.id, first.id]
+    high = PredictionFilters.parse(bands=["high", "very_high"])  # 78 % and 98 %
+    assert await ids(high) == [third.id, first.id]
+    assert await ids(PredictionFilters.parse(bands=["low"])) == [second.id]
+    with pytest.raises(InvalidInput, match="Unknown band 'huge': use very_low, low, inter"):
+        PredictionFilters.parse(bands=["high", "huge"])
     day2 = first.created_at + timedelta(days=1)
     assert await ids(PredictionFilters(created_from=day2, created_to=day2 + timedelta(days=1))) == [
         second.id

@@ -50,6 +50,7 @@ from application.use_cases import (
     PredictUseCase,
     ReviewPredictionUseCase,
 )
+from domain.bands import BandName
 from domain.errors import ErrorCode, InvalidInput
 from domain.predictions import Label
 from entrypoints.http.auth import SECURITY, CurrentUser, client_of
@@ -119,7 +120,7 @@ FrameQ = Annotated[
 ]
 
 
-def _at_frame(uploads: tuple[Upload, ...], frame: int | None) -> tuple[Upload, ...]:
+def at_frame(uploads: tuple[Upload, ...], frame: int | None) -> tuple[Upload, ...]:
     return tuple(Upload(u.filename, u.data, frame) for u in uploads)
 
 
@@ -140,6 +141,10 @@ ReviewedQ = Annotated[bool | None, QueryParameter(description="Only reviewed (tr
 SearchQ = Annotated[
     str | None, QueryParameter(description="Filename contains (case-insensitive)", max_length=100)
 ]
+BandsQ = Annotated[
+    list[BandName] | None,
+    QueryParameter(description="In one of these likelihood bands (repeat for several)"),
+]
 
 
 def prediction_filters(
@@ -148,11 +153,17 @@ def prediction_filters(
     date_to: ToQ = None,
     reviewed: ReviewedQ = None,
     q: SearchQ = None,
+    band: BandsQ = None,
 ) -> PredictionFilters:
     """Litestar dependency `filters`: the query parameters shared by listing, export and
     statistics, as the use cases' filters."""
     return PredictionFilters.parse(
-        label=label, date_from=date_from, date_to=date_to, reviewed=reviewed, search=q
+        label=label,
+        date_from=date_from,
+        date_to=date_to,
+        reviewed=reviewed,
+        search=q,
+        bands=band or (),
     )
 
 
@@ -172,7 +183,7 @@ async def predict_one(
         raise InvalidInput(
             "Send exactly one image in a part named 'file'.", ErrorCode.ONE_IMAGE_EXPECTED
         )
-    (upload,) = _at_frame(uploads, frame)
+    (upload,) = at_frame(uploads, frame)
     analysis = await predict(Predict(actor=user, upload=upload, client=client_of(request)))
     return AnalysisOut.of(analysis)
 
@@ -188,7 +199,7 @@ async def create_predictions(
     refused (each result says why); when none is stored, the first refusal's status
     (413/415/422) with every result listed. A DICOM file's de-identified copy is kept too
     (`dicom_url`)."""
-    cmd = PredictAndStore(actor=user, uploads=_at_frame(uploads, frame), client=client_of(request))
+    cmd = PredictAndStore(actor=user, uploads=at_frame(uploads, frame), client=client_of(request))
     return batch_response(await predict_and_store(cmd))
 
 

@@ -52,6 +52,7 @@ from entrypoints.http.dto import (
 from entrypoints.http.errors import ErrorBody
 from entrypoints.http.routes.predictions import (
     ERRORS,
+    FrameQ,
     FromQ,
     Limit,
     Offset,
@@ -59,6 +60,7 @@ from entrypoints.http.routes.predictions import (
     ToQ,
     UploadOperation,
     Uploads,
+    at_frame,
     batch_response,
 )
 
@@ -219,9 +221,11 @@ async def add_images(
     uploads: Uploads,
     add_images_to_study: NamedDependency[AddImagesToStudyUseCase],
     positions: PositionsQ = None,
+    frame: FrameQ = None,
 ) -> Response[BatchOut]:
     """Analyse and store images into the study, each with its position (or, for DICOM, the
     side its header names). Statuses as for POST /api/predictions."""
+    uploads = at_frame(uploads, frame)
     return await _add(request, user, study_id, uploads, positions, add_images_to_study)
 
 
@@ -231,9 +235,11 @@ async def file_dicom(
     uploads: Uploads,
     add_images_to_study: NamedDependency[AddImagesToStudyUseCase],
     positions: PositionsQ = None,
+    frame: FrameQ = None,
 ) -> Response[BatchOut]:
     """Analyse and store DICOM files, each into your study of its StudyInstanceUID (opened
     from its tags when new). Other files are refused: they need a study."""
+    uploads = at_frame(uploads, frame)
     return await _add(request, user, None, uploads, positions, add_images_to_study)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from nicegui import ui
 
 from application.commands import ExportPredictions, ListPredictions, ListUsers, PredictionFilters
 from application.ports import Page
+from domain.bands import BandName
 from domain.predictions import Prediction
 from domain.users import User
 from entrypoints.web.deps import Web
@@ -45,6 +46,7 @@ class HistoryForm:
     date_to: str | None = ""
     reviewed: str | None = ""
     search: str | None = ""
+    bands: list[str] | None = field(default_factory=list)  # none chosen: any band
 
     def filters(self) -> PredictionFilters:
         """The use cases' filters, by the same rules as the API's query parameters."""
@@ -54,6 +56,7 @@ class HistoryForm:
             date_to=self.date_to,
             reviewed={"yes": True, "no": False}.get(self.reviewed or ""),
             search=self.search,
+            bands=self.bands or (),
         )
 
 
@@ -114,6 +117,12 @@ def filter_bar(form: HistoryForm, history: HistoryTable) -> None:
             },
             label=t("history.filter.reviewed"),
         ).bind_value(form, "reviewed").classes("w-40").mark("filter-reviewed")
+        ui.select(
+            {b.value: t(f"band.short.{b.value}") for b in BandName},
+            label=t("history.col.band"),
+            multiple=True,
+            clearable=True,
+        ).bind_value(form, "bands").classes("w-56").props("use-chips").mark("filter-band")
         search = (
             ui.input(t("history.filter.search"))
             .bind_value(form, "search")

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.http.conftest import Account, Api
-from tests.e2e.http.images import bright, dark
+from tests.e2e.http.images import bright, dark, flat
 from tests.e2e.http.tiny_model import THRESHOLD, VERSION
 
 pytestmark = [pytest.mark.e2e]
@@ -288,6 +288,31 @@ async def test_csv_export_has_a_header_and_one_row_per_filtered_prediction(api: 
         "/api/predictions/export.csv?label=malignant", headers=owner.headers
     )
     assert len(list(csv.reader(io.StringIO(malignant.text)))) == 3
+
+
+async def test_listing_and_export_filter_by_one_or_several_bands(api: Api) -> None:
+    owner = await api.account()
+    await store(api, owner, ("high.png", bright()), ("low.png", dark()))
+    await store(api, owner, ("very-high.png", flat(250)))
+
+    async def names(path: str, query: str) -> set[str]:
+        r = await api.client.get(f"/api/predictions{path}?{query}", headers=owner.headers)
+        assert r.status_code == 200, r.text
+        if path:
+            return {row["filename"] for row in csv.DictReader(io.StringIO(r.text))}
+        return {p["filename"] for p in r.json()["items"]}
+
+    for path in ("", "/export.csv"):
+        assert await names(path, "band=low") == {"low.png"}
+        assert await names(path, "band=high&band=very_high") == {"high.png", "very-high.png"}
+        assert await names(path, "band=intermediate") == set()
+        assert len(await names(path, "")) == 3
+        r = await api.client.get(
+            f"/api/predictions{path}?band=high&band=huge", headers=owner.headers
+        )
+        assert r.status_code == 400
+        refusal = {"message": "Invalid enum value 'huge'", "key": "band", "source": "query"}
+        assert r.json()["extra"] == [refusal]
 
 
 async def test_statistics_follow_the_stored_predictions(api: Api) -> None:

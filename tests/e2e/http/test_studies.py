@@ -352,3 +352,38 @@ async def test_an_image_is_placed_after_its_upload(api: Api, bob: Account) -> No
     )
     assert bad.status_code == 422
     assert bad.json()["code"] == "clock_position_invalid"
+
+
+async def test_the_frame_parameter_picks_the_frame_of_study_uploads(api: Api) -> None:
+    owner = await api.account()
+    cine = dicom_samples.multi_frame(count=5)  # frame i is the grey level 40 * i + 10
+
+    def analysed(result: dict[str, Any]) -> tuple[int, int, float]:
+        p = result["prediction"]
+        return p["frame_index"], p["frame_count"], round(p["probability"] * 255)
+
+    filed = await api.client.post(
+        "/api/studies/images?frame=3", files=files(("cine.dcm", cine)), headers=owner.headers
+    )
+    assert filed.status_code == 201, filed.text
+    [result] = filed.json()["results"]
+    assert analysed(result) == (3, 5, 130)
+
+    url = f"/api/studies/{result['prediction']['study_id']}/images"
+    into = await api.client.post(
+        f"{url}?frame=1", files=files(("a.dcm", cine), ("b.dcm", cine)), headers=owner.headers
+    )
+    assert into.status_code == 201, into.text
+    assert [analysed(r) for r in into.json()["results"]] == [(1, 5, 50)] * 2
+    first = await upload(api, owner, url, ("c.dcm", cine))
+    assert analysed(first.json()["results"][0]) == (0, 5, 10)  # no frame: the first
+
+    beyond = await api.client.post(
+        f"{url}?frame=5", files=files(("cine.dcm", cine)), headers=owner.headers
+    )
+    assert beyond.status_code == 422, beyond.text
+    assert beyond.json()["results"][0]["error"]["code"] == "dicom_frame_missing"
+    negative = await api.client.post(
+        "/api/studies/images?frame=-1", files=files(("cine.dcm", cine)), headers=owner.headers
+    )
+    assert negative.status_code == 400, negative.text

@@ -96,6 +96,41 @@ async def test_filters_and_export(user: User, core: FakeCore) -> None:
     await user.should_see("Dates must look like 2025-01-31.")
 
 
+async def test_band_filter_takes_several_bands_and_drives_the_export(
+    user: User, core: FakeCore
+) -> None:
+    me = await core.account("me@example.org")
+    for name, level in (("high.png", 240), ("low.png", 10), ("very-high.png", 250)):
+        core.clock.advance(minutes=1)  # 94.1 %: high, 3.9 %: low, 98 %: very high
+        await core.stored(me, name, level=level)
+    await sign_in(user, me.email)
+    await user.should_see("Analyze ultrasound images")
+    await user.open("/history")
+    await user.should_see("Page 1 of 1 (3 analyses)")
+
+    band = user.find(kind=ui.select, marker="filter-band").elements.pop()
+    assert band.options == {
+        "very_low": "Very low",
+        "low": "Low",
+        "intermediate": "Intermediate",
+        "high": "High",
+        "very_high": "Very high",
+    }
+    band.value = ["high", "very_high"]
+    user.find(marker="apply-filters").click()
+    await shows_files(user, ["very-high.png", "high.png"])
+    user.find(marker="export").click()
+    exported = list(csv.DictReader(io.StringIO((await user.download.next()).text)))
+    assert [row["band"] for row in exported] == ["very_high", "high"]
+
+    band.value = ["low"]
+    user.find(marker="apply-filters").click()
+    await shows_files(user, ["low.png"])
+    band.value = None  # cleared: any band
+    user.find(marker="apply-filters").click()
+    await shows_files(user, ["very-high.png", "low.png", "high.png"])
+
+
 async def test_admin_sees_everyones_analyses_with_owner(user: User, core: FakeCore) -> None:
     admin = await core.account("root@example.org", Role.ADMIN)
     clinician = await core.account("doc@example.org")
