@@ -239,7 +239,7 @@ class Container(containers.DeclarativeContainer):
         uc.ImportStudyFromPacsUseCase, pacs, add_images_to_study, uow, clock
     )
     send_results_to_pacs = providers.Singleton(
-        uc.SendResultsToPacsUseCase, uow, pacs, result_builder, decoder, clock
+        uc.SendResultsToPacsUseCase, uow, pacs, result_builder, decoder, image_store, clock
     )
     receive_pacs_images = providers.Singleton(uc.ReceivePacsImagesUseCase, uow, add_images_to_study)
     export_predictions = providers.Singleton(uc.ExportPredictionsUseCase, uow, clock)

@@ -8,13 +8,14 @@ from application.ports import (
     DecodedImage,
     ImageDecoder,
     ImageFindings,
+    ImageStore,
     PacsClient,
     ResultDocumentBuilder,
     UnitOfWork,
 )
 from application.use_cases._pacs import IMAGE_SOP_CLASSES
 from application.use_cases._shared import audit_entry
-from domain.errors import Conflict, ErrorCode, Forbidden, InvalidImage
+from domain.errors import Conflict, ErrorCode, Forbidden, InvalidImage, NotFound
 from domain.predictions import Prediction
 from domain.studies import study_not_found
 
@@ -30,8 +31,9 @@ def not_from_pacs() -> Conflict:
 class SendResultsToPacsUseCase:
     """Write a new report for the study's analysed PACS images and store it on the PACS.
 
-    The source images are found on the PACS by content: each image of the study is decoded
-    as at analysis time and matched to its prediction by the stored image's digest. Earlier
+    A prediction with a stored DICOM copy names its source by the UIDs the copy retains; the
+    others are found on the PACS by content: each image of the study is decoded as at
+    analysis time and matched to its prediction by the stored image's digest. Earlier
     reports Breastscan stored in the study become the new one's predecessors."""
 
     def __init__(
@@ -40,6 +42,7 @@ class SendResultsToPacsUseCase:
         pacs: PacsClient,
         builder: ResultDocumentBuilder,
         decoder: ImageDecoder,
+        images: ImageStore,
         clock: Clock,
         model_name: str = MODEL_NAME,
     ) -> None:
@@ -47,6 +50,7 @@ class SendResultsToPacsUseCase:
         self._pacs = pacs
         self._builder = builder
         self._decoder = decoder
+        self._images = images
         self._clock = clock
         self._model_name = model_name
 
@@ -63,21 +67,16 @@ class SendResultsToPacsUseCase:
         uid = study.study_instance_uid
         if uid is None or not predictions:
             raise not_from_pacs()
-        by_digest = {p.image_sha256: p for p in predictions}
-        retrieved = await self._pacs.retrieve_study(uid)
         findings: list[ImageFindings] = []
-        for instance in retrieved.instances:
-            if instance.sop_class_uid not in IMAGE_SOP_CLASSES:
-                continue
-            try:
-                image = await self._decoder.decode(
-                    instance.data, f"{instance.sop_instance_uid}.dcm"
-                )
-            except InvalidImage:
-                continue
-            prediction = by_digest.pop(image.sha256, None)
-            if prediction is not None:
-                findings.append(self._findings(prediction, image, instance.data))
+        by_digest: dict[str, Prediction] = {}
+        for prediction in predictions:
+            found = await self._by_uids(uid, prediction)
+            if found is None:
+                by_digest[prediction.image_sha256] = prediction
+            else:
+                findings.append(found)
+        if by_digest:
+            findings.extend(await self._by_content(uid, by_digest))
         if not findings:
             raise not_from_pacs()
         previous = await self._pacs.find_results(uid, self._builder.manufacturer)
@@ -104,6 +103,44 @@ class SendResultsToPacsUseCase:
             images=len(findings),
             previous_reports=len(previous),
         )
+
+    async def _by_uids(self, uid: str, prediction: Prediction) -> ImageFindings | None:
+        """The findings of a prediction whose stored DICOM copy names its source instance in
+        this study; None without a readable copy, or when the PACS no longer holds it."""
+        if prediction.dicom_sha256 is None:
+            return None
+        try:
+            copy = await self._images.get(prediction.dicom_sha256)
+            image = await self._decoder.decode(copy, prediction.filename, prediction.frame_index)
+            dicom = image.dicom
+            if dicom is None or dicom.study_instance_uid != uid:
+                return None
+            if dicom.series_instance_uid is None or dicom.sop_instance_uid is None:
+                return None
+            source = await self._pacs.retrieve_instance(
+                uid, dicom.series_instance_uid, dicom.sop_instance_uid
+            )
+        except (NotFound, InvalidImage):
+            return None
+        return self._findings(prediction, image, source)
+
+    async def _by_content(self, uid: str, by_digest: dict[str, Prediction]) -> list[ImageFindings]:
+        """The findings of predictions matched to the study's PACS images by content."""
+        retrieved = await self._pacs.retrieve_study(uid)
+        findings: list[ImageFindings] = []
+        for instance in retrieved.instances:
+            if instance.sop_class_uid not in IMAGE_SOP_CLASSES:
+                continue
+            try:
+                image = await self._decoder.decode(
+                    instance.data, f"{instance.sop_instance_uid}.dcm"
+                )
+            except InvalidImage:
+                continue
+            prediction = by_digest.pop(image.sha256, None)
+            if prediction is not None:
+                findings.append(self._findings(prediction, image, instance.data))
+        return findings
 
     def _findings(
         self, prediction: Prediction, image: DecodedImage, source: bytes

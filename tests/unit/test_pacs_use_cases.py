@@ -4,6 +4,7 @@ reports as predecessors, audited), and filing what the listener receives."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import date
 from uuid import uuid4
@@ -20,7 +21,7 @@ from application.commands import (
     SendResultsToPacs,
     StoredOutcome,
 )
-from application.ports import PacsInstance, PacsStudy, UnitOfWork
+from application.ports import DecodedImage, DicomInfo, PacsInstance, PacsStudy, UnitOfWork
 from application.use_cases import (
     ImportStudyFromPacsUseCase,
     PredictAndStoreUseCase,
@@ -33,7 +34,12 @@ from application.use_cases.predict_and_store import Filing
 from domain.errors import Conflict, ErrorCode, Forbidden, InvalidInput, NotFound, PacsUnavailable
 from domain.studies import ImagePosition, Laterality, Study
 from domain.users import User
-from tests.fakes import FakePacsClient, FakeResultDocumentBuilder, fake_image
+from tests.fakes import (
+    FakeImageDecoder,
+    FakePacsClient,
+    FakeResultDocumentBuilder,
+    fake_image,
+)
 from tests.unit.conftest import App
 
 US = "1.2.840.10008.5.1.4.1.1.6.1"
@@ -253,7 +259,7 @@ async def test_send_matches_sources_by_content_and_chains_versions(app: App) -> 
         )
     pacs = pacs_with(image(1, 200), image(2, 40), PacsInstance(SR, "1.2.3.9", "1.2.9", b"x"))
     builder = FakeResultDocumentBuilder(STUDY_UID)
-    send = SendResultsToPacsUseCase(app.uow, pacs, builder, app.decoder, app.clock)
+    send = SendResultsToPacsUseCase(app.uow, pacs, builder, app.decoder, app.images, app.clock)
 
     first = await send(SendResultsToPacs(actor=user, study_id=study.id))
     assert (first.images, first.segmentations, first.previous_reports) == (2, 1, 0)
@@ -273,12 +279,68 @@ async def test_send_matches_sources_by_content_and_chains_versions(app: App) -> 
     assert app.actions().count("study.sent_to_pacs") == 2
 
 
+class CopyDecoder(FakeImageDecoder):
+    """The fake decoder, reading the stored DICOM copies it is given as the real one would."""
+
+    def __init__(self, copies: dict[bytes, DicomInfo]) -> None:
+        super().__init__()
+        self.copies = copies
+
+    async def decode(self, data: bytes, filename: str, frame: int | None = None) -> DecodedImage:
+        image = await super().decode(data, filename, frame)
+        return replace(image, dicom=self.copies[data]) if data in self.copies else image
+
+
+def copy_of(sop_instance_uid: str, study_uid: str = STUDY_UID) -> DicomInfo:
+    return DicomInfo(
+        *(None, None, study_uid, "1.2.3", sop_instance_uid, US, None, "L", None),
+        frame_index=0,
+        frame_count=1,
+        deidentified=b"",
+    )
+
+
+async def put(app: App, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    await app.images.put(digest, data)
+    return digest
+
+
+async def test_send_names_sources_by_the_uids_their_copies_retain(app: App) -> None:
+    user = await app.user()
+    study = await study_of(app, user)
+    copy, copy_gone = fake_image("copy", 200), fake_image("gone", 90)
+    kept = await app.stored(user, seed="img1", level=200)
+    app.db.predictions[kept.id] = replace(
+        kept, study_id=study.id, dicom_sha256=await put(app, copy)
+    )
+    loose = await app.stored(user, seed="img2", level=40)  # no copy: matched by content
+    app.db.predictions[loose.id] = replace(loose, study_id=study.id)
+    gone = await app.stored(user, seed="img3", level=90)  # its instance left the PACS
+    app.db.predictions[gone.id] = replace(
+        gone, study_id=study.id, dicom_sha256=await put(app, copy_gone)
+    )
+    # the PACS's rendering of the first source differs: only its UIDs can find it
+    source = PacsInstance(US, "1.2.3.5", "1.2.3", fake_image("pacs rendering", 200))
+    pacs = pacs_with(source, image(2, 40))
+    decoder = CopyDecoder({copy: copy_of("1.2.3.5"), copy_gone: copy_of("1.2.3.8")})
+    builder = FakeResultDocumentBuilder(STUDY_UID)
+    send = SendResultsToPacsUseCase(app.uow, pacs, builder, decoder, app.images, app.clock)
+
+    receipt = await send(SendResultsToPacs(actor=user, study_id=study.id))
+    assert receipt.images == 2
+    by_source = {f.source: f for f in builder.calls[0][0]}
+    assert set(by_source) == {source.data, fake_image("img2", 40)}
+    assert by_source[source.data].laterality == "L"  # read from the copy
+    assert by_source[source.data].p_malignant == pytest.approx(200 / 255, abs=0.01)
+
+
 async def test_send_refuses_what_it_cannot_report(app: App) -> None:
     user = await app.user()
     other = await app.user()
     pacs = pacs_with(image(1))
     send = SendResultsToPacsUseCase(
-        app.uow, pacs, FakeResultDocumentBuilder(STUDY_UID), app.decoder, app.clock
+        app.uow, pacs, FakeResultDocumentBuilder(STUDY_UID), app.decoder, app.images, app.clock
     )
     no_uid = await study_of(app, user, uid=None)
     with pytest.raises(Conflict) as raised:
