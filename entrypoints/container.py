@@ -235,8 +235,26 @@ class Container(containers.DeclarativeContainer):
     pacs = providers.Singleton(_pacs_client, settings)
     result_builder = providers.Singleton(_result_builder)
     search_pacs = providers.Singleton(uc.SearchPacsUseCase, pacs, uow, clock)
+    # A PACS study is imported in one transaction, so its bound is its own, not the upload's.
     import_study_from_pacs = providers.Singleton(
-        uc.ImportStudyFromPacsUseCase, pacs, add_images_to_study, uow, clock
+        uc.ImportStudyFromPacsUseCase,
+        pacs,
+        providers.Singleton(
+            uc.AddImagesToStudyUseCase,
+            uow,
+            providers.Singleton(
+                uc.PredictAndStoreUseCase,
+                uow,
+                decoder,
+                classifier,
+                image_store,
+                clock,
+                max_batch=settings.provided.pacs_max_study_images,
+            ),
+            clock,
+        ),
+        uow,
+        clock,
     )
     send_results_to_pacs = providers.Singleton(
         uc.SendResultsToPacsUseCase, uow, pacs, result_builder, decoder, image_store, clock

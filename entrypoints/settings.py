@@ -76,6 +76,8 @@ class Settings:
     pacs_password: str | None = field(default=None, repr=False)
     pacs_timeout_seconds: int = 20
     pacs_attempts: int = 3  # tries per request on connection errors and 5xx, backing off
+    # The most images of one PACS study analysed in one import (one transaction: all or nothing)
+    pacs_max_study_images: int = 64
     # The C-STORE listener (`breastscan dicom-listen`): its AE title and port, the calling AE
     # titles it accepts (empty: any), and the account it files received images under.
     dicom_ae_title: str = "BREASTSCAN"
@@ -292,6 +294,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "pacs_password": str,
     "pacs_timeout_seconds": _positive_int,
     "pacs_attempts": _positive_int,
+    "pacs_max_study_images": _positive_int,
     "dicom_ae_title": _ae_title,
     "dicom_port": _port,
     "dicom_accepted_aets": _ae_titles,

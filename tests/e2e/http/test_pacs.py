@@ -156,3 +156,28 @@ async def test_pacs_errors_are_clear(pacs_api: Api, make_api: ApiFactory) -> Non
         )
     assert (down.status_code, down.json()["code"]) == (503, "pacs_unavailable")
     assert "2 attempts" in down.json()["detail"]
+
+
+async def test_a_study_is_bounded_by_the_pacs_limit_not_the_upload_limit(
+    make_api: ApiFactory, orthanc: Orthanc
+) -> None:
+    """Two images import with one file per upload allowed; with one per study, none is stored."""
+    settings = {"pacs_dicomweb_url": orthanc.dicomweb_url, "pacs_attempts": 1}
+    async with make_api(**settings, max_files_per_request=1, pacs_max_study_images=2) as api:
+        uid, _ = seed(orthanc, "MRN-HTTP-LIMIT", "ACC-HL")
+        alice = await api.account()
+        imported = await api.client.post(
+            "/api/pacs/import", json={"study_instance_uid": uid}, headers=alice.headers
+        )
+        assert imported.status_code == 201, imported.text
+        assert len(imported.json()["predictions"]) == 2
+    async with make_api(**settings, pacs_max_study_images=1) as api:
+        uid, _ = seed(orthanc, "MRN-HTTP-LIMIT-2", "ACC-HL2")
+        bob = await api.account()
+        refused = await api.client.post(
+            "/api/pacs/import", json={"study_instance_uid": uid}, headers=bob.headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "too_many_images"
+        listed = await api.client.get("/api/predictions", headers=bob.headers)
+        assert listed.json()["total"] == 0
