@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import io
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,15 +27,18 @@ import anyio
 import httpx
 import pydicom
 
-from adapters.persistence.migrate import upgrade_to_head
-from application.commands import ListStudies, RegisterUser, SendResultsToPacs
-from domain.users import Role
-from entrypoints.container import build_container, shutdown
-from entrypoints.dicom_listener import DicomListener
-from entrypoints.settings import DEFAULT_MODEL_PATH, Settings
-from tests.e2e.servers import free_port
-from tests.integration.pacs.dicom_files import ultrasound
-from tests.orthanc import LISTENER_AET, ORTHANC_AET, Orthanc
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the Orthanc harness and test files live in tests/
+
+from adapters.persistence.migrate import upgrade_to_head  # noqa: E402
+from application.commands import ListStudies, RegisterUser, SendResultsToPacs  # noqa: E402
+from domain.users import Role  # noqa: E402
+from entrypoints.container import build_container, shutdown  # noqa: E402
+from entrypoints.dicom_listener import DicomListener  # noqa: E402
+from entrypoints.settings import DEFAULT_MODEL_PATH, Settings  # noqa: E402
+from tests.e2e.servers import free_port  # noqa: E402
+from tests.integration.pacs.dicom_files import ultrasound  # noqa: E402
+from tests.orthanc import LISTENER_AET, ORTHANC_AET, Orthanc  # noqa: E402
 
 ACCOUNT = "pacs-bench@clinic.example"
 
