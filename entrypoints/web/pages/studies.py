@@ -4,13 +4,14 @@ accession, date, band and review state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from nicegui import ui
 
 from application.commands import CreateStudy, ListStudies, StudyFilters, parse_day
 from application.ports import Page
 from domain.bands import BandName
-from domain.errors import DomainError, NotAuthenticated
+from domain.errors import DomainError, ErrorCode, NotAuthenticated
 from domain.studies import MAX_ACCESSION_LENGTH, MAX_PATIENT_REF_LENGTH, Study, StudySummary
 from domain.users import User
 from entrypoints.web.deps import Web
@@ -71,38 +72,76 @@ def band_options() -> dict[str, str]:
     return {"": t("history.filter.any"), **{b.value: t(f"band.short.{b.value}") for b in BandName}}
 
 
+class StudyFields:
+    """Patient reference, accession and date of a study: the rules shown first, each error
+    under its own field."""
+
+    def __init__(self, marker: str, study: Study | None = None) -> None:
+        self.patient = ruled_input(
+            t("studies.patient_ref"),
+            MAX_PATIENT_REF_LENGTH,
+            t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH),
+            f"{marker}-patient",
+        )
+        self.accession = ruled_input(
+            t("studies.accession"),
+            MAX_ACCESSION_LENGTH,
+            t("studies.accession_rule", count=MAX_ACCESSION_LENGTH),
+            f"{marker}-accession",
+        )
+        when = study.study_date.isoformat() if study else ""
+        self.date = date_input(t("studies.date"), when, f"{marker}-date")
+        if study is not None:
+            self.patient.value = study.patient_ref
+            self.accession.value = study.accession_number or ""
+
+    @property
+    def patient_ref(self) -> str:
+        return str(self.patient.value or "")
+
+    @property
+    def accession_number(self) -> str:
+        return str(self.accession.value or "").strip()
+
+    @property
+    def study_date(self) -> date | None:
+        return parse_day(self.date.value, "date")
+
+    def clear(self) -> None:
+        for field in (self.patient, self.accession, self.date):
+            field.error = None
+
+    def show(self, error: DomainError) -> None:
+        """The error under the field it is about (the patient reference by default)."""
+        fields = {
+            ErrorCode.ACCESSION_INVALID: self.accession,
+            ErrorCode.DATE_INVALID: self.date,
+        }
+        fields.get(error.code, self.patient).error = error_text(error)
+
+
 def new_study_form(web: Web) -> None:
-    """Patient reference, accession, date: the rules shown first, errors under their field."""
+    """Open a study: patient reference, accession, date."""
     with ui.card().classes("w-full").props("flat bordered").mark("new-study"):
         ui.label(t("studies.new")).classes("text-subtitle1")
         with ui.row().classes("w-full items-start gap-2"):
-            patient = ruled_input(
-                t("studies.patient_ref"),
-                MAX_PATIENT_REF_LENGTH,
-                t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH),
-                "study-patient",
-            ).classes("w-64")
-            accession = ruled_input(
-                t("studies.accession"),
-                MAX_ACCESSION_LENGTH,
-                t("studies.accession_rule", count=MAX_ACCESSION_LENGTH),
-                "study-accession",
-            ).classes("w-48")
-            study_day = date_input(t("studies.date"), "", "study-date").classes("w-56")
+            fields = StudyFields("study")
+            fields.patient.classes("w-64")
+            fields.accession.classes("w-48")
+            fields.date.classes("w-56")
 
         async def create() -> None:
-            for field in (patient, accession, study_day):
-                field.error = None
-            if not (patient.value or "").strip():
-                patient.error = t("studies.patient_required")
+            fields.clear()
+            if not fields.patient_ref.strip():
+                fields.patient.error = t("studies.patient_required")
                 return
             try:
                 study: Study = await web.core.create_study()(
                     CreateStudy(
                         actor=await actor(web),
-                        patient_ref=patient.value or "",
-                        accession_number=(accession.value or "").strip() or None,
-                        study_date=parse_day(study_day.value, "date"),
+                        patient_ref=fields.patient_ref,
+                        accession_number=fields.accession_number or None,
+                        study_date=fields.study_date,
                         client=client_address(),
                     )
                 )
@@ -110,11 +149,7 @@ def new_study_form(web: Web) -> None:
                 session_expired()
                 return
             except DomainError as error:
-                code = str(error.code)
-                field = (
-                    study_day if "date" in code else accession if "accession" in code else patient
-                )
-                field.error = error_text(error)
+                fields.show(error)
                 return
             ui.navigate.to(f"/studies/{study.id}")
 

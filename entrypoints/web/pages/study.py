@@ -22,15 +22,12 @@ from application.commands import (
     StoredOutcome,
     UpdateStudy,
     Upload,
-    parse_day,
 )
 from domain.errors import DomainError, NotAuthenticated, NotFound
 from domain.predictions import Prediction
 from domain.studies import (
-    MAX_ACCESSION_LENGTH,
     MAX_DISTANCE_CM,
     MAX_LESION_NUMBER,
-    MAX_PATIENT_REF_LENGTH,
     ImagePosition,
     LesionAssessment,
     Study,
@@ -47,14 +44,13 @@ from entrypoints.web.frame import actor, signed_in_page
 from entrypoints.web.i18n import translate_error as error_text_in
 from entrypoints.web.pages.analyze import ACCEPTED_TYPES, DROP_ZONE
 from entrypoints.web.pages.pacs import send_to_pacs
+from entrypoints.web.pages.studies import StudyFields
 from entrypoints.web.state import LANGUAGE, TOKEN, client_address, t
 from entrypoints.web.widgets import (
     band_chip,
     band_words,
-    date_input,
     png_data_url,
     position_text,
-    ruled_input,
     side_words,
 )
 
@@ -194,33 +190,20 @@ def _edit_button(web: Web, study: Study, redraw: Callable[[], Awaitable[object]]
     """Correct the patient reference, accession or date; errors under their field."""
     with ui.dialog() as dialog, ui.card().classes("w-96"):
         ui.label(t("study.edit")).classes("text-h6")
-        patient = ruled_input(
-            t("studies.patient_ref"),
-            MAX_PATIENT_REF_LENGTH,
-            t("studies.patient_rule", count=MAX_PATIENT_REF_LENGTH),
-            "edit-patient",
-        ).classes("w-full")
-        patient.value = study.patient_ref
-        accession = ruled_input(
-            t("studies.accession"),
-            MAX_ACCESSION_LENGTH,
-            t("studies.accession_rule", count=MAX_ACCESSION_LENGTH),
-            "edit-accession",
-        ).classes("w-full")
-        accession.value = study.accession_number or ""
-        when = date_input(t("studies.date"), study.study_date.isoformat(), "edit-date")
+        fields = StudyFields("edit", study)
+        fields.patient.classes("w-full")
+        fields.accession.classes("w-full")
 
         async def save() -> None:
-            for field in (patient, accession, when):
-                field.error = None
+            fields.clear()
             try:
                 await web.core.update_study()(
                     UpdateStudy(
                         actor=await actor(web),
                         study_id=study.id,
-                        patient_ref=patient.value or "",
-                        accession_number=(accession.value or "").strip(),
-                        study_date=parse_day(when.value, "date"),
+                        patient_ref=fields.patient_ref,
+                        accession_number=fields.accession_number,
+                        study_date=fields.study_date,
                         client=client_address(),
                     )
                 )
@@ -228,9 +211,7 @@ def _edit_button(web: Web, study: Study, redraw: Callable[[], Awaitable[object]]
                 session_expired()
                 return
             except DomainError as error:
-                code = str(error.code)
-                target = when if "date" in code else accession if "accession" in code else patient
-                target.error = error_text(error)
+                fields.show(error)
                 return
             dialog.close()
             await redraw()
