@@ -6,6 +6,7 @@ Every port is a runtime-checkable Protocol (Litestar checks injected instances a
 from __future__ import annotations
 
 import builtins
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -312,6 +313,13 @@ class DicomInfo:
     frame_count: int
     # Part 10 de-identified copy (basic profile, retain UIDs): what is stored; kept out of reprs.
     deidentified: bytes = field(repr=False)
+    # Its content address, computed where the DicomInfo is made: in the decoder's worker
+    # thread, not on the event loop of the use case that stores it.
+    deidentified_sha256: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.sha256(self.deidentified).hexdigest()
+        object.__setattr__(self, "deidentified_sha256", digest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -100,8 +99,7 @@ class PredictAndStoreUseCase:
             except InvalidImage as error:
                 outcomes[index] = StoredOutcome(filename=filename, error=error)
             else:
-                dicom = image.dicom
-                digest = None if dicom is None else hashlib.sha256(dicom.deidentified).hexdigest()
+                digest = None if image.dicom is None else image.dicom.deidentified_sha256
                 accepted.append(_Accepted(index, filename, image, digest))
 
         if accepted:
